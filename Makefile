@@ -1,0 +1,62 @@
+# loco: build with `make`, test with `make test`, benchmark with `make bench`.
+#
+# Knobs: ARCH (default -march=native; set ARCH= for a portable build),
+#        OPT (default -O3), BLAS_DIR (the OpenMP build of Debian's OpenBLAS).
+
+CC       ?= gcc
+ARCH     ?= -march=native
+OPT      ?= -O3
+BLAS_DIR ?= /usr/lib/x86_64-linux-gnu/openblas-openmp
+BLAS_INC ?= /usr/include/x86_64-linux-gnu/openblas-openmp
+
+CFLAGS   += -std=c11 $(OPT) $(ARCH) -fopenmp -fno-math-errno -Wall -Wextra \
+            -Wno-unused-parameter -D_DEFAULT_SOURCE -Iinclude -Isrc -I$(BLAS_INC) -MMD -MP
+LDLIBS   += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -fopenmp -lm
+
+BUILD    := build
+LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/optim/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/nn/layers_f64.o
+CLI_SRC  := $(wildcard src/cli/*.c)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+BENCH_SRC:= $(wildcard bench/*.c)
+
+.PHONY: all test bench clean deps
+all: loco $(BUILD)/libloco.a
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# The layer kernels are compiled a second time in double precision, for the
+# finite-difference tests of every backward pass.
+$(BUILD)/src/nn/layers_f64.o: src/nn/layers.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DLOCO_REAL_DOUBLE -c $< -o $@
+
+$(BUILD)/libloco.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+loco: $(CLI_OBJ) $(BUILD)/libloco.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/test_loco: $(TEST_OBJ) $(BUILD)/libloco.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/bench_%: bench/%.c $(BUILD)/libloco.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+test: all $(BUILD)/test_loco
+	@sh tests/run.sh
+
+bench: all $(BENCH_SRC:bench/%.c=$(BUILD)/bench_%)
+	@sh bench/run.sh
+
+deps:
+	@sh scripts/deps.sh
+
+clean:
+	rm -rf $(BUILD) loco
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,12 @@
+/* The one table of error messages, generated from LOCO_ERRNO_MAP. */
+#include "loco/loco.h"
+
+/* Returns the message for err, or "unknown error" for a code not in the table. */
+const char *loco_strerror(int err) {
+    switch (err) {
+#define LOCO__ERR_CASE(name, code, msg) case code: return msg;
+        LOCO_ERRNO_MAP(LOCO__ERR_CASE)
+#undef LOCO__ERR_CASE
+    }
+    return "unknown error";
+}
