@@ -14,7 +14,7 @@ CFLAGS   += -std=c11 $(OPT) $(ARCH) -fopenmp -fno-math-errno -Wall -Wextra \
 LDLIBS   += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -fopenmp -lm
 
 BUILD    := build
-LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/optim/*.c)
+LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/optim/*.c src/data/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/nn/layers_f64.o
 CLI_SRC  := $(wildcard src/cli/*.c)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -44,13 +44,13 @@ loco: $(CLI_OBJ) $(BUILD)/libloco.a
 $(BUILD)/test_loco: $(TEST_OBJ) $(BUILD)/libloco.a
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/bench_%: bench/%.c $(BUILD)/libloco.a
+$(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libloco.a
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 test: all $(BUILD)/test_loco
 	@sh tests/run.sh
 
-bench: all $(BENCH_SRC:bench/%.c=$(BUILD)/bench_%)
+bench: all $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 	@sh bench/run.sh
 
 deps:

@@ -16,8 +16,10 @@ All numbers are native-endian, 4 bytes each.
        float32 beta1, beta2, eps, grad_clip, lr, min_lr;
        int32 size[n_tensors]; float32 weight_decay[n_tensors];
        float32 lr_used[steps]; float32 p0[total]; float32 grad[steps][total]
-  OUT: b"LOCOADWR"; float32 p[total], m[total], v[total];
+  OUT: b"LOCOADWR"; int32 fused; float32 p[total], m[total], v[total];
        float32 norm[steps]; float32 lr_ref[steps]
+where fused is 1 if torch runs its AVX2 or AVX512 kernels, whose add_ and
+addcmul_ use fused multiply-adds, and 0 if it runs its plain DEFAULT kernels.
 
 Exit status: 0 on success, 3 if torch cannot be imported, 2 on a bad file.
 """
@@ -65,6 +67,15 @@ def get_lr(it, lr, min_lr, warmup, max_steps):
     decay_ratio = (it - warmup) / (max_steps - warmup)
     coeff = 0.5 * (1.0 + math.cos(math.pi * decay_ratio))
     return min_lr + coeff * (lr - min_lr)
+
+
+def cpu_kernels_fuse():
+    """Whether torch dispatched to its vectorized AVX2/AVX512 kernels; torch
+    1.13 reports its run-time choice only in this text."""
+    for line in torch.__config__.show().splitlines():
+        if "CPU capability usage:" in line:
+            return "AVX2" in line or "AVX512" in line
+    return False
 
 
 def main(argv):
@@ -117,6 +128,7 @@ def main(argv):
         v = torch.cat([opt.state[q]["exp_avg_sq"] for q in params])
     with open(argv[2], "wb") as f:
         f.write(b"LOCOADWR")
+        f.write(struct.pack("=i", int(cpu_kernels_fuse())))
         for t in (p, m, v):
             f.write(struct.pack(f"={total}f", *t.tolist()))
         f.write(struct.pack(f"={steps}f", *norms))

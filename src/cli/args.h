@@ -1,0 +1,27 @@
+/* Table-driven flag parsing for the loco command: every flag is --name VALUE
+ * or --name=VALUE, numbers are parsed strictly (the whole string, in range),
+ * and any problem becomes a one-line message naming the flag. */
+#ifndef LOCO_CLI_ARGS_H
+#define LOCO_CLI_ARGS_H
+
+#include <stddef.h>
+
+typedef enum { ARG_INT, ARG_FLOAT, ARG_STR, ARG_U64 } arg_kind;
+
+typedef struct {
+    const char *name;    /* without the leading "--" */
+    arg_kind kind;
+    void *dst;           /* int*, float*, const char**, or uint64_t* */
+    double lo, hi;       /* accepted range for numbers (inclusive) */
+    const char *help;
+} arg_spec;
+
+/* Parses argv[0..argc) against specs.  Returns 0 on success, 1 if --help was
+ * given (usage printed to stdout), -1 on an error (written to err). */
+int args_parse(const arg_spec *specs, int nspecs, int argc, char **argv,
+               const char *usage_head, char *err, size_t errlen);
+
+/* Prints the flags and their current (default) values. */
+void args_usage(const arg_spec *specs, int nspecs, const char *usage_head);
+
+#endif

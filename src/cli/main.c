@@ -1,0 +1,26 @@
+/* The loco command: dispatches to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: loco <command> [flags]\n\n"
+            "commands:\n"
+            "  train    train a GPT on bytes (default: an embedded addition corpus)\n\n"
+            "Run 'loco <command> --help' for the flags of a command.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "train")) return loco_cmd_train(argc - 2, argv + 2);
+    fprintf(stderr, "loco: unknown command '%s' (see loco --help)\n", argv[1]);
+    return 2;
+}
