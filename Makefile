@@ -41,14 +41,16 @@ $(BUILD)/libloco.a: $(LIB_OBJ)
 loco: $(CLI_OBJ) $(BUILD)/libloco.a
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
+# The test binary wraps the allocator to prove training steps allocate nothing.
+WRAP     := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=posix_memalign
 $(BUILD)/test_loco: $(TEST_OBJ) $(BUILD)/libloco.a
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $^ -o $@ $(WRAP) $(LDLIBS)
 
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libloco.a
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 test: all $(BUILD)/test_loco
-	@sh tests/run.sh
+	@BUILD=$(BUILD) sh tests/run.sh
 
 bench: all $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 	@sh bench/run.sh

@@ -3,7 +3,7 @@
  * (OpenBLAS, OpenMP build), for the peak that `make bench` divides by to get
  * model FLOP utilisation.
  *
- *   build/bench_sgemm [--threads N] [--reps R] [--quick]
+ *   build/bench_sgemm [--threads N] [--reps R] [--quick] [--peak-only]
  *
  * Measures square row-major NN products (the peak is the largest median over
  * them) and then the shapes that dominate a GPT-2 124M training step with
@@ -14,6 +14,8 @@
  *   sgemm shape=<name> trans=<AB> M=.. N=.. K=.. gflops=<median> best_gflops=<max> reps=R
  *   sgemm threads=N peak_gflops=<max of square medians>
  *
+ * --quick measures only the two smallest squares and no GPT shapes;
+ * --peak-only measures all squares but no GPT shapes.
  * The last line is the one bench/run.sh reads.
  */
 #include <cblas.h>
@@ -98,25 +100,26 @@ static int parse_int(const char *flag, const char *s, int lo, int hi, int *out) 
 }
 
 int main(int argc, char **argv) {
-    int threads = 2, reps = 5, quick = 0;
+    int threads = 2, reps = 5, quick = 0, peak_only = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick")) { quick = 1; continue; }
+        if (!strcmp(argv[i], "--peak-only")) { peak_only = 1; continue; }
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            printf("usage: bench_sgemm [--threads N] [--reps R] [--quick]\n");
+            printf("usage: bench_sgemm [--threads N] [--reps R] [--quick] [--peak-only]\n");
             return 0;
         }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "bench_sgemm: unknown flag or missing value: '%s'\n", argv[i]);
-            return 2;
-        }
-        if (!strcmp(argv[i], "--threads")) {
-            if (parse_int("--threads", argv[++i], 1, 1024, &threads)) return 2;
-        } else if (!strcmp(argv[i], "--reps")) {
-            if (parse_int("--reps", argv[++i], 1, 1000, &reps)) return 2;
-        } else {
+        int *dst = !strcmp(argv[i], "--threads") ? &threads
+                 : !strcmp(argv[i], "--reps")    ? &reps : NULL;
+        if (!dst) {
             fprintf(stderr, "bench_sgemm: unknown flag '%s'\n", argv[i]);
             return 2;
         }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "bench_sgemm: flag %s needs a value\n", argv[i]);
+            return 2;
+        }
+        if (parse_int(argv[i], argv[i + 1], 1, dst == &threads ? 1024 : 1000, dst)) return 2;
+        i++;
     }
     omp_set_num_threads(threads);
     openblas_set_num_threads(threads);
@@ -134,7 +137,7 @@ int main(int argc, char **argv) {
     }
 
     /* GPT-2 124M, B*T = 2048 (row-major; W is (OC, C) as in loco_gpt). */
-    if (!quick) {
+    if (!quick && !peak_only) {
         int gr = reps < 3 ? reps : 3;   /* the vocabulary-sized ones are slow */
         bench_shape("qkv_fwd", 0, 1, 2048, 2304, 768, reps, &best);
         bench_shape("fc_fwd", 0, 1, 2048, 3072, 768, reps, &best);

@@ -254,9 +254,10 @@ def main():
     med = times[n // 2] if n % 2 else 0.5 * (times[n // 2 - 1] + times[n // 2])
     flops = model_flops_per_step(L, C, V, B, T)
     print("torch tok_per_s=%.1f step_s=%.4f flops_per_step=%d params=%d "
-          "maxrss_mb=%.0f threads=%d steps=%d warmup=%d loss_first=%.4f loss_last=%.4f"
+          "maxrss_mb=%.0f threads=%d steps=%d warmup=%d loss_first=%.4f loss_last=%.4f "
+          "torch_version=%s"
           % (B * T / med, med, flops, params, maxrss_mb(), torch.get_num_threads(),
-             S, W, losses[0], losses[-1]))
+             S, W, losses[0], losses[-1], torch.__version__))
     sys.stdout.flush()
 
 

@@ -58,11 +58,13 @@ static inline float loco__expf(float x) {
     return p * scale.f;
 }
 
-/* tanh(u) = 1 - 2 / (exp(2u) + 1); |u| > 9 already rounds to +-1 in float.
- * Near 0 the absolute error is about 1e-7, which is what GELU needs: it uses
- * 1 + tanh, never tanh's relative precision. */
+/* tanh(u) = 1 - 2 / (exp(2u) + 1).  The clamp at |u| = 10 makes the tails
+ * exactly +-1 (2 / (e^20 + 1) = 4e-9 is below half an ulp of 1), which GELU's
+ * backward needs: x (1 - tanh^2) du/dx grows like x^3 and must see 1 - tanh^2
+ * = 0, not 1.2e-7.  Near 0 the absolute error is about 1e-7, which is what
+ * GELU needs: it uses 1 + tanh, never tanh's relative precision. */
 static inline float loco__tanhf(float u) {
-    u = u < -9.0f ? -9.0f : (u > 9.0f ? 9.0f : u);
+    u = u < -10.0f ? -10.0f : (u > 10.0f ? 10.0f : u);
     return 1.0f - 2.0f / (loco__expf(2.0f * u) + 1.0f);
 }
 #endif
