@@ -60,7 +60,8 @@ static float *run_reference(const char *in, const char *dtype, size_t n) {
 
 /* Checks one configuration; every tolerance below is relative to the scale
  * of the tensor compared. */
-static void check_against_torch(int *loco_test_failed_, int L_, int C_, int NH_, int T_, int V_, int B_) {
+static void check_against_torch(int *loco_test_failed_, int L_, int C_, int NH_, int T_, int V_, int B_,
+                                int must_learn) {
     if (system(LOCO_TEST_PYTHON " -c 'import torch, numpy' 2>/dev/null") != 0 ||
         access("tests/ref_gpt.py", R_OK) != 0) {
         FAIL("PyTorch reference unavailable: needs %s with torch and numpy "
@@ -71,7 +72,10 @@ static void check_against_torch(int *loco_test_failed_, int L_, int C_, int NH_,
     loco_gpt_config cfg = {.max_seq_len = T_, .vocab_size = V_, .n_layer = L_, .n_head = NH_, .channels = C_};
     loco_gpt *m;
     char msg[200];
-    CHECK(loco_gpt_create(&m, &cfg, B_, T_, 42, msg, sizeof msg) == LOCO_OK, "%s", msg);
+    if (loco_gpt_create(&m, &cfg, B_, T_, 42, msg, sizeof msg) != LOCO_OK) {
+        FAIL("cannot create the model: %s", msg);
+        return;
+    }
     size_t np = loco_gpt_num_params(m);
     loco_adamw_config oc;
     loco_adamw_config_default(&oc, STEPS);
@@ -146,8 +150,13 @@ static void check_against_torch(int *loco_test_failed_, int L_, int C_, int NH_,
         CHECK(ge < 1e-5, "gradient of %s differs from torch: %.3e", loco_gpt_param_name(i), ge);
     }
 
-    /* Ten AdamW steps with clipping and the schedule. */
-    const float *ref_losses = ref + nlogits + 1 + np;
+    /* Ten AdamW steps with clipping and the schedule.  The trajectory is
+     * judged against the float64 reference: over many steps fp32 rounding is
+     * amplified by Adam (it divides by sqrt(v), so tiny gradient entries take
+     * full-size steps whose sign is decided by rounding), and at GPT-2 scale
+     * torch's own fp32 run drifts from float64 by ~1e-5 while loco stays
+     * within ~1e-7 of it (docs/correctness.md). */
+    const float *ref_losses = ref + nlogits + 1 + np, *ref64_losses = ref64 + nlogits + 1 + np;
     double worst = 0;
     for (int s = 0; s < STEPS; s++) {
         CHECK(loco_gpt_forward(m, tok[s + 1][0], tok[s + 1][1], B_, T_) == LOCO_OK, "forward");
@@ -155,23 +164,28 @@ static void check_against_torch(int *loco_test_failed_, int L_, int C_, int NH_,
         loco_gpt_zero_grad(m);
         loco_gpt_backward(m);
         CHECK(loco_gpt_adamw_step(m, &oc, s, NULL) == LOCO_OK, "adamw step");
-        double d = fabs(l - ref_losses[s]) / fabs(ref_losses[s]);
+        double d = fabs(l - ref64_losses[s]) / fabs(ref64_losses[s]);
         worst = d > worst ? d : worst;
-        printf("  step %2d  loss loco %.6f torch32 %.6f torch64 %.6f\n", s, l, ref_losses[s],
-               ref64[nlogits + 1 + np + s]);
+        printf("  step %2d  loss loco %.6f torch32 %.6f torch64 %.6f\n", s, l, ref_losses[s], ref64_losses[s]);
     }
-    /* Adam divides by sqrt(v), which amplifies rounding differences in small
-     * gradient entries; over ten steps the losses still agree to ~3e-7
-     * (measured), checked at 2e-6. */
-    CHECK(worst < 2e-6, "AdamW losses differ from torch by %.3e (relative)", worst);
-    CHECK(ref_losses[STEPS - 1] < ref_losses[0], "reference run does not learn: %.4f -> %.4f",
-          ref_losses[0], ref_losses[STEPS - 1]);
+    /* Measured: within 3e-7 of float64 at every step, for every config. */
+    CHECK(worst < 2e-6, "AdamW losses differ from torch float64 by %.3e (relative)", worst);
+    if (must_learn)
+        CHECK(ref_losses[STEPS - 1] < ref_losses[0], "reference run does not learn: %.4f -> %.4f",
+              ref_losses[0], ref_losses[STEPS - 1]);
     double pe = rel_err(loco_gpt_params(m), ref + nlogits + 1 + np + STEPS, np);
-    printf("  params after %d steps: loco-torch32 %.2e\n", STEPS, pe);
-    /* Parameters move by lr-sized Adam steps whose direction depends on
-     * sign(m) for tiny entries, so they drift more than the losses (3.5e-6
-     * measured); 3e-5 of the parameters' scale. */
-    CHECK(pe < 3e-5, "parameters after %d steps differ from torch: %.3e", STEPS, pe);
+    double pe64 = rel_err(loco_gpt_params(m), ref64 + nlogits + 1 + np + STEPS, np);
+    double pt64 = rel_err(ref + nlogits + 1 + np + STEPS, ref64 + nlogits + 1 + np + STEPS, np);
+    printf("  params after %d steps: loco-torch32 %.2e  loco-torch64 %.2e  torch32-torch64 %.2e\n",
+           STEPS, pe, pe64, pt64);
+    /* Parameters are held to "as close to exact as PyTorch's own fp32": Adam
+     * turns gradients far below eps (e.g. the wte rows of tokens that never
+     * occur, at V = 50257) into steps whose size fp32 rounding decides, so
+     * both fp32 implementations can sit ~1e-4 from float64 while agreeing with
+     * each other to ~2e-6.  loco may be no further from float64 than twice
+     * torch fp32's distance, plus 3e-5 of the parameters' scale. */
+    CHECK(pe64 <= 2 * pt64 + 3e-5, "parameters after %d steps: %.3e from torch float64 (torch fp32: %.3e)",
+          STEPS, pe64, pt64);
     free(ref);
     free(ref64);
     free(tok);
@@ -179,8 +193,27 @@ static void check_against_torch(int *loco_test_failed_, int L_, int C_, int NH_,
 }
 
 /* The tiny model. */
-LOCO_TEST(gpt_matches_torch) { check_against_torch(loco_test_failed_, 2, 64, 4, 32, 97, 3); }
+LOCO_TEST(gpt_matches_torch) { check_against_torch(loco_test_failed_, 2, 64, 4, 32, 97, 3, 1); }
 
 /* GPT-2's vocabulary (the LM head and loss over 50257 classes), a longer
  * context, one head of 32 and three layers. */
-LOCO_TEST(gpt_matches_torch_gpt2_vocab) { check_against_torch(loco_test_failed_, 3, 32, 1, 96, 50257, 2); }
+LOCO_TEST(gpt_matches_torch_gpt2_vocab) { check_against_torch(loco_test_failed_, 3, 32, 1, 96, 50257, 2, 1); }
+
+/* Any configuration, on request: LOCO_TORCH_CONFIG="L,C,NH,T,V,B" registers
+ * gpt_matches_torch_custom (e.g. "12,768,12,64,50257,1" for GPT-2 124M; it
+ * takes a few minutes, most of it in torch's float64 run).  Unset, the test
+ * does not exist, rather than passing without running.  Whether a random
+ * model learns a random mapping in ten steps depends on its size, so that
+ * check is left to the fixed configurations above. */
+static int custom[6];
+
+static void test_custom(int *loco_test_failed_) {
+    check_against_torch(loco_test_failed_, custom[0], custom[1], custom[2], custom[3], custom[4], custom[5], 0);
+}
+
+__attribute__((constructor)) static void register_custom(void) {
+    const char *e = getenv("LOCO_TORCH_CONFIG");
+    if (e && sscanf(e, "%d,%d,%d,%d,%d,%d", &custom[0], &custom[1], &custom[2], &custom[3], &custom[4],
+                    &custom[5]) == 6)
+        loco_test_register("gpt_matches_torch_custom", test_custom);
+}
