@@ -68,7 +68,7 @@ static float addition_accuracy(loco_gpt *m, int T, int n, int *tok) {
 
 int loco_cmd_train(int argc, char **argv) {
     loco_gpt_config cfg = {.max_seq_len = 0, .vocab_size = 256, .n_layer = 4, .n_head = 4, .channels = 128};
-    int B = 16, T = 64, steps = 600, threads = 0, eval_every = 100, log_every = 25, eval_batches = 8;
+    int B = 16, T = 64, steps = 3000, threads = 0, eval_every = 500, log_every = 100, eval_batches = 8;
     uint64_t seed = 1337;
     const char *data = NULL;
     loco_adamw_config oc;
