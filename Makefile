@@ -11,10 +11,10 @@ BLAS_INC ?= /usr/include/x86_64-linux-gnu/openblas-openmp
 
 CFLAGS   += -std=c11 $(OPT) $(ARCH) -fopenmp -fno-math-errno -Wall -Wextra \
             -Wno-unused-parameter -D_DEFAULT_SOURCE -Iinclude -Isrc -I$(BLAS_INC) -MMD -MP
-LDLIBS   += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -fopenmp -lm
+LDLIBS   += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -lpcre2-8 -lcjson -lz -fopenmp -lm
 
 BUILD    := build
-LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/optim/*.c src/data/*.c)
+LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/optim/*.c src/data/*.c src/tok/*.c src/ckpt/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/nn/layers_f64.o
 CLI_SRC  := $(wildcard src/cli/*.c)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -22,7 +22,7 @@ TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_SRC:= $(wildcard bench/*.c)
 
-.PHONY: all test bench clean deps
+.PHONY: all test bench clean deps fuzz
 all: loco $(BUILD)/libloco.a
 
 $(BUILD)/%.o: %.c
@@ -57,6 +57,24 @@ bench: all $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 
 deps:
 	@sh scripts/deps.sh
+
+# libFuzzer targets (clang): fuzz/fuzz_<name>.c, each built with the library
+# sources under ASan + UBSan.  `make fuzz` runs every target for FUZZ_SECONDS
+# (default 600) on its corpus in fuzz/corpus/<name>; `make fuzz FUZZ_SECONDS=30`
+# for a short run.  The test suite runs each target briefly on its own.
+FUZZ_SRC     := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BIN     := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 600
+FUZZ_CFLAGS  := -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+                -fopenmp -D_DEFAULT_SOURCE -Iinclude -Isrc -I$(BLAS_INC)
+$(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $< $(LIB_SRC) -o $@ $(LDLIBS)
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p fuzz/corpus/$${n#fuzz_}; \
+	  echo "== $$n for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz/corpus/$${n#fuzz_} 2>&1 | \
+	    grep -E "stat::number_of_executed_units|ERROR|SUMMARY|crash-" || exit 1; done
 
 clean:
 	rm -rf $(BUILD) loco
