@@ -8,6 +8,7 @@
 #include "loco/data.h"
 #include "loco/loco.h"
 #include "test.h"
+#include "util.h"
 
 /* Trains a tiny model for `steps` steps on the synthetic corpus and stores
  * each step's loss; returns 0 on success. */
@@ -119,19 +120,6 @@ LOCO_TEST(gpt_rejects_bad_input) {
           "B = 0: '%s'", msg);
 }
 
-/* Runs `./loco ARGS`, returning its exit status (or -1 if it died from a
- * signal) and its stderr in err. */
-static int run_loco(const char *args, char *err, size_t errlen) {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "./loco %s 2>&1 >/dev/null", args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -2;
-    size_t n = fread(err, 1, errlen - 1, p);
-    err[n] = 0;
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 LOCO_TEST(cli_rejects_bad_configuration) {
     struct { const char *args; const char *word; } cases[] = {
         {"train --channels 30 --heads 4", "divisible"},
@@ -159,7 +147,7 @@ LOCO_TEST(cli_rejects_bad_configuration) {
     }
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[1024];
-        int st = run_loco(cases[i].args, err, sizeof err);
+        int st = loco_test_run(cases[i].args, err, sizeof err);
         CHECK(st > 0, "'loco %s' exited with %d (want a non-zero exit, not a crash)", cases[i].args, st);
         char *nl = strchr(err, '\n');
         CHECK(nl && nl[1] == 0, "'loco %s' stderr is not exactly one line: '%s'", cases[i].args, err);
@@ -167,5 +155,5 @@ LOCO_TEST(cli_rejects_bad_configuration) {
               err, cases[i].word);
     }
     char out[64];
-    CHECK(run_loco("train --help", out, sizeof out) == 0, "--help must exit 0");
+    CHECK(loco_test_run("train --help", out, sizeof out) == 0, "--help must exit 0");
 }

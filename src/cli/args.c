@@ -43,7 +43,22 @@ static int parse_value(const arg_spec *s, const char *v, char *err, size_t errle
 
 int args_parse(const arg_spec *specs, int nspecs, int argc, char **argv,
                const char *usage_head, char *err, size_t errlen) {
+    /* A --config file is applied first, so that flags on the command line
+     * override it wherever they appear. */
     for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strncmp(a, "--config=", 9) && args_parse_file(specs, nspecs, a + 9, err, errlen)) return -1;
+        if (!strcmp(a, "--config")) {
+            if (i + 1 >= argc) {
+                snprintf(err, errlen, "--config needs a value");
+                return -1;
+            }
+            if (args_parse_file(specs, nspecs, argv[i + 1], err, errlen)) return -1;
+        }
+    }
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--config")) { i++; continue; }
+        if (!strncmp(argv[i], "--config=", 9)) continue;
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             args_usage(specs, nspecs, usage_head);
@@ -72,8 +87,59 @@ int args_parse(const arg_spec *specs, int nspecs, int argc, char **argv,
     return 0;
 }
 
+int args_parse_file(const arg_spec *specs, int nspecs, const char *path, char *err, size_t errlen) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "--config %s: %s", path, strerror(errno));
+        return -1;
+    }
+    /* Values must outlive this call (string flags point into them), so the
+     * file's lines are kept for the life of the process: a config file is
+     * read once per run. */
+    char line[1024];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            snprintf(err, errlen, "%s:%d: line too long", path, lineno);
+            rc = -1;
+            break;
+        }
+        char *hash = strchr(line, '#');
+        if (hash) *hash = 0;
+        char *key = line + strspn(line, " \t\r\n");
+        if (!*key) continue;
+        char *end = key + strcspn(key, " \t=\r\n");
+        char *val = end + strspn(end, " \t=");
+        *end = 0;
+        val[strcspn(val, "\r\n")] = 0;
+        for (char *t = val + strlen(val); t > val && (t[-1] == ' ' || t[-1] == '\t'); t--) t[-1] = 0;
+        const arg_spec *s = NULL;
+        for (int k = 0; k < nspecs; k++)
+            if (!strcmp(specs[k].name, key)) s = &specs[k];
+        if (!s) {
+            snprintf(err, errlen, "%s:%d: unknown key '%s'", path, lineno, key);
+            rc = -1;
+        } else if (!*val) {
+            snprintf(err, errlen, "%s:%d: '%s' needs a value", path, lineno, key);
+            rc = -1;
+        } else {
+            char *v = strdup(val);
+            if (!v || parse_value(s, v, err, errlen)) {
+                char inner[200];
+                snprintf(inner, sizeof inner, "%s", v ? err : "out of memory");
+                snprintf(err, errlen, "%s:%d: %s", path, lineno, inner);
+                rc = -1;
+            }
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
 void args_usage(const arg_spec *specs, int nspecs, const char *usage_head) {
     printf("%s\n\nFlags (default in brackets):\n", usage_head);
+    printf("  --%-16s %s\n", "config FILE", "read flags from FILE, one 'name = value' per line; the command line wins");
     for (int k = 0; k < nspecs; k++) {
         const arg_spec *s = &specs[k];
         char def[64];

@@ -16,10 +16,14 @@ typedef struct {
     const char *help;
 } arg_spec;
 
-/* Parses argv[0..argc) against specs.  Returns 0 on success, 1 if --help was
+/* Parses argv[0..argc) against specs, after applying any --config FILE.  Returns 0 on success, 1 if --help was
  * given (usage printed to stdout), -1 on an error (written to err). */
 int args_parse(const arg_spec *specs, int nspecs, int argc, char **argv,
                const char *usage_head, char *err, size_t errlen);
+
+/* Applies a config file of "name = value" lines ('#' starts a comment) with
+ * the same flag names.  Returns 0, or -1 with "file:line: reason" in err. */
+int args_parse_file(const arg_spec *specs, int nspecs, const char *path, char *err, size_t errlen);
 
 /* Prints the flags and their current (default) values. */
 void args_usage(const arg_spec *specs, int nspecs, const char *usage_head);

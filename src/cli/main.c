@@ -7,7 +7,12 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: loco <command> [flags]\n\n"
             "commands:\n"
-            "  train    train a GPT on bytes (default: an embedded addition corpus)\n\n"
+            "  train      train a GPT on token shards or bytes (default: an embedded addition corpus)\n"
+            "  eval       validation loss, perplexity and bits per byte of a checkpoint\n"
+            "  sample     generate text from a checkpoint\n"
+            "  tokenizer  train|encode|decode: byte-level BPE\n"
+            "  data       prepare: corpus files to train/validation token shards\n"
+            "  plot       SVG of loss curves from metrics logs\n\n"
             "Run 'loco <command> --help' for the flags of a command.\n");
 }
 
@@ -21,6 +26,11 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(argv[1], "train")) return loco_cmd_train(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "eval")) return loco_cmd_eval(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "sample")) return loco_cmd_sample(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "tokenizer")) return loco_cmd_tokenizer(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "data")) return loco_cmd_data(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "plot")) return loco_cmd_plot(argc - 2, argv + 2);
     fprintf(stderr, "loco: unknown command '%s' (see loco --help)\n", argv[1]);
     return 2;
 }

@@ -1,20 +1,29 @@
 /*
- * `loco train`: trains a GPT on bytes, either the embedded default corpus (a
- * synthetic addition task that a small model learns in a minute) or a text
- * file given with --data, and reports validation loss as it goes.
+ * `loco train`: trains a GPT on a token source, either bytes (a text file with
+ * --data, or by default an embedded addition corpus that a small model learns
+ * in minutes) or token shards from `loco data prepare`.  With --out DIR it
+ * writes DIR/model.safetensors (atomically, every --ckpt-every steps and at
+ * the end), DIR/metrics.jsonl and DIR/loss.svg; --resume continues a run from
+ * its checkpoint exactly as if it had never stopped.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "loco/checkpoint.h"
 #include "loco/data.h"
 #include "loco/loco.h"
+#include "loco/metrics.h"
+#include "loco/source.h"
 
-static double now_s(void) {
+double loco_cli_now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec + 1e-9 * t.tv_nsec;
@@ -22,21 +31,21 @@ static double now_s(void) {
 
 /* Mean validation loss over n_batches batches drawn with a fixed seed, so that
  * every evaluation of a run sees the same windows. */
-static float eval_loss(loco_gpt *m, const loco_bytes_dataset *d, int B, int T,
-                       int n_batches, int *tok, int *tgt) {
+static float eval_loss(loco_gpt *m, const loco_source *src, int B, int T, int n_batches,
+                       int *tok, int *tgt) {
     loco_rng rng;
     loco_rng_seed(&rng, 12345);
     double s = 0;
     for (int i = 0; i < n_batches; i++) {
-        loco_dataset_batch(d, 1, &rng, B, T, tok, tgt);
+        loco_source_batch(src, 1, &rng, B, T, tok, tgt);
         loco_gpt_forward(m, tok, tgt, B, T);
         s += loco_gpt_loss(m);
     }
     return (float)(s / n_batches);
 }
 
-/* Greedy decoding of "a+b=" prompts from the validation split: the fraction
- * of sums the model completes correctly. */
+/* Greedy decoding of "a+b=" prompts: the fraction of sums the model
+ * completes correctly (the embedded corpus only). */
 static float addition_accuracy(loco_gpt *m, int T, int n, int *tok) {
     loco_rng rng;
     loco_rng_seed(&rng, 777);
@@ -66,19 +75,39 @@ static float addition_accuracy(loco_gpt *m, int T, int n, int *tok) {
     return (float)correct / n;
 }
 
+/* Creates dir if it does not exist; returns 0, or -1 with a reason in msg. */
+int loco_cli_mkdir(const char *dir, char *msg, size_t msglen) {
+    if (mkdir(dir, 0777) == 0 || errno == EEXIST) {
+        struct stat st;
+        if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
+        snprintf(msg, msglen, "%s: exists and is not a directory", dir);
+        return -1;
+    }
+    snprintf(msg, msglen, "%s: cannot create directory: %s", dir, strerror(errno));
+    return -1;
+}
+
 int loco_cmd_train(int argc, char **argv) {
     loco_gpt_config cfg = {.max_seq_len = 0, .vocab_size = 256, .n_layer = 4, .n_head = 4, .channels = 128};
     int B = 16, T = 64, steps = 3000, threads = 0, eval_every = 500, log_every = 100, eval_batches = 8;
+    int ckpt_every = 0, stop_after = 0;
     uint64_t seed = 1337;
-    const char *data = NULL;
+    const char *data = NULL, *train_shard = NULL, *val_shard = NULL, *out = NULL, *resume = NULL;
+    const char *tokenizer = NULL;
     loco_adamw_config oc;
     loco_adamw_config_default(&oc, 0);
     oc.lr = 2e-3f;
-    oc.min_lr = 0;
     oc.warmup_steps = 50;
     float min_lr_frac = 0.1f;
     const arg_spec specs[] = {
         {"data", ARG_STR, &data, 0, 0, "text file to train on, byte level (default: embedded addition corpus)"},
+        {"train-shard", ARG_STR, &train_shard, 0, 0, "token shard to train on (from loco data prepare)"},
+        {"val-shard", ARG_STR, &val_shard, 0, 0, "token shard to validate on (with --train-shard)"},
+        {"tokenizer", ARG_STR, &tokenizer, 0, 0, "tokenizer of the shards, recorded in the checkpoint"},
+        {"out", ARG_STR, &out, 0, 0, "directory for model.safetensors, metrics.jsonl, loss.svg"},
+        {"resume", ARG_STR, &resume, 0, 0, "checkpoint to continue from (model, optimizer, data order)"},
+        {"ckpt-every", ARG_INT, &ckpt_every, 0, 1e9, "steps between checkpoints (0: at the end only)"},
+        {"stop-after", ARG_INT, &stop_after, 0, 1e9, "stop (and checkpoint) after this step (0: run to --steps)"},
         {"layers", ARG_INT, &cfg.n_layer, -1e9, 1e9, "number of transformer blocks L"},
         {"channels", ARG_INT, &cfg.channels, -1e9, 1e9, "embedding width C"},
         {"heads", ARG_INT, &cfg.n_head, -1e9, 1e9, "attention heads NH (must divide C)"},
@@ -100,112 +129,219 @@ int loco_cmd_train(int argc, char **argv) {
         {"log-every", ARG_INT, &log_every, 1, 1e9, "steps between progress lines"},
     };
     const int ns = sizeof specs / sizeof specs[0];
-    char err[256];
+    char err[512];
     int r = args_parse(specs, ns, argc, argv,
-                       "usage: loco train [flags]\n\nTrains a GPT-2 style model on bytes (vocabulary 256).",
+                       "usage: loco train [flags]\n\nTrains a GPT-2 style model on bytes or token shards.",
                        err, sizeof err);
     if (r == 1) return 0;
     if (r < 0) {
         fprintf(stderr, "loco train: %s\n", err);
         return 2;
     }
-    if (cfg.max_seq_len == 0) cfg.max_seq_len = T;
-    oc.max_steps = steps;
-    oc.min_lr = oc.lr * min_lr_frac;
-    if (T <= 0) {
-        fprintf(stderr, "loco train: --seq-len must be positive (got %d)\n", T);
+    if ((train_shard != NULL) != (val_shard != NULL)) {
+        fprintf(stderr, "loco train: --train-shard and --val-shard go together\n");
         return 2;
     }
-    if (T > LOCO_MAX_SEQ_LEN || T > cfg.max_seq_len) {
-        fprintf(stderr, "loco train: --seq-len %d exceeds the maximum %d\n", T,
-                T > LOCO_MAX_SEQ_LEN ? LOCO_MAX_SEQ_LEN : cfg.max_seq_len);
+    if (data && train_shard) {
+        fprintf(stderr, "loco train: give either --data or --train-shard/--val-shard, not both\n");
+        return 2;
+    }
+    if (T <= 0) {
+        fprintf(stderr, "loco train: --seq-len must be positive (got %d)\n", T);
         return 2;
     }
     if (B <= 0) {
         fprintf(stderr, "loco train: --batch must be positive (got %d)\n", B);
         return 2;
     }
-    char msg[256];
-    if (loco_gpt_config_check(&cfg, msg, sizeof msg) != LOCO_OK) {
-        fprintf(stderr, "loco train: %s\n", msg);
-        return 2;
-    }
-
-    loco_bytes_dataset d;
-    if (data) {
-        if (loco_dataset_load(&d, data, 0.1, (size_t)T + 1, msg, sizeof msg) != LOCO_OK) {
+    char msg[512];
+    loco_checkpoint_meta meta;
+    memset(&meta, 0, sizeof meta);
+    if (resume) {
+        /* The model's shape comes from the checkpoint, not from the flags. */
+        if (loco_checkpoint_read_config(resume, &cfg, msg, sizeof msg) != LOCO_OK) {
             fprintf(stderr, "loco train: %s\n", msg);
             return 1;
         }
-    } else if (loco_dataset_synthetic(&d, 1 << 20, seed, 0.1) != LOCO_OK) {
-        fprintf(stderr, "loco train: cannot build the default corpus\n");
+    } else if (cfg.max_seq_len == 0) {
+        cfg.max_seq_len = T;
+    }
+    if (T > LOCO_MAX_SEQ_LEN || T > cfg.max_seq_len) {
+        fprintf(stderr, "loco train: --seq-len %d exceeds the maximum %d\n", T,
+                T > LOCO_MAX_SEQ_LEN ? LOCO_MAX_SEQ_LEN : cfg.max_seq_len);
+        return 2;
+    }
+
+    loco_source src;
+    if (train_shard) {
+        if (loco_source_open_shards(&src, train_shard, val_shard, (uint64_t)T + 1, msg, sizeof msg)) {
+            fprintf(stderr, "loco train: %s\n", msg);
+            return 1;
+        }
+    } else {
+        loco_bytes_dataset d;
+        if (data) {
+            if (loco_dataset_load(&d, data, 0.1, (size_t)T + 1, msg, sizeof msg) != LOCO_OK) {
+                fprintf(stderr, "loco train: %s\n", msg);
+                return 1;
+            }
+        } else if (loco_dataset_synthetic(&d, 1 << 20, seed, 0.1) != LOCO_OK) {
+            fprintf(stderr, "loco train: cannot build the default corpus\n");
+            return 1;
+        }
+        loco_source_from_bytes(&src, &d);
+    }
+    if (!resume) cfg.vocab_size = src.vocab_size;
+    if (cfg.vocab_size != src.vocab_size) {
+        fprintf(stderr, "loco train: %s has vocabulary %d but the data has %d\n", resume,
+                cfg.vocab_size, src.vocab_size);
+        loco_source_close(&src);
+        return 1;
+    }
+    if (loco_gpt_config_check(&cfg, msg, sizeof msg) != LOCO_OK) {
+        fprintf(stderr, "loco train: %s\n", msg);
+        loco_source_close(&src);
+        return 2;
+    }
+    if (out && loco_cli_mkdir(out, msg, sizeof msg)) {
+        fprintf(stderr, "loco train: %s\n", msg);
+        loco_source_close(&src);
         return 1;
     }
 
     int nthreads = loco_threads_set(threads);
     loco_gpt *m;
-    int e = loco_gpt_create(&m, &cfg, B, T, seed, msg, sizeof msg);
+    loco_rng rng;
+    long start = 0;
+    int e;
+    if (resume) {
+        e = loco_checkpoint_load(resume, &m, B, T, &meta, msg, sizeof msg);
+        if (e == LOCO_OK) {
+            oc = meta.opt;
+            start = meta.step;
+            memcpy(rng.s, meta.rng_state, sizeof rng.s);
+            seed = meta.seed;
+        }
+    } else {
+        oc.max_steps = steps;
+        oc.min_lr = oc.lr * min_lr_frac;
+        e = loco_gpt_create(&m, &cfg, B, T, seed, msg, sizeof msg);
+        loco_rng_seed(&rng, seed ^ 0x5eedda7aULL);
+    }
     if (e != LOCO_OK) {
         fprintf(stderr, "loco train: %s\n", msg);
-        loco_dataset_free(&d);
-        return e == LOCO_ENOMEM ? 1 : 2;
+        loco_source_close(&src);
+        return e == LOCO_ECONFIG ? 2 : 1;
     }
-    printf("loco train: data=%s (%zu train / %zu val bytes)\n", data ? data : "embedded addition corpus",
-           d.n_train, d.n - d.n_train);
-    printf("  model  L=%d C=%d NH=%d V=%d max_seq_len=%d params=%zu (%.2f M)\n", cfg.n_layer,
+    long end = stop_after > 0 && stop_after < steps ? stop_after : steps;
+
+    printf("loco train: data=%s (%llu train / %llu val tokens, vocabulary %d)\n",
+           train_shard ? train_shard : data ? data : "embedded addition corpus",
+           (unsigned long long)loco_source_tokens(&src, 0), (unsigned long long)loco_source_tokens(&src, 1),
+           src.vocab_size);
+    printf("  model  L=%d C=%d NH=%d V=%d max_seq_len=%d params=%zu (%.2f M)%s%s\n", cfg.n_layer,
            cfg.channels, cfg.n_head, cfg.vocab_size, cfg.max_seq_len, loco_gpt_num_params(m),
-           loco_gpt_num_params(m) / 1e6);
-    printf("  train  B=%d T=%d steps=%d seed=%llu threads=%d\n", B, T, steps,
+           loco_gpt_num_params(m) / 1e6, resume ? " resumed from " : "", resume ? resume : "");
+    printf("  train  B=%d T=%d steps=%ld..%ld of %d seed=%llu threads=%d\n", B, T, start, end, steps,
            (unsigned long long)seed, nthreads);
     printf("  adamw  lr=%g min_lr=%g warmup=%d betas=(%g, %g) eps=%g weight_decay=%g grad_clip=%g\n",
            oc.lr, oc.min_lr, oc.warmup_steps, oc.beta1, oc.beta2, oc.eps, oc.weight_decay, oc.grad_clip);
     printf("  memory %.1f MiB in 4 blocks (parameters, gradients, AdamW state, activations)\n",
            loco_gpt_memory_bytes(m) / 1048576.0);
+    if (out) printf("  output %s/{model.safetensors,metrics.jsonl,loss.svg}\n", out);
     fflush(stdout);
 
+    char ckpt_path[4096] = "", log_path[4096] = "", svg_path[4096] = "";
+    loco_metrics *log = NULL;
+    if (out) {
+        snprintf(ckpt_path, sizeof ckpt_path, "%s/model.safetensors", out);
+        snprintf(log_path, sizeof log_path, "%s/metrics.jsonl", out);
+        snprintf(svg_path, sizeof svg_path, "%s/loss.svg", out);
+        e = resume ? loco_metrics_open_append(&log, log_path, msg, sizeof msg)
+                   : loco_metrics_open(&log, log_path, msg, sizeof msg);
+        if (e) {
+            fprintf(stderr, "loco train: %s\n", msg);
+            loco_gpt_free(m);
+            loco_source_close(&src);
+            return 1;
+        }
+    }
+    snprintf(meta.tokenizer, sizeof meta.tokenizer, "%s", tokenizer ? tokenizer : "");
+    meta.seed = seed;
+
     int *tok = malloc(sizeof(int) * B * T), *tgt = malloc(sizeof(int) * B * T);
-    loco_rng rng;
-    loco_rng_seed(&rng, seed ^ 0x5eedda7aULL);
-    double t0 = now_s(), tlog = t0;
+    const int tty = isatty(STDOUT_FILENO);
+    double t0 = loco_cli_now(), tlog = t0;
+    long tokens_since = 0;
     int status = 0;
-    for (int step = 0; step < steps; step++) {
-        loco_dataset_batch(&d, 0, &rng, B, T, tok, tgt);
+    float loss = NAN, vl = NAN;
+    for (long step = start; step < end; step++) {
+        loco_source_batch(&src, 0, &rng, B, T, tok, tgt);
         loco_gpt_forward(m, tok, tgt, B, T);
-        float loss = loco_gpt_loss(m);
+        loss = loco_gpt_loss(m);
         loco_gpt_zero_grad(m);
         loco_gpt_backward(m);
         float norm;
-        if (loco_gpt_adamw_step(m, &oc, step, &norm) != LOCO_OK || !isfinite(loss)) {
-            fprintf(stderr, "loco train: step %d: loss or gradient is not finite (loss %g, norm %g); "
+        if (loco_gpt_adamw_step(m, &oc, (int)step, &norm) != LOCO_OK || !isfinite(loss)) {
+            fprintf(stderr, "loco train: step %ld: loss or gradient is not finite (loss %g, norm %g); "
                     "try a lower --lr\n", step, loss, norm);
             status = 1;
             break;
         }
-        if ((step + 1) % log_every == 0 || step == 0 || step + 1 == steps) {
-            double t = now_s();
-            int n = step == 0 ? 1 : ((step + 1) % log_every == 0 ? log_every : (step + 1) % log_every);
-            printf("step %5d/%d  loss %.4f  lr %.2e  norm %.3f  %.0f tok/s\n", step + 1, steps, loss,
-                   loco_lr_schedule(&oc, step), norm, (double)n * B * T / (t - tlog));
-            fflush(stdout);
+        tokens_since += (long)B * T;
+        double t = loco_cli_now();
+        if ((step + 1) % log_every == 0 || step == start || step + 1 == end) {
+            double tps = tokens_since / (t - tlog);
+            loco_progress_print(stdout, tty, step + 1, steps, loss, tps, (steps - step - 1) * (double)B * T / tps);
+            if (log) {
+                const char *k[] = {"loss", "lr", "grad_norm", "tok_per_s", "time_s"};
+                double v[] = {loss, loco_lr_schedule(&oc, (int)step), norm, tps, t - t0};
+                loco_metrics_log(log, "train", step + 1, k, v, 5);
+            }
             tlog = t;
+            tokens_since = 0;
         }
-        if ((eval_every && (step + 1) % eval_every == 0) || step + 1 == steps) {
-            float vl = eval_loss(m, &d, B, T, eval_batches, tok, tgt);
-            printf("step %5d/%d  val_loss %.4f  val_ppl %.3f\n", step + 1, steps, vl, expf(vl));
+        if ((eval_every && (step + 1) % eval_every == 0) || step + 1 == end) {
+            vl = eval_loss(m, &src, B, T, eval_batches, tok, tgt);
+            if (tty) printf("\n");
+            printf("step %5ld/%d  val_loss %.4f  val_ppl %.3f\n", step + 1, steps, vl, expf(vl));
             fflush(stdout);
+            if (log) {
+                const char *k[] = {"loss", "ppl"};
+                double v[] = {vl, exp(vl)};
+                loco_metrics_log(log, "eval", step + 1, k, v, 2);
+            }
+        }
+        if (out && ((ckpt_every && (step + 1) % ckpt_every == 0) || step + 1 == end)) {
+            meta.step = step + 1;
+            meta.opt = oc;
+            memcpy(meta.rng_state, rng.s, sizeof rng.s);
+            if (loco_checkpoint_save(ckpt_path, m, &meta, 1, msg, sizeof msg) != LOCO_OK) {
+                fprintf(stderr, "loco train: %s\n", msg);
+                status = 1;
+                break;
+            }
         }
     }
-    double wall = now_s() - t0;
-    if (!status && !data) {
+    double wall = loco_cli_now() - t0;
+    loco_metrics_close(log);
+    if (!status && out) {
+        const char *logs[] = {log_path};
+        if (loco_plot_svg(logs, 1, svg_path, msg, sizeof msg) != LOCO_OK)
+            fprintf(stderr, "loco train: warning: no plot: %s\n", msg);
+    }
+    if (!status && !data && !train_shard) {
         float acc = addition_accuracy(m, T, 100, tok);
         printf("addition accuracy (greedy, 100 unseen prompts): %.0f%%\n", 100 * acc);
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("done in %.1f s; peak resident memory %.1f MiB\n", wall, ru.ru_maxrss / 1024.0);
+    if (!status)
+        printf("done: %ld steps in %.1f s; val_loss %.4f, val_ppl %.3f; peak resident memory %.1f MiB%s%s\n",
+               end - start, wall, vl, exp(vl), ru.ru_maxrss / 1024.0, out ? "; wrote " : "", out ? out : "");
     free(tok);
     free(tgt);
     loco_gpt_free(m);
-    loco_dataset_free(&d);
+    loco_source_close(&src);
     return status;
 }

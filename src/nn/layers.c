@@ -37,8 +37,12 @@ typedef float real;
  * interval) and 2^n is built in the exponent bits.  Rounding uses the 1.5*2^23
  * trick, which is exact in round-to-nearest for |x/ln2| < 2^22.  Accuracy is
  * within 2 ulp of expf; inputs are clamped to [-87.3, 88.7] (no inf/denormals).
+ * A NaN input gives NaN (converting NaN to int would be undefined behaviour,
+ * so it is replaced by 0 for the arithmetic and restored by the final select).
  */
 static inline float loco__expf(float x) {
+    const float in = x;
+    x = x != x ? 0.0f : x;
     x = x < -87.3f ? -87.3f : (x > 88.7f ? 88.7f : x);
     const float shifter = 12582912.0f; /* 1.5 * 2^23 */
     float t = x * 1.44269504088896341f + shifter;
@@ -55,7 +59,7 @@ static inline float loco__expf(float x) {
     p = p * r + 1.0f;
     union { int i; float f; } scale;
     scale.i = ((int)n + 127) << 23;
-    return p * scale.f;
+    return in != in ? in : p * scale.f;
 }
 
 /* tanh(u) = 1 - 2 / (exp(2u) + 1).  The clamp at |u| = 10 makes the tails

@@ -1,0 +1,66 @@
+/*
+ * Training metrics: a JSON Lines log (one object per event), an SVG plot of
+ * one or more logs (`loco plot`), and the progress line printed while
+ * training.
+ *
+ * A log line looks like
+ *   {"kind":"train","step":100,"loss":2.31,"lr":0.0006,"tok_per_s":1234.5,"time_s":12.3}
+ * Each line is flushed as it is written, so a crash loses at most the line
+ * being written; the plotter skips such a torn last line.
+ */
+#ifndef LOCO_METRICS_H
+#define LOCO_METRICS_H
+
+#include <stdio.h>
+#include "loco/loco.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct loco_metrics loco_metrics;
+
+/* Creates (truncates) the log at path.  Returns LOCO_EIO (reason in msg,
+ * naming the file) if it cannot be opened, LOCO_ENOMEM. */
+int loco_metrics_open(loco_metrics **m, const char *path, char *msg, size_t msglen);
+
+/* As loco_metrics_open, but appends to an existing log (a resumed run). */
+int loco_metrics_open_append(loco_metrics **m, const char *path, char *msg, size_t msglen);
+
+/* Writes one line {"kind":kind,"step":step,keys[0]:vals[0],...} and flushes
+ * it.  Numbers are written in the shortest form that reads back to the same
+ * double; NaN and infinities (not JSON numbers) are written as null.  Returns
+ * LOCO_EINVAL for a NULL log, kind or key, or n < 0; LOCO_EIO if the write
+ * fails. */
+int loco_metrics_log(loco_metrics *m, const char *kind, long step,
+                     const char *const *keys, const double *vals, int n);
+
+/* Flushes and closes the log; NULL is allowed. */
+void loco_metrics_close(loco_metrics *m);
+
+/* Reads one or more JSONL logs and writes an SVG of loss against step: for
+ * log i, its "train" events' "loss" as a thin line and its "eval" events'
+ * "loss" (or "val_loss") as a thick line with markers, in the i-th colour;
+ * with axes, ticks, labels, a legend of the file names and a title.  The SVG
+ * is written to a temporary file and renamed onto out_svg, so readers never
+ * see half a plot.  Lines that are empty are skipped, and so is a last line
+ * without its newline that does not parse (a write torn by a crash).
+ * Returns LOCO_EINVAL (reason in msg) for n_logs < 1, a line that is not a
+ * JSON object or lacks a numeric "step" (naming file:line), or a log with no
+ * loss at all ("empty log"); LOCO_EIO if a file cannot be read or written;
+ * LOCO_ENOMEM. */
+int loco_plot_svg(const char *const *metric_logs, int n_logs, const char *out_svg,
+                  char *msg, size_t msglen);
+
+/* Prints training progress to f.  On a terminal (is_tty), one line redrawn in
+ * place with '\r': a bar, step/total, loss, tokens/s and the remaining time;
+ * a newline is printed once step reaches total.  Otherwise one plain line per
+ * call, for logs.  total <= 0 means unknown (no bar, no percentage); a
+ * negative eta_s means unknown. */
+void loco_progress_print(FILE *f, int is_tty, long step, long total, double loss,
+                         double tok_per_s, double eta_s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

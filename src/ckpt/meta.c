@@ -1,0 +1,197 @@
+/* The checkpoint's __metadata__: safetensors allows only string values, so
+ * every number is a decimal string.  Floats are written with 9 significant
+ * digits, which round-trip any float exactly (FLT_DECIMAL_DIG), so a resumed
+ * run sees bit-identical hyperparameters. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ckpt/ckpt_internal.h"
+
+/* Adds key: string; returns 0, or -1 when memory runs out. */
+static int add(cJSON *o, const char *key, const char *val) {
+    return cJSON_AddStringToObject(o, key, val) ? 0 : -1;
+}
+
+static int add_long(cJSON *o, const char *key, long long v) {
+    char b[32];
+    snprintf(b, sizeof b, "%lld", v);
+    return add(o, key, b);
+}
+
+static int add_float(cJSON *o, const char *key, float v) {
+    char b[48];
+    snprintf(b, sizeof b, "%.9g", (double)v);
+    return add(o, key, b);
+}
+
+/* Returns NULL when memory runs out. */
+cJSON *loco__ckpt_meta_encode(const loco_gpt_config *cfg, const loco_checkpoint_meta *meta,
+                              int with_optimizer, long adam_t) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    const loco_adamw_config *a = &meta->opt;
+    char rng[100];
+    snprintf(rng, sizeof rng, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64, meta->rng_state[0],
+             meta->rng_state[1], meta->rng_state[2], meta->rng_state[3]);
+    char seed[32];
+    snprintf(seed, sizeof seed, "%" PRIu64, meta->seed);
+    int bad = add(o, "loco_format", LOCO_CHECKPOINT_FORMAT) |
+              add_long(o, "n_layer", cfg->n_layer) | add_long(o, "n_head", cfg->n_head) |
+              add_long(o, "channels", cfg->channels) | add_long(o, "vocab_size", cfg->vocab_size) |
+              add_long(o, "max_seq_len", cfg->max_seq_len) | add_long(o, "step", meta->step) |
+              add(o, "rng_state", rng) | add(o, "seed", seed) | add(o, "tokenizer", meta->tokenizer) |
+              add_float(o, "adamw.lr", a->lr) | add_float(o, "adamw.beta1", a->beta1) |
+              add_float(o, "adamw.beta2", a->beta2) | add_float(o, "adamw.eps", a->eps) |
+              add_float(o, "adamw.weight_decay", a->weight_decay) |
+              add_float(o, "adamw.grad_clip", a->grad_clip) |
+              add_long(o, "adamw.warmup_steps", a->warmup_steps) |
+              add_long(o, "adamw.max_steps", a->max_steps) | add_float(o, "adamw.min_lr", a->min_lr) |
+              add(o, "optimizer_state", with_optimizer ? "adamw" : "none");
+    if (with_optimizer) bad |= add_long(o, "adam_t", adam_t);
+    if (bad) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* Decoding context: the object, and where to report a bad key. */
+typedef struct {
+    const cJSON *md;
+    const char *path;
+    char *msg;
+    size_t msglen;
+} dec;
+
+/* Returns the string value of key, or NULL after reporting it missing or
+ * not a string. */
+static const char *get(const dec *d, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(d->md, key);
+    if (!v) {
+        loco__ckpt_fail(d->msg, d->msglen, LOCO_EINVAL, d->path, "missing __metadata__ key '%s'", key);
+        return NULL;
+    }
+    if (!cJSON_IsString(v) || !v->valuestring) {
+        loco__ckpt_fail(d->msg, d->msglen, LOCO_EINVAL, d->path, "__metadata__ key '%s' is not a string", key);
+        return NULL;
+    }
+    return v->valuestring;
+}
+
+/* Returns -1 (reported) unless key holds a decimal integer in [lo, hi]. */
+static int get_long(const dec *d, const char *key, long long lo, long long hi, long long *out) {
+    const char *s = get(d, key);
+    if (!s) return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end || errno || v < lo || v > hi) {
+        loco__ckpt_fail(d->msg, d->msglen, LOCO_EINVAL, d->path,
+                        "__metadata__ key '%s' = '%.40s' is not an integer in [%lld, %lld]", key, s, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int get_int(const dec *d, const char *key, int lo, int *out) {
+    long long v;
+    if (get_long(d, key, lo, INT_MAX, &v)) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* Parses one unsigned 64-bit decimal at s (digits only: strtoull would
+ * accept a sign); returns the end, or NULL. */
+static const char *parse_u64(const char *s, uint64_t *out) {
+    if (*s < '0' || *s > '9') return NULL;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno) return NULL;
+    *out = v;
+    return end;
+}
+
+static int get_float(const dec *d, const char *key, float *out) {
+    const char *s = get(d, key);
+    if (!s) return -1;
+    char *end;
+    float v = strtof(s, &end);
+    if (end == s || *end) {
+        loco__ckpt_fail(d->msg, d->msglen, LOCO_EINVAL, d->path,
+                        "__metadata__ key '%s' = '%.40s' is not a number", key, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Returns LOCO_EINVAL (reported) for a missing or malformed key,
+ * LOCO_ECONFIG for a configuration that describes no model. */
+int loco__ckpt_meta_decode(const cJSON *md, const char *path, loco_gpt_config *cfg,
+                           loco_checkpoint_meta *meta, long *adam_t, char *msg, size_t msglen) {
+    dec d = {md, path, msg, msglen};
+    memset(meta, 0, sizeof *meta);
+    *adam_t = 0;
+    const char *fmt = get(&d, "loco_format");
+    if (!fmt) return LOCO_EINVAL;
+    if (strcmp(fmt, LOCO_CHECKPOINT_FORMAT) != 0)
+        return loco__ckpt_fail(msg, msglen, LOCO_EINVAL, path, "unsupported loco_format '%.40s' (expected '%s')",
+                               fmt, LOCO_CHECKPOINT_FORMAT);
+    /* Sizes are read as any int so that loco_gpt_config_check names the field. */
+    if (get_int(&d, "n_layer", INT_MIN, &cfg->n_layer) || get_int(&d, "n_head", INT_MIN, &cfg->n_head) ||
+        get_int(&d, "channels", INT_MIN, &cfg->channels) ||
+        get_int(&d, "vocab_size", INT_MIN, &cfg->vocab_size) ||
+        get_int(&d, "max_seq_len", INT_MIN, &cfg->max_seq_len))
+        return LOCO_EINVAL;
+    char why[160];
+    if (loco_gpt_config_check(cfg, why, sizeof why) != LOCO_OK)
+        return loco__ckpt_fail(msg, msglen, LOCO_ECONFIG, path, "stored configuration is invalid: %s", why);
+
+    long long step, t = 0;
+    loco_adamw_config *a = &meta->opt;
+    if (get_long(&d, "step", 0, LONG_MAX, &step) || get_float(&d, "adamw.lr", &a->lr) ||
+        get_float(&d, "adamw.beta1", &a->beta1) || get_float(&d, "adamw.beta2", &a->beta2) ||
+        get_float(&d, "adamw.eps", &a->eps) || get_float(&d, "adamw.weight_decay", &a->weight_decay) ||
+        get_float(&d, "adamw.grad_clip", &a->grad_clip) ||
+        get_int(&d, "adamw.warmup_steps", INT_MIN, &a->warmup_steps) ||
+        get_int(&d, "adamw.max_steps", INT_MIN, &a->max_steps) || get_float(&d, "adamw.min_lr", &a->min_lr))
+        return LOCO_EINVAL;
+    meta->step = (long)step;
+
+    const char *s = get(&d, "rng_state");
+    if (!s) return LOCO_EINVAL;
+    for (int i = 0; i < 4; i++) {
+        s = parse_u64(s, &meta->rng_state[i]);
+        if (!s || *s != (i < 3 ? ',' : 0))
+            return loco__ckpt_fail(msg, msglen, LOCO_EINVAL, path,
+                                   "__metadata__ key 'rng_state' is not four comma-separated unsigned integers");
+        s++;
+    }
+    s = get(&d, "seed");
+    if (!s) return LOCO_EINVAL;
+    const char *e = parse_u64(s, &meta->seed);
+    if (!e || *e)
+        return loco__ckpt_fail(msg, msglen, LOCO_EINVAL, path, "__metadata__ key 'seed' = '%.40s' is not an "
+                               "unsigned integer", s);
+    s = get(&d, "tokenizer");
+    if (!s) return LOCO_EINVAL;
+    if (strlen(s) >= sizeof meta->tokenizer)
+        return loco__ckpt_fail(msg, msglen, LOCO_EINVAL, path, "__metadata__ key 'tokenizer' is longer than %zu bytes",
+                               sizeof meta->tokenizer - 1);
+    strcpy(meta->tokenizer, s);
+
+    s = get(&d, "optimizer_state");
+    if (!s) return LOCO_EINVAL;
+    if (strcmp(s, "adamw") == 0) meta->has_optimizer = 1;
+    else if (strcmp(s, "none") != 0)
+        return loco__ckpt_fail(msg, msglen, LOCO_EINVAL, path,
+                               "__metadata__ key 'optimizer_state' = '%.40s' is neither 'adamw' nor 'none'", s);
+    if (meta->has_optimizer && get_long(&d, "adam_t", 0, LONG_MAX, &t)) return LOCO_EINVAL;
+    *adam_t = (long)t;
+    return LOCO_OK;
+}

@@ -1,0 +1,45 @@
+/* Helpers shared by the loco subcommands. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/common.h"
+
+int loco_cli_load_tokenizer(loco_tokenizer **t, const char *spec, char *msg, size_t msglen) {
+    const char *comma = strchr(spec, ',');
+    if (!comma) return loco_tokenizer_load(t, spec, msg, msglen);
+    char vocab[4096];
+    size_t n = (size_t)(comma - spec);
+    if (n >= sizeof vocab) {
+        snprintf(msg, msglen, "%s: path too long", spec);
+        return LOCO_EINVAL;
+    }
+    memcpy(vocab, spec, n);
+    vocab[n] = 0;
+    return loco_tokenizer_load_gpt2(t, vocab, comma + 1, msg, msglen);
+}
+
+int loco_cli_split_list(char *list, const char **items, int max) {
+    int n = 0;
+    for (char *p = strtok(list, ","); p && n < max; p = strtok(NULL, ",")) items[n++] = p;
+    return n;
+}
+
+uint8_t *loco_cli_read_all(FILE *f, size_t *n) {
+    size_t cap = 1 << 16;
+    uint8_t *buf = malloc(cap);
+    *n = 0;
+    while (buf) {
+        *n += fread(buf + *n, 1, cap - *n, f);
+        if (*n < cap) break;
+        uint8_t *grown = realloc(buf, cap * 2);
+        if (!grown) free(buf);
+        buf = grown;
+        cap *= 2;
+    }
+    if (buf && ferror(f)) {
+        free(buf);
+        buf = NULL;
+    }
+    return buf;
+}

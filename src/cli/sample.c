@@ -1,0 +1,130 @@
+/*
+ * `loco sample`: generates text from a checkpoint, one token at a time, with
+ * temperature and top-k sampling from an explicit, seeded RNG.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "loco/checkpoint.h"
+
+static int cmp_desc(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+
+/* Draws a token from logits z (V) at temperature temp among the top k:
+ * p_i proportional to exp((z_i - max z) / temp) for z_i at or above the k-th
+ * largest logit.  scratch holds V floats. */
+static int sample_token(const float *z, int V, float temp, int k, float *scratch, loco_rng *rng) {
+    float mx = z[0];
+    for (int v = 1; v < V; v++) mx = z[v] > mx ? z[v] : mx;
+    if (temp <= 0) {   /* greedy */
+        for (int v = 0; v < V; v++) if (z[v] == mx) return v;
+    }
+    float cut = -INFINITY;
+    if (k > 0 && k < V) {
+        memcpy(scratch, z, sizeof(float) * V);
+        qsort(scratch, V, sizeof(float), cmp_desc);
+        cut = scratch[k - 1];
+    }
+    double sum = 0;
+    for (int v = 0; v < V; v++) sum += z[v] >= cut ? exp((z[v] - mx) / temp) : 0;
+    double u = loco_rng_uniform(rng) * sum, acc = 0;
+    int last = 0;
+    for (int v = 0; v < V; v++) {
+        if (z[v] < cut) continue;
+        acc += exp((z[v] - mx) / temp);
+        last = v;
+        if (acc > u) return v;
+    }
+    return last;
+}
+
+int loco_cmd_sample(int argc, char **argv) {
+    const char *ckpt = NULL, *tokenizer = NULL, *prompt = "\n";
+    int n_tokens = 200, top_k = 40, threads = 0;
+    float temp = 0.8f;
+    uint64_t seed = 1;
+    const arg_spec specs[] = {
+        {"checkpoint", ARG_STR, &ckpt, 0, 0, "model checkpoint (.safetensors)"},
+        {"tokenizer", ARG_STR, &tokenizer, 0, 0, "tokenizer (default: the checkpoint's; none for bytes)"},
+        {"prompt", ARG_STR, &prompt, 0, 0, "text to continue"},
+        {"tokens", ARG_INT, &n_tokens, 1, 1e7, "tokens to generate"},
+        {"temperature", ARG_FLOAT, &temp, 0, 100, "sampling temperature (0: greedy)"},
+        {"top-k", ARG_INT, &top_k, 0, 1e9, "sample among the k most likely tokens (0: all)"},
+        {"seed", ARG_U64, &seed, 0, 1.8e19, "sampling seed"},
+        {"threads", ARG_INT, &threads, 0, 1024, "threads (0: OMP_NUM_THREADS or all cores)"},
+    };
+    char err[512], msg[512];
+    int r = args_parse(specs, sizeof specs / sizeof specs[0], argc, argv,
+                       "usage: loco sample --checkpoint FILE [flags]\n\nGenerates text from a model.", err, sizeof err);
+    if (r == 1) return 0;
+    if (r < 0) { fprintf(stderr, "loco sample: %s\n", err); return 2; }
+    if (!ckpt) { fprintf(stderr, "loco sample: --checkpoint is required\n"); return 2; }
+    loco_threads_set(threads);
+    loco_gpt_config cfg;
+    if (loco_checkpoint_read_config(ckpt, &cfg, msg, sizeof msg)) { fprintf(stderr, "loco sample: %s\n", msg); return 1; }
+    loco_checkpoint_meta meta;
+    loco_gpt *m;
+    const int T = cfg.max_seq_len, V = cfg.vocab_size;
+    if (loco_checkpoint_load(ckpt, &m, 1, T, &meta, msg, sizeof msg)) { fprintf(stderr, "loco sample: %s\n", msg); return 1; }
+    loco_tokenizer *tok = NULL;
+    const char *tspec = tokenizer ? tokenizer : (meta.tokenizer[0] ? meta.tokenizer : NULL);
+    if (!tspec && V != 256) {
+        fprintf(stderr, "loco sample: %s has vocabulary %d and records no tokenizer: give --tokenizer\n", ckpt, V);
+        loco_gpt_free(m);
+        return 2;
+    }
+    if (tspec && loco_cli_load_tokenizer(&tok, tspec, msg, sizeof msg)) {
+        fprintf(stderr, "loco sample: %s\n", msg);
+        loco_gpt_free(m);
+        return 1;
+    }
+    if (tok && loco_tokenizer_vocab_size(tok) != V) {
+        fprintf(stderr, "loco sample: tokenizer %s has vocabulary %d, the model %d\n", tspec,
+                loco_tokenizer_vocab_size(tok), V);
+        loco_tokenizer_free(tok);
+        loco_gpt_free(m);
+        return 1;
+    }
+    size_t plen = strlen(prompt);
+    size_t cap = plen + (size_t)n_tokens + 1;
+    int *ids = malloc(sizeof(int) * cap);
+    float *scratch = malloc(sizeof(float) * V);
+    long n = 0;
+    if (tok) n = loco_tokenizer_encode(tok, (const uint8_t *)prompt, plen, ids, cap);
+    else for (size_t i = 0; i < plen; i++) ids[n++] = (unsigned char)prompt[i];
+    if (n <= 0) {
+        /* An empty prompt starts from a document boundary (or a newline). */
+        ids[0] = tok ? loco_tokenizer_eot(tok) : '\n';
+        n = 1;
+    }
+    fwrite(prompt, 1, plen, stdout);
+    loco_rng rng;
+    loco_rng_seed(&rng, seed);
+    for (int i = 0; i < n_tokens; i++) {
+        /* The context is the last T tokens: learned positions end at T. */
+        long ctx = n < T ? n : T;
+        loco_gpt_forward(m, ids + n - ctx, NULL, 1, (int)ctx);
+        int next = sample_token(loco_gpt_logits(m) + (size_t)(ctx - 1) * V, V, temp, top_k, scratch, &rng);
+        ids[n++] = next;
+        if (tok) {
+            size_t len;
+            const uint8_t *b = loco_tokenizer_token(tok, next, &len);
+            fwrite(b, 1, len, stdout);
+        } else {
+            putchar(next);
+        }
+        fflush(stdout);
+    }
+    putchar('\n');
+    free(ids);
+    free(scratch);
+    loco_tokenizer_free(tok);
+    loco_gpt_free(m);
+    return 0;
+}

@@ -1,0 +1,104 @@
+/* The loco command end to end: resuming is exact, and bad files give one
+ * line naming the file and a non-zero exit. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "test.h"
+#include "util.h"
+
+#define TINY "--layers 2 --channels 32 --heads 2 --seq-len 16 --batch 4 --eval-every 0 --log-every 1000 " \
+             "--eval-batches 1 --threads 2"
+
+/* Makes a fresh scratch directory; returns 0 on success. */
+static int scratch(char *dir) {
+    strcpy(dir, "/tmp/loco_cli_XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+LOCO_TEST(cli_resume_is_exact) {
+    char d[64], cmd[1024], err[2048], a[128], b[128];
+    if (scratch(d)) { FAIL("mkdtemp"); return; }
+    snprintf(cmd, sizeof cmd, "train " TINY " --steps 20 --out %s/a", d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "straight run failed: %s", err);
+    snprintf(cmd, sizeof cmd, "train " TINY " --steps 20 --stop-after 10 --out %s/b", d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "first half failed: %s", err);
+    snprintf(a, sizeof a, "%s/a/model.safetensors", d);
+    snprintf(b, sizeof b, "%s/b/model.safetensors", d);
+    CHECK(!loco_test_same_file(a, b), "a checkpoint at step 10 equals one at step 20");
+    snprintf(cmd, sizeof cmd, "train " TINY " --steps 20 --resume %s --out %s/b", b, d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "resumed run failed: %s", err);
+    /* Parameters, AdamW moments, step, data-order RNG: every byte equal. */
+    CHECK(loco_test_same_file(a, b), "20 steps straight differ from 10 + resume + 10");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
+LOCO_TEST(cli_bad_files_one_line_errors) {
+    char d[64], cmd[1024], err[2048];
+    if (scratch(d)) { FAIL("mkdtemp"); return; }
+    snprintf(cmd, sizeof cmd, "printf 'not a checkpoint at all' > %s/bad.safetensors && "
+             "head -c 5000 /dev/urandom > %s/garbage.bin && : > %s/empty.txt && "
+             "printf '{\"text\": \"hello\"}\\n{broken\\n' > %s/broken.jsonl && "
+             "printf 'not json' > %s/tok.json", d, d, d, d, d);
+    CHECK(system(cmd) == 0, "setup");
+    struct { const char *fmt; const char *word; } cases[] = {
+        {"eval --checkpoint %s/bad.safetensors --data %s/empty.txt", "bad.safetensors"},
+        {"eval --checkpoint %s/missing.safetensors --data %s/empty.txt", "missing.safetensors"},
+        {"sample --checkpoint %s/garbage.bin%s", "garbage.bin"},
+        {"train --train-shard %s/garbage.bin --val-shard %s/garbage.bin", "garbage.bin"},
+        {"train --resume %s/bad.safetensors%s", "bad.safetensors"},
+        {"tokenizer train --input %s/empty.txt --vocab-size 300 --out %s/t.json", "empty"},
+        {"tokenizer encode --tokenizer %s/tok.json --input %s/empty.txt", "tok.json"},
+        {"data prepare --input %s/broken.jsonl --bytes 1 --out %s/x", "broken.jsonl"},
+        {"data prepare --input %s/empty.txt --bytes 1 --out /nonexistent-dir/x%s", "/nonexistent-dir/x"},
+        {"plot %s/garbage.bin --out %s/p.svg", "garbage.bin"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char args[1024];
+        snprintf(args, sizeof args, cases[i].fmt, d, strstr(cases[i].fmt, "%s%s") ? "" : d);
+        int st = loco_test_run(args, err, sizeof err);
+        CHECK(st > 0, "'loco %s' exited with %d (want non-zero, not a crash)", args, st);
+        char *nl = strchr(err, '\n');
+        CHECK(nl && nl[1] == 0, "'loco %s': stderr is not one line: '%s'", args, err);
+        CHECK(strstr(err, cases[i].word) != NULL, "'loco %s': '%s' does not name '%s'", args, err, cases[i].word);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
+/* Bytes in, shards, training, checkpoint, eval, sample, plot: the pipeline a
+ * user runs, on a small generated corpus. */
+LOCO_TEST(cli_pipeline_bytes) {
+    char d[64], cmd[2048], err[2048];
+    if (scratch(d)) { FAIL("mkdtemp"); return; }
+    snprintf(cmd, sizeof cmd, "for i in $(seq 1 300); do echo \"document $i: the quick brown fox $i\"; done > %s/c.txt && "
+             "for i in $(seq 1 300); do echo \"{\\\"text\\\": \\\"line $i of many lines $i\\\"}\"; done > %s/c.jsonl", d, d);
+    CHECK(system(cmd) == 0, "setup");
+    snprintf(cmd, sizeof cmd, "tokenizer train --input %s/c.txt,%s/c.jsonl --vocab-size 320 --out %s/tok.json", d, d, d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "tokenizer train: %s", err);
+    snprintf(cmd, sizeof cmd, "data prepare --input %s/c.jsonl --tokenizer %s/tok.json --val-frac 0.2 --out %s/s", d, d, d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "data prepare: %s", err);
+    snprintf(cmd, sizeof cmd, "train " TINY " --steps 5 --train-shard %s/s.train.bin --val-shard %s/s.val.bin "
+             "--tokenizer %s/tok.json --out %s/run", d, d, d, d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "train: %s", err);
+    snprintf(cmd, sizeof cmd, "eval --checkpoint %s/run/model.safetensors --val-shard %s/s.val.bin", d, d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "eval: %s", err);
+    snprintf(cmd, sizeof cmd, "sample --checkpoint %s/run/model.safetensors --prompt line --tokens 5", d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "sample: %s", err);
+    snprintf(cmd, sizeof cmd, "plot %s/run/metrics.jsonl --out %s/p.svg", d, d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "plot: %s", err);
+    snprintf(cmd, sizeof cmd, "%s/run/loss.svg", d);
+    CHECK(access(cmd, R_OK) == 0, "train wrote no loss.svg");
+    /* A byte-level shard cannot continue a model with the BPE vocabulary. */
+    snprintf(cmd, sizeof cmd, "data prepare --input %s/c.jsonl --bytes 1 --val-frac 0.2 --out %s/b", d, d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "bytes prepare: %s", err);
+    snprintf(cmd, sizeof cmd, "train " TINY " --steps 6 --train-shard %s/b.train.bin --val-shard %s/b.val.bin "
+             "--resume %s/run/model.safetensors", d, d, d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 1 && strstr(err, "vocabulary"), "vocabulary mismatch: '%s'", err);
+    snprintf(cmd, sizeof cmd, "train " TINY " --steps 6 --train-shard %s/s.train.bin --val-shard %s/s.val.bin "
+             "--resume %s/run/model.safetensors --out %s/run", d, d, d, d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "resume: %s", err);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+    CHECK(system(cmd) == 0, "cleanup");
+}

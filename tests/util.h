@@ -1,0 +1,9 @@
+#ifndef LOCO_TESTS_UTIL_H
+#define LOCO_TESTS_UTIL_H
+#include <stddef.h>
+/* Runs "./loco ARGS" with stdout discarded; returns its exit status (-1 if it
+ * died from a signal) and its stderr in err. */
+int loco_test_run(const char *args, char *err, size_t errlen);
+/* Returns 1 if two files exist and have identical bytes. */
+int loco_test_same_file(const char *a, const char *b);
+#endif
