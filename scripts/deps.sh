@@ -7,6 +7,7 @@ set -e
 pkgs="gcc make libc6-dev libopenblas-openmp-dev libpcre2-dev libcjson-dev zlib1g-dev"
 if [ "$1" = test ] || [ "$1" = bench ]; then
     pkgs="$pkgs python3 python3-numpy python3-torch"
+    [ "$1" = test ] && pkgs="$pkgs clang libclang-rt-14-dev libomp-14-dev"
 fi
 missing=""
 for p in $pkgs; do

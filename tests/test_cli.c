@@ -102,3 +102,10 @@ LOCO_TEST(cli_pipeline_bytes) {
     snprintf(cmd, sizeof cmd, "rm -rf %s", d);
     CHECK(system(cmd) == 0, "cleanup");
 }
+
+/* Each fuzz target (shard reader, corpus reader, checkpoint reader, tokenizer
+ * loaders, config parser) built with ASan + UBSan and run for a few seconds. */
+LOCO_TEST(fuzz_targets_short_run) {
+    int st = system("sh tests/fuzz_smoke.sh 4");
+    CHECK(st == 0, "a fuzz target failed or could not be built (status %d)", st);
+}

@@ -87,15 +87,38 @@ int args_parse(const arg_spec *specs, int nspecs, int argc, char **argv,
     return 0;
 }
 
+/* Strings read from config files, owned here until args_free_config(). */
+static char **config_strings;
+static size_t n_config_strings, cap_config_strings;
+
+/* Keeps v for the caller; returns -1 (and frees v) when out of memory. */
+static int keep_string(char *v) {
+    if (n_config_strings == cap_config_strings) {
+        size_t cap = cap_config_strings ? 2 * cap_config_strings : 16;
+        char **grown = realloc(config_strings, cap * sizeof *grown);
+        if (!grown) { free(v); return -1; }
+        config_strings = grown;
+        cap_config_strings = cap;
+    }
+    config_strings[n_config_strings++] = v;
+    return 0;
+}
+
+void args_free_config(void) {
+    for (size_t i = 0; i < n_config_strings; i++) free(config_strings[i]);
+    free(config_strings);
+    config_strings = NULL;
+    n_config_strings = cap_config_strings = 0;
+}
+
 int args_parse_file(const arg_spec *specs, int nspecs, const char *path, char *err, size_t errlen) {
     FILE *f = fopen(path, "r");
     if (!f) {
         snprintf(err, errlen, "--config %s: %s", path, strerror(errno));
         return -1;
     }
-    /* Values must outlive this call (string flags point into them), so the
-     * file's lines are kept for the life of the process: a config file is
-     * read once per run. */
+    /* String values must outlive this call (string flags point to them), so
+     * they are copied and owned by this module until args_free_config(). */
     char line[1024];
     int lineno = 0, rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
@@ -125,6 +148,7 @@ int args_parse_file(const arg_spec *specs, int nspecs, const char *path, char *e
             rc = -1;
         } else {
             char *v = strdup(val);
+            if (v && keep_string(v)) v = NULL;
             if (!v || parse_value(s, v, err, errlen)) {
                 char inner[200];
                 snprintf(inner, sizeof inner, "%s", v ? err : "out of memory");

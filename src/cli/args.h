@@ -25,6 +25,10 @@ int args_parse(const arg_spec *specs, int nspecs, int argc, char **argv,
  * the same flag names.  Returns 0, or -1 with "file:line: reason" in err. */
 int args_parse_file(const arg_spec *specs, int nspecs, const char *path, char *err, size_t errlen);
 
+/* Frees the strings that config files supplied; string flags set from a
+ * config file are invalid afterwards. */
+void args_free_config(void);
+
 /* Prints the flags and their current (default) values. */
 void args_usage(const arg_spec *specs, int nspecs, const char *usage_head);
 
