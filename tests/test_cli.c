@@ -109,3 +109,39 @@ LOCO_TEST(fuzz_targets_short_run) {
     int st = system("sh tests/fuzz_smoke.sh 4");
     CHECK(st == 0, "a fuzz target failed or could not be built (status %d)", st);
 }
+
+/* What scripts/fetch_c4.sh downloads, made locally: gzip-compressed JSON
+ * Lines named like the Hub's shards, with C4's fields (text, timestamp, url),
+ * read by `loco data prepare` as they are. */
+LOCO_TEST(cli_reads_c4_download_layout) {
+    char d[64], cmd[1024], err[2048];
+    if (scratch(d)) { FAIL("mkdtemp"); return; }
+    snprintf(cmd, sizeof cmd,
+             "for i in $(seq 1 40); do printf '{\"text\":\"Document %%d says \\\\u00e9t\\\\u00e9 and \\\\\"quotes\\\\\".\\\\nLine two.\","
+             "\"timestamp\":\"2019-04-25T12:57:54Z\",\"url\":\"https://example.com/%%d\"}\\n' $i $i; done "
+             "| gzip > %s/c4-train.00000-of-01024.json.gz", d);
+    CHECK(system(cmd) == 0, "setup");
+    snprintf(cmd, sizeof cmd, "data prepare --input %s/c4-train.00000-of-01024.json.gz --bytes 1 --val-frac 0.25 "
+             "--out %s/c4", d, d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "data prepare: %s", err);
+    /* 30 + 10 documents; each decodes to its text, whose bytes are counted
+     * here from the JSON escapes: "Document N says " + UTF-8 "été" (5 bytes)
+     * + " and \"quotes\".\nLine two." */
+    snprintf(cmd, sizeof cmd, "%s/c4.train.bin", d);
+    FILE *f = fopen(cmd, "rb");
+    CHECK(f != NULL, "no train shard");
+    if (f) {
+        unsigned char h[64];
+        CHECK(fread(h, 1, 64, f) == 64, "short shard");
+        unsigned long long ntok, ndocs;
+        memcpy(&ntok, h + 24, 8);
+        memcpy(&ndocs, h + 32, 8);
+        CHECK(ndocs == 30, "train shard has %llu documents, want 30", ndocs);
+        unsigned long long want = 0;
+        for (int i = 1; i <= 30; i++) want += strlen("Document  says ") + (i < 10 ? 1 : 2) + 5 + strlen(" and \"quotes\".\nLine two.");
+        CHECK(ntok == want, "train shard has %llu tokens, want %llu", ntok, want);
+        fclose(f);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+    CHECK(system(cmd) == 0, "cleanup");
+}
