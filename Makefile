@@ -73,8 +73,11 @@ $(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRC)
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p fuzz/corpus/$${n#fuzz_}; \
 	  echo "== $$n for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz/corpus/$${n#fuzz_} 2>&1 | \
-	    grep -E "stat::number_of_executed_units|ERROR|SUMMARY|crash-" || exit 1; done
+	  if $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 fuzz/corpus/$${n#fuzz_} \
+	       > $(BUILD)/fuzz/$$n.log 2>&1; then \
+	    grep -E "stat::number_of_executed_units" $(BUILD)/fuzz/$$n.log; \
+	  else grep -E "ERROR|SUMMARY|crash-|leak-|timeout-" $(BUILD)/fuzz/$$n.log; \
+	    echo "$$n FAILED (log: $(BUILD)/fuzz/$$n.log)"; exit 1; fi; done
 
 clean:
 	rm -rf $(BUILD) loco

@@ -25,7 +25,7 @@ while read -r id genre; do
     sed -E 's#/[^[:space:]]+##g' "$dir/$id" | awk -v id="$id" -v genre="$genre" '
         { gsub(/^[ \t]+|[ \t]+$/, ""); if ($0 != "") text = text (text == "" ? "" : " ") $0 }
         END {
-            gsub(/\\/, "\\\\", text); gsub(/"/, "\\\"", text); gsub(/\t/, " ", text)
+            gsub(/[\001-\037]/, " ", text); gsub(/\\/, "&&", text); gsub(/"/, "\\\"", text)
             printf "{\"text\": \"%s\", \"label\": \"%s\", \"id\": \"%s\"}\n", text, genre, id
         }'
 done < "$dir/cats.txt" > "$out.tmp"

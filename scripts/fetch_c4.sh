@@ -12,6 +12,9 @@ set -e
 out=${1:?usage: scripts/fetch_c4.sh OUTDIR [TRAIN_SHARDS] [VALIDATION_SHARDS]}
 n_train=${2:-1}
 n_val=${3:-1}
+for v in "$n_train" "$n_val"; do
+    case $v in ''|*[!0-9]*) echo "fetch_c4: shard counts must be non-negative integers (got '$v')" >&2; exit 2 ;; esac
+done
 base=${LOCO_C4_URL:-https://huggingface.co/datasets/allenai/c4/resolve/main/en}
 command -v curl >/dev/null || { echo "fetch_c4: needs curl (apt-get install curl)" >&2; exit 1; }
 mkdir -p "$out"

@@ -19,17 +19,36 @@ static int scratch(char *dir) {
 LOCO_TEST(cli_resume_is_exact) {
     char d[64], cmd[1024], err[2048], a[128], b[128];
     if (scratch(d)) { FAIL("mkdtemp"); return; }
-    snprintf(cmd, sizeof cmd, "train " TINY " --steps 20 --out %s/a", d);
+    snprintf(cmd, sizeof cmd, "train " TINY " --seed 7 --steps 20 --out %s/a", d);
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "straight run failed: %s", err);
-    snprintf(cmd, sizeof cmd, "train " TINY " --steps 20 --stop-after 10 --out %s/b", d);
+    snprintf(cmd, sizeof cmd, "train " TINY " --seed 7 --steps 20 --stop-after 10 --out %s/b", d);
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "first half failed: %s", err);
     snprintf(a, sizeof a, "%s/a/model.safetensors", d);
     snprintf(b, sizeof b, "%s/b/model.safetensors", d);
     CHECK(!loco_test_same_file(a, b), "a checkpoint at step 10 equals one at step 20");
-    snprintf(cmd, sizeof cmd, "train " TINY " --steps 20 --resume %s --out %s/b", b, d);
+    snprintf(cmd, sizeof cmd, "train " TINY " --resume %s --out %s/b", b, d);
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "resumed run failed: %s", err);
     /* Parameters, AdamW moments, step, data-order RNG: every byte equal. */
     CHECK(loco_test_same_file(a, b), "20 steps straight differ from 10 + resume + 10");
+
+    /* A crash after the last checkpoint: the run logged steps past it (here,
+     * to step 15), then resumes from the step-10 checkpoint; the log must
+     * not keep the lost steps. */
+    snprintf(cmd, sizeof cmd, "train " TINY " --seed 7 --steps 20 --stop-after 10 --out %s/c", d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "%s", err);
+    snprintf(cmd, sizeof cmd, "cp %s/c/model.safetensors %s/c10.safetensors", d, d);
+    CHECK(system(cmd) == 0, "copy the step-10 checkpoint");
+    snprintf(cmd, sizeof cmd, "train " TINY " --resume %s/c/model.safetensors --stop-after 15 --log-every 5 --out %s/c",
+             d, d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "to step 15: %s", err);
+    snprintf(cmd, sizeof cmd, "grep -c '\"step\":15,' %s/c/metrics.jsonl > /dev/null", d);
+    CHECK(system(cmd) == 0, "the log has no step 15 before the simulated crash");
+    snprintf(cmd, sizeof cmd, "train " TINY " --resume %s/c10.safetensors --out %s/c", d, d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "resume after the crash: %s", err);
+    snprintf(cmd, sizeof cmd, "grep -q '\"step\":15,' %s/c/metrics.jsonl", d);
+    CHECK(system(cmd) != 0, "steps lost in the crash are still in the log");
+    snprintf(cmd, sizeof cmd, "%s/c/model.safetensors", d);
+    CHECK(loco_test_same_file(a, cmd), "resuming after the crash is not exact either");
     snprintf(cmd, sizeof cmd, "rm -rf %s", d);
     CHECK(system(cmd) == 0, "cleanup");
 }
@@ -79,8 +98,8 @@ LOCO_TEST(cli_pipeline_bytes) {
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "tokenizer train: %s", err);
     snprintf(cmd, sizeof cmd, "data prepare --input %s/c.jsonl --tokenizer %s/tok.json --val-frac 0.2 --out %s/s", d, d, d);
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "data prepare: %s", err);
-    snprintf(cmd, sizeof cmd, "train " TINY " --steps 5 --train-shard %s/s.train.bin --val-shard %s/s.val.bin "
-             "--tokenizer %s/tok.json --out %s/run", d, d, d, d);
+    snprintf(cmd, sizeof cmd, "train " TINY " --steps 8 --stop-after 5 --train-shard %s/s.train.bin "
+             "--val-shard %s/s.val.bin --tokenizer %s/tok.json --out %s/run", d, d, d, d);
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "train: %s", err);
     snprintf(cmd, sizeof cmd, "eval --checkpoint %s/run/model.safetensors --val-shard %s/s.val.bin", d, d);
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "eval: %s", err);
@@ -93,12 +112,22 @@ LOCO_TEST(cli_pipeline_bytes) {
     /* A byte-level shard cannot continue a model with the BPE vocabulary. */
     snprintf(cmd, sizeof cmd, "data prepare --input %s/c.jsonl --bytes 1 --val-frac 0.2 --out %s/b", d, d);
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "bytes prepare: %s", err);
-    snprintf(cmd, sizeof cmd, "train " TINY " --steps 6 --train-shard %s/b.train.bin --val-shard %s/b.val.bin "
+    snprintf(cmd, sizeof cmd, "train " TINY " --train-shard %s/b.train.bin --val-shard %s/b.val.bin "
              "--resume %s/run/model.safetensors", d, d, d);
     CHECK(loco_test_run(cmd, err, sizeof err) == 1 && strstr(err, "vocabulary"), "vocabulary mismatch: '%s'", err);
-    snprintf(cmd, sizeof cmd, "train " TINY " --steps 6 --train-shard %s/s.train.bin --val-shard %s/s.val.bin "
+    /* A different schedule, or a run already finished, is refused. */
+    snprintf(cmd, sizeof cmd, "train " TINY " --steps 9 --train-shard %s/s.train.bin --val-shard %s/s.val.bin "
+             "--resume %s/run/model.safetensors", d, d, d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 2 && strstr(err, "--steps 9 differs"), "other schedule: '%s'", err);
+    snprintf(cmd, sizeof cmd, "train " TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin "
              "--resume %s/run/model.safetensors --out %s/run", d, d, d, d);
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "resume: %s", err);
+    snprintf(cmd, sizeof cmd, "train " TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin "
+             "--resume %s/run/model.safetensors", d, d, d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 2 && strstr(err, "already at step 8"), "finished run: '%s'", err);
+    /* The resumed run kept the tokenizer: sampling needs no --tokenizer. */
+    snprintf(cmd, sizeof cmd, "sample --checkpoint %s/run/model.safetensors --prompt line --tokens 3", d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "sample after resume: %s", err);
     snprintf(cmd, sizeof cmd, "rm -rf %s", d);
     CHECK(system(cmd) == 0, "cleanup");
 }

@@ -27,6 +27,12 @@ int loco_metrics_open(loco_metrics **m, const char *path, char *msg, size_t msgl
 /* As loco_metrics_open, but appends to an existing log (a resumed run). */
 int loco_metrics_open_append(loco_metrics **m, const char *path, char *msg, size_t msglen);
 
+/* Rewrites the log at path (atomically) without the lines whose "step" is
+ * above `step`: a resumed run then continues the log where its checkpoint
+ * was taken.  A missing file is not an error.  Returns LOCO_EIO naming the
+ * file, or LOCO_ENOMEM. */
+int loco_metrics_truncate_after(const char *path, long step, char *msg, size_t msglen);
+
 /* Writes one line {"kind":kind,"step":step,keys[0]:vals[0],...} and flushes
  * it.  Numbers are written in the shortest form that reads back to the same
  * double; NaN and infinities (not JSON numbers) are written as null.  Returns

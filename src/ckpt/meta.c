@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,25 @@ int loco__ckpt_meta_decode(const cJSON *md, const char *path, loco_gpt_config *c
         get_int(&d, "adamw.max_steps", INT_MIN, &a->max_steps) || get_float(&d, "adamw.min_lr", &a->min_lr))
         return LOCO_EINVAL;
     meta->step = (long)step;
+    /* A resumed run uses these as they are, so they must describe an
+     * optimizer that can take a step: finite, non-negative rates, betas in
+     * [0, 1) (1 would divide by 1 - beta^t = 0), as torch requires. */
+    const struct { const char *key; float v; float lo, hi; int lo_open, hi_open; } r[] = {
+        {"adamw.lr", a->lr, 0, 1e9f, 0, 0},           {"adamw.beta1", a->beta1, 0, 1, 0, 1},
+        {"adamw.beta2", a->beta2, 0, 1, 0, 1},        {"adamw.eps", a->eps, 0, 1e9f, 0, 0},
+        {"adamw.weight_decay", a->weight_decay, 0, 1e9f, 0, 0},
+        {"adamw.grad_clip", a->grad_clip, 0, 1e30f, 0, 0}, {"adamw.min_lr", a->min_lr, 0, 1e9f, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
+        float v = r[i].v;
+        if (!isfinite(v) || v < r[i].lo || v > r[i].hi || (r[i].lo_open && v == r[i].lo) ||
+            (r[i].hi_open && v == r[i].hi))
+            return loco__ckpt_fail(msg, msglen, LOCO_EINVAL, path, "__metadata__ key '%s' = %g is out of range",
+                                   r[i].key, (double)v);
+    }
+    if (a->warmup_steps < 0 || a->max_steps < 0)
+        return loco__ckpt_fail(msg, msglen, LOCO_EINVAL, path,
+                               "__metadata__ keys 'adamw.warmup_steps' and 'adamw.max_steps' must be >= 0");
 
     const char *s = get(&d, "rng_state");
     if (!s) return LOCO_EINVAL;

@@ -135,7 +135,11 @@ int loco_checkpoint_save(const char *path, loco_gpt *m, const loco_checkpoint_me
     snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
 
     int err = LOCO_OK;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* O_EXCL: never follow or reuse something already at the temporary
+     * name (a stale file from a killed run is removed first, a symlink is
+     * not followed). */
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
     if (!f) {
         err = loco__ckpt_fail(msg, msglen, LOCO_EIO, path, "cannot create temporary file %s: %s", tmp,

@@ -27,6 +27,16 @@ static int parse_value(const arg_spec *s, const char *v, char *err, size_t errle
         *(float *)s->dst = (float)x;
         return 0;
     }
+    if (s->kind == ARG_U64) {
+        /* strtoull would accept and negate a leading '-'. */
+        unsigned long long u = (*v >= '0' && *v <= '9') ? strtoull(v, &end, 10) : 0;
+        if (*v < '0' || *v > '9' || *end || errno) {
+            snprintf(err, errlen, "--%s: '%s' is not an unsigned integer", s->name, v);
+            return -1;
+        }
+        *(uint64_t *)s->dst = (uint64_t)u;
+        return 0;
+    }
     long long x = strtoll(v, &end, 10);
     if (end == v || *end || errno) {
         snprintf(err, errlen, "--%s: '%s' is not an integer", s->name, v);
@@ -128,12 +138,17 @@ int args_parse_file(const arg_spec *specs, int nspecs, const char *path, char *e
             rc = -1;
             break;
         }
-        char *hash = strchr(line, '#');
-        if (hash) *hash = 0;
+        /* '#' starts a comment at the start of a line or after whitespace, so
+         * values such as paths may contain it. */
+        for (char *h = line; (h = strchr(h, '#')) != NULL; h++)
+            if (h == line || h[-1] == ' ' || h[-1] == '\t') { *h = 0; break; }
         char *key = line + strspn(line, " \t\r\n");
         if (!*key) continue;
         char *end = key + strcspn(key, " \t=\r\n");
-        char *val = end + strspn(end, " \t=");
+        /* "name = value", "name=value" or "name value": at most one '='. */
+        char *val = end + strspn(end, " \t");
+        if (*val == '=') val++;
+        val += strspn(val, " \t");
         *end = 0;
         val[strcspn(val, "\r\n")] = 0;
         for (char *t = val + strlen(val); t > val && (t[-1] == ' ' || t[-1] == '\t'); t--) t[-1] = 0;

@@ -21,7 +21,10 @@ int loco_cli_load_tokenizer(loco_tokenizer **t, const char *spec, char *msg, siz
 
 int loco_cli_split_list(char *list, const char **items, int max) {
     int n = 0;
-    for (char *p = strtok(list, ","); p && n < max; p = strtok(NULL, ",")) items[n++] = p;
+    for (char *p = strtok(list, ","); p; p = strtok(NULL, ",")) {
+        if (n == max) return -1;
+        items[n++] = p;
+    }
     return n;
 }
 

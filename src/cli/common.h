@@ -10,7 +10,8 @@
  * reason naming the file. */
 int loco_cli_load_tokenizer(loco_tokenizer **t, const char *spec, char *msg, size_t msglen);
 
-/* Splits a comma-separated list in place; returns the number of items. */
+/* Splits a comma-separated list in place; returns the number of items, or
+ * -1 if there are more than max. */
 int loco_cli_split_list(char *list, const char **items, int max);
 
 /* Reads a whole stream; returns a malloc'd buffer (length in *n) or NULL on

@@ -48,6 +48,10 @@ int loco_cmd_data(int argc, char **argv) {
     if (!tspec == !bytes) { fprintf(stderr, "loco data prepare: give one of --tokenizer or --bytes 1\n"); return 2; }
     const char *inputs[256];
     int n_in = loco_cli_split_list(inputs_arg, inputs, 256);
+    if (n_in <= 0) {
+        fprintf(stderr, "loco data prepare: --input must name 1 to 256 files\n");
+        return 2;
+    }
     loco_tokenizer *t = NULL;
     if (tspec && loco_cli_load_tokenizer(&t, tspec, msg, sizeof msg)) {
         fprintf(stderr, "loco data prepare: %s\n", msg);

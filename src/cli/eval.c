@@ -86,7 +86,16 @@ int loco_cmd_eval(int argc, char **argv) {
 
     uint64_t n = loco_source_tokens(&src, 1);
     if (max_tokens > 0 && (uint64_t)max_tokens + 1 < n) n = (uint64_t)max_tokens + 1;
-    int *in = malloc(sizeof(int) * (size_t)B * (T + 1)), *x = malloc(sizeof(int) * B * T), *y = malloc(sizeof(int) * B * T);
+    int *in = malloc(sizeof(int) * (size_t)B * (T + 1)), *x = malloc(sizeof(int) * (size_t)B * T);
+    int *y = malloc(sizeof(int) * (size_t)B * T);
+    if (!in || !x || !y) {
+        fprintf(stderr, "loco eval: out of memory for %d windows of %d tokens\n", B, T);
+        free(in); free(x); free(y);
+        loco_tokenizer_free(tok);
+        loco_gpt_free(m);
+        loco_source_close(&src);
+        return 1;
+    }
     double nats = 0, bytes = 0;
     uint64_t scored = 0;
     double t0 = loco_cli_now();
@@ -120,11 +129,19 @@ int loco_cmd_eval(int argc, char **argv) {
             bytes += (double)l;
         }
     }
+    if (scored == 0) {
+        fprintf(stderr, "loco eval: %s holds no token to score\n", val_shard ? val_shard : data);
+        free(in); free(x); free(y);
+        loco_tokenizer_free(tok);
+        loco_gpt_free(m);
+        loco_source_close(&src);
+        return 1;
+    }
     double loss = nats / (double)scored;
     printf("loco eval: %s on %s: %llu tokens in %.1f s\n", ckpt, val_shard ? val_shard : data,
            (unsigned long long)scored, loco_cli_now() - t0);
     printf("val_loss %.4f  perplexity %.3f", loss, exp(loss));
-    if (tok || src.vocab_size == 256) printf("  bits_per_byte %.4f\n", nats / bytes / log(2.0));
+    if ((tok || src.vocab_size == 256) && bytes > 0) printf("  bits_per_byte %.4f\n", nats / bytes / log(2.0));
     else printf("  bits_per_byte n/a (give --tokenizer)\n");
     free(in); free(x); free(y);
     loco_tokenizer_free(tok);

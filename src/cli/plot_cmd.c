@@ -19,7 +19,10 @@ int loco_cmd_plot(int argc, char **argv) {
         } else if (!strncmp(argv[i], "--", 2)) {
             fprintf(stderr, "loco plot: unknown flag '%s' (see --help)\n", argv[i]);
             return 2;
-        } else if (n < 256) {
+        } else if (n == 256) {
+            fprintf(stderr, "loco plot: at most 256 metrics logs\n");
+            return 2;
+        } else {
             logs[n++] = argv[i];
         }
     }

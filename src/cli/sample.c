@@ -96,7 +96,21 @@ int loco_cmd_sample(int argc, char **argv) {
     int *ids = malloc(sizeof(int) * cap);
     float *scratch = malloc(sizeof(float) * V);
     long n = 0;
+    if (!ids || !scratch) {
+        fprintf(stderr, "loco sample: out of memory\n");
+        free(ids); free(scratch);
+        loco_tokenizer_free(tok);
+        loco_gpt_free(m);
+        return 1;
+    }
     if (tok) n = loco_tokenizer_encode(tok, (const uint8_t *)prompt, plen, ids, cap);
+    if (n < 0) {
+        fprintf(stderr, "loco sample: cannot encode the prompt (%s)\n", loco_strerror((int)n));
+        free(ids); free(scratch);
+        loco_tokenizer_free(tok);
+        loco_gpt_free(m);
+        return 1;
+    }
     else for (size_t i = 0; i < plen; i++) ids[n++] = (unsigned char)prompt[i];
     if (n <= 0) {
         /* An empty prompt starts from a document boundary (or a newline). */

@@ -15,6 +15,10 @@ static uint8_t *gather(const char **inputs, int n_inputs, const char *field, siz
     size_t cap = 1 << 20;
     uint8_t *buf = malloc(cap);
     *n = 0;
+    if (!buf) {
+        snprintf(msg, msglen, "out of memory");
+        return NULL;
+    }
     for (int i = 0; buf && i < n_inputs && *n < max_bytes; i++) {
         loco_corpus *c;
         if (loco_corpus_open(&c, inputs[i], field, msg, msglen)) { free(buf); return NULL; }
@@ -65,6 +69,10 @@ static int cmd_train(int argc, char **argv) {
     if (!inputs_arg || !out) { fprintf(stderr, "loco tokenizer train: --input and --out are required\n"); return 2; }
     const char *inputs[256];
     int n_in = loco_cli_split_list(inputs_arg, inputs, 256);
+    if (n_in <= 0) {
+        fprintf(stderr, "loco tokenizer train: --input must name 1 to 256 files\n");
+        return 2;
+    }
     size_t n;
     uint8_t *text = gather(inputs, n_in, field, (size_t)max_mb << 20, &n, msg, sizeof msg);
     if (!text) { fprintf(stderr, "loco tokenizer train: %s\n", msg); return 1; }
@@ -120,12 +128,22 @@ static int cmd_code(int argc, char **argv, int encode) {
     } else if (encode) {
         int *ids = malloc(sizeof(int) * (n + 1));
         long k = ids ? loco_tokenizer_encode(t, buf, n, ids, n + 1) : -1;
-        if (k < 0) { fprintf(stderr, "%s: encoding failed\n", name); status = 1; }
+        if (k < 0) {
+            fprintf(stderr, "%s: cannot encode %s: out of memory\n", name, input ? input : "standard input");
+            status = 1;
+        }
         for (long i = 0; i < k; i++) printf(i ? " %d" : "%d", ids[i]);
         if (k >= 0) printf("\n");
         free(ids);
     } else {
-        buf = realloc(buf, n + 1);
+        uint8_t *grown = realloc(buf, n + 1);
+        if (!grown) {
+            fprintf(stderr, "%s: out of memory\n", name);
+            free(buf);
+            loco_tokenizer_free(t);
+            return 1;
+        }
+        buf = grown;
         buf[n] = 0;
         char *p = (char *)buf;
         for (;;) {

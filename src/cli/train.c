@@ -45,7 +45,8 @@ static float eval_loss(loco_gpt *m, const loco_source *src, int B, int T, int n_
 }
 
 /* Greedy decoding of "a+b=" prompts: the fraction of sums the model
- * completes correctly (the embedded corpus only). */
+ * completes correctly (the embedded corpus only).  tok holds T ints; T must
+ * be at least 16 so that a prompt and its answer fit. */
 static float addition_accuracy(loco_gpt *m, int T, int n, int *tok) {
     loco_rng rng;
     loco_rng_seed(&rng, 777);
@@ -89,7 +90,7 @@ int loco_cli_mkdir(const char *dir, char *msg, size_t msglen) {
 
 int loco_cmd_train(int argc, char **argv) {
     loco_gpt_config cfg = {.max_seq_len = 0, .vocab_size = 256, .n_layer = 4, .n_head = 4, .channels = 128};
-    int B = 16, T = 64, steps = 3000, threads = 0, eval_every = 500, log_every = 100, eval_batches = 8;
+    int B = 16, T = 64, steps = 0, threads = 0, eval_every = 500, log_every = 100, eval_batches = 8;
     int ckpt_every = 0, stop_after = 0;
     uint64_t seed = 1337;
     const char *data = NULL, *train_shard = NULL, *val_shard = NULL, *out = NULL, *resume = NULL;
@@ -114,7 +115,7 @@ int loco_cmd_train(int argc, char **argv) {
         {"seq-len", ARG_INT, &T, -1e9, 1e9, "sequence length T"},
         {"max-seq-len", ARG_INT, &cfg.max_seq_len, -1e9, 1e9, "position embeddings (0: = seq-len)"},
         {"batch", ARG_INT, &B, -1e9, 1e9, "sequences per step B"},
-        {"steps", ARG_INT, &steps, 1, 1e9, "training steps"},
+        {"steps", ARG_INT, &steps, 1, 1e9, "training steps (default 3000; on --resume, the checkpoint's)"},
         {"lr", ARG_FLOAT, &oc.lr, 0, 10, "peak learning rate"},
         {"min-lr-frac", ARG_FLOAT, &min_lr_frac, 0, 1, "final learning rate as a fraction of --lr"},
         {"warmup", ARG_INT, &oc.warmup_steps, 0, 1e9, "linear warm-up steps"},
@@ -157,18 +158,53 @@ int loco_cmd_train(int argc, char **argv) {
     char msg[512];
     loco_checkpoint_meta meta;
     memset(&meta, 0, sizeof meta);
+    loco_gpt *m = NULL;
+    int nthreads = loco_threads_set(threads);
     if (resume) {
-        /* The model's shape comes from the checkpoint, not from the flags. */
+        /* The model, the optimizer, its schedule, the seed and the data
+         * order all come from the checkpoint, so that the resumed run is the
+         * run that stopped. */
         if (loco_checkpoint_read_config(resume, &cfg, msg, sizeof msg) != LOCO_OK) {
             fprintf(stderr, "loco train: %s\n", msg);
             return 1;
         }
-    } else if (cfg.max_seq_len == 0) {
-        cfg.max_seq_len = T;
+        if (T > cfg.max_seq_len) {
+            fprintf(stderr, "loco train: --seq-len %d exceeds the maximum %d of %s\n", T, cfg.max_seq_len, resume);
+            return 2;
+        }
+        int e = loco_checkpoint_load(resume, &m, B, T, &meta, msg, sizeof msg);
+        if (e != LOCO_OK) {
+            fprintf(stderr, "loco train: %s\n", msg);
+            return 1;
+        }
+        if (steps && steps != meta.opt.max_steps) {
+            fprintf(stderr, "loco train: --steps %d differs from the schedule in %s (%d steps); "
+                    "leave --steps out to finish that run\n", steps, resume, meta.opt.max_steps);
+            loco_gpt_free(m);
+            return 2;
+        }
+        steps = meta.opt.max_steps;
+        seed = meta.seed;
+        if (meta.step >= steps || (stop_after && stop_after <= meta.step)) {
+            fprintf(stderr, "loco train: %s is already at step %ld of %d%s\n", resume, meta.step, steps,
+                    stop_after ? " (or past --stop-after)" : "");
+            loco_gpt_free(m);
+            return 2;
+        }
+        if (!tokenizer && meta.tokenizer[0]) tokenizer = meta.tokenizer;
+    } else {
+        if (!steps) steps = 3000;
+        if (cfg.max_seq_len == 0) cfg.max_seq_len = T;
     }
     if (T > LOCO_MAX_SEQ_LEN || T > cfg.max_seq_len) {
         fprintf(stderr, "loco train: --seq-len %d exceeds the maximum %d\n", T,
                 T > LOCO_MAX_SEQ_LEN ? LOCO_MAX_SEQ_LEN : cfg.max_seq_len);
+        loco_gpt_free(m);
+        return 2;
+    }
+    if (tokenizer && strlen(tokenizer) >= sizeof meta.tokenizer) {
+        fprintf(stderr, "loco train: --tokenizer path is longer than %zu bytes\n", sizeof meta.tokenizer - 1);
+        loco_gpt_free(m);
         return 2;
     }
 
@@ -176,6 +212,7 @@ int loco_cmd_train(int argc, char **argv) {
     if (train_shard) {
         if (loco_source_open_shards(&src, train_shard, val_shard, (uint64_t)T + 1, msg, sizeof msg)) {
             fprintf(stderr, "loco train: %s\n", msg);
+            loco_gpt_free(m);
             return 1;
         }
     } else {
@@ -183,10 +220,12 @@ int loco_cmd_train(int argc, char **argv) {
         if (data) {
             if (loco_dataset_load(&d, data, 0.1, (size_t)T + 1, msg, sizeof msg) != LOCO_OK) {
                 fprintf(stderr, "loco train: %s\n", msg);
+                loco_gpt_free(m);
                 return 1;
             }
         } else if (loco_dataset_synthetic(&d, 1 << 20, seed, 0.1) != LOCO_OK) {
             fprintf(stderr, "loco train: cannot build the default corpus\n");
+            loco_gpt_free(m);
             return 1;
         }
         loco_source_from_bytes(&src, &d);
@@ -196,6 +235,7 @@ int loco_cmd_train(int argc, char **argv) {
         fprintf(stderr, "loco train: %s has vocabulary %d but the data has %d\n", resume,
                 cfg.vocab_size, src.vocab_size);
         loco_source_close(&src);
+        loco_gpt_free(m);
         return 1;
     }
     if (loco_gpt_config_check(&cfg, msg, sizeof msg) != LOCO_OK) {
@@ -206,22 +246,17 @@ int loco_cmd_train(int argc, char **argv) {
     if (out && loco_cli_mkdir(out, msg, sizeof msg)) {
         fprintf(stderr, "loco train: %s\n", msg);
         loco_source_close(&src);
+        loco_gpt_free(m);
         return 1;
     }
 
-    int nthreads = loco_threads_set(threads);
-    loco_gpt *m;
     loco_rng rng;
     long start = 0;
-    int e;
+    int e = LOCO_OK;
     if (resume) {
-        e = loco_checkpoint_load(resume, &m, B, T, &meta, msg, sizeof msg);
-        if (e == LOCO_OK) {
-            oc = meta.opt;
-            start = meta.step;
-            memcpy(rng.s, meta.rng_state, sizeof rng.s);
-            seed = meta.seed;
-        }
+        oc = meta.opt;
+        start = meta.step;
+        memcpy(rng.s, meta.rng_state, sizeof rng.s);
     } else {
         oc.max_steps = steps;
         oc.min_lr = oc.lr * min_lr_frac;
@@ -257,8 +292,10 @@ int loco_cmd_train(int argc, char **argv) {
         snprintf(ckpt_path, sizeof ckpt_path, "%s/model.safetensors", out);
         snprintf(log_path, sizeof log_path, "%s/metrics.jsonl", out);
         snprintf(svg_path, sizeof svg_path, "%s/loss.svg", out);
-        e = resume ? loco_metrics_open_append(&log, log_path, msg, sizeof msg)
-                   : loco_metrics_open(&log, log_path, msg, sizeof msg);
+        e = resume ? loco_metrics_truncate_after(log_path, start, msg, sizeof msg) : LOCO_OK;
+        if (e == LOCO_OK)
+            e = resume ? loco_metrics_open_append(&log, log_path, msg, sizeof msg)
+                       : loco_metrics_open(&log, log_path, msg, sizeof msg);
         if (e) {
             fprintf(stderr, "loco train: %s\n", msg);
             loco_gpt_free(m);
@@ -266,10 +303,20 @@ int loco_cmd_train(int argc, char **argv) {
             return 1;
         }
     }
-    snprintf(meta.tokenizer, sizeof meta.tokenizer, "%s", tokenizer ? tokenizer : "");
+    /* On resume, tokenizer may already point at meta.tokenizer itself. */
+    if (tokenizer != meta.tokenizer) snprintf(meta.tokenizer, sizeof meta.tokenizer, "%s", tokenizer ? tokenizer : "");
     meta.seed = seed;
 
     int *tok = malloc(sizeof(int) * B * T), *tgt = malloc(sizeof(int) * B * T);
+    int *acc_buf = malloc(sizeof(int) * T);
+    if (!tok || !tgt || !acc_buf) {
+        fprintf(stderr, "loco train: out of memory for the batch buffers\n");
+        free(tok); free(tgt); free(acc_buf);
+        loco_metrics_close(log);
+        loco_gpt_free(m);
+        loco_source_close(&src);
+        return 1;
+    }
     const int tty = isatty(STDOUT_FILENO);
     double t0 = loco_cli_now(), tlog = t0;
     long tokens_since = 0;
@@ -330,8 +377,8 @@ int loco_cmd_train(int argc, char **argv) {
         if (loco_plot_svg(logs, 1, svg_path, msg, sizeof msg) != LOCO_OK)
             fprintf(stderr, "loco train: warning: no plot: %s\n", msg);
     }
-    if (!status && !data && !train_shard) {
-        float acc = addition_accuracy(m, T, 100, tok);
+    if (!status && !data && !train_shard && T >= 16 && B * T >= 16) {
+        float acc = addition_accuracy(m, T, 100, acc_buf);
         printf("addition accuracy (greedy, 100 unseen prompts): %.0f%%\n", 100 * acc);
     }
     struct rusage ru;
@@ -341,6 +388,7 @@ int loco_cmd_train(int argc, char **argv) {
                end - start, wall, vl, exp(vl), ru.ru_maxrss / 1024.0, out ? "; wrote " : "", out ? out : "");
     free(tok);
     free(tgt);
+    free(acc_buf);
     loco_gpt_free(m);
     loco_source_close(&src);
     return status;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <unistd.h>
 #include "loco/metrics.h"
 
 struct loco_metrics {
@@ -139,4 +140,45 @@ void loco_progress_print(FILE *f, int is_tty, long step, long total, double loss
     fprintf(f, "%s | loss %.4f | %.0f tok/s | eta %s\033[K", counter, loss, tok_per_s, eta);
     if (total > 0 && step >= total) fputc('\n', f);
     fflush(f);
+}
+
+/* Rewrites path keeping the lines whose "step" is at most `step` (and lines
+ * without a step), through a temporary file and a rename, so that a resumed
+ * run appends after its checkpoint instead of after whatever the stopped run
+ * logged past it.  A missing file is fine.  Returns LOCO_EIO naming the file. */
+int loco_metrics_truncate_after(const char *path, long step, char *msg, size_t msglen) {
+    FILE *in = fopen(path, "r");
+    if (!in) return errno == ENOENT ? LOCO_OK : (snprintf(msg, msglen, "%s: %s", path, strerror(errno)), LOCO_EIO);
+    size_t tlen = strlen(path) + 8;
+    char *tmp = malloc(tlen);
+    if (!tmp) { fclose(in); snprintf(msg, msglen, "%s: out of memory", path); return LOCO_ENOMEM; }
+    snprintf(tmp, tlen, "%s.tmp", path);
+    FILE *out = fopen(tmp, "w");
+    if (!out) {
+        snprintf(msg, msglen, "%s: cannot create %s: %s", path, tmp, strerror(errno));
+        fclose(in);
+        free(tmp);
+        return LOCO_EIO;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, in)) > 0) {
+        const char *k = strstr(line, "\"step\":");
+        if (k && strtol(k + 7, NULL, 10) > step) continue;
+        fwrite(line, 1, (size_t)n, out);
+    }
+    free(line);
+    int bad = ferror(in);
+    fclose(in);
+    bad |= fflush(out) != 0 || ferror(out);
+    bad |= fclose(out) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        snprintf(msg, msglen, "%s: cannot rewrite the log: %s", path, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return LOCO_EIO;
+    }
+    free(tmp);
+    return LOCO_OK;
 }

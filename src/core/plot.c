@@ -128,7 +128,7 @@ static int parse_log(const char *path, log_data *out, char *msg, size_t msglen) 
             const cJSON *loss = cJSON_GetObjectItemCaseSensitive(j, "loss");
             if (!cJSON_IsObject(j)) {
                 err = fail(msg, msglen, LOCO_EINVAL, "%s:%ld: not a JSON object", path, line_no);
-            } else if (!cJSON_IsNumber(step)) {
+            } else if (!cJSON_IsNumber(step) || !isfinite(step->valuedouble)) {
                 err = fail(msg, msglen, LOCO_EINVAL, "%s:%ld: no numeric \"step\"", path, line_no);
             } else if (cJSON_IsString(kind)) {
                 int is_eval = strcmp(kind->valuestring, "eval") == 0;
@@ -221,13 +221,17 @@ static void render(sbuf *b, const char *const *paths, const log_data *logs, int 
               "Loss vs step (thin: train, thick with dots: eval)</text>\n", (W - PR + PL) / 2);
     /* Grid and tick labels. */
     int dx = decimals(xs), dy = decimals(ys);
-    for (double x = f.x0; x <= f.x1 + xs * 1e-6; x += xs) {
+    /* Ticks are counted, not stepped by adding, so that a step below the
+     * resolution of a huge coordinate (a crafted log) cannot loop forever. */
+    for (int i = 0; i <= 50 && f.x0 + i * xs <= f.x1 + xs * 1e-6; i++) {
+        double x = f.x0 + i * xs;
         sb_printf(b, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e4e4e4\"/>\n",
                   px(&f, x), PT, px(&f, x), H - PB);
         sb_printf(b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.*f</text>\n",
                   px(&f, x), H - PB + 18, dx, fabs(x) < xs * 1e-9 ? 0.0 : x);
     }
-    for (double y = f.y0; y <= f.y1 + ys * 1e-6; y += ys) {
+    for (int i = 0; i <= 50 && f.y0 + i * ys <= f.y1 + ys * 1e-6; i++) {
+        double y = f.y0 + i * ys;
         sb_printf(b, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>\n",
                   PL, py(&f, y), W - PR, py(&f, y));
         sb_printf(b, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.*f</text>\n",
