@@ -174,3 +174,28 @@ LOCO_TEST(cli_reads_c4_download_layout) {
     snprintf(cmd, sizeof cmd, "rm -rf %s", d);
     CHECK(system(cmd) == 0, "cleanup");
 }
+
+/* --config: "name = value" lines, '#' comments, the command line wins, and a
+ * bad line is reported as file:line. */
+LOCO_TEST(cli_config_file) {
+    char d[64], cmd[1024], err[2048];
+    if (scratch(d)) { FAIL("mkdtemp"); return; }
+    snprintf(cmd, sizeof cmd, "printf '# a tiny run\\nlayers = 2\\nchannels=32   # comment\\nheads 2\\nseq-len = 16\\n"
+             "batch = 4\\nsteps = 3\\neval-batches = 1\\n' > %s/ok.conf && printf 'layers = 2\\nbogus = 1\\n' > %s/bad.conf && "
+             "printf 'channels = 30\\nheads = 4\\n' > %s/shape.conf", d, d, d);
+    CHECK(system(cmd) == 0, "setup");
+    snprintf(cmd, sizeof cmd, "./loco train --config %s/ok.conf --out %s/r > %s/log 2>&1 && "
+             "grep -q 'L=2 C=32 NH=2' %s/log && grep -q 'B=4 T=16 steps=0..3 of 3' %s/log", d, d, d, d, d);
+    CHECK(system(cmd) == 0, "the config file's values were not used");
+    snprintf(cmd, sizeof cmd, "./loco train --config %s/ok.conf --steps 2 > %s/log 2>&1 && grep -q 'steps=0..2 of 2' %s/log",
+             d, d, d);
+    CHECK(system(cmd) == 0, "a command-line flag did not override the config file");
+    snprintf(cmd, sizeof cmd, "train --config %s/bad.conf", d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 2 && strstr(err, "bad.conf:2: unknown key 'bogus'"), "bad key: '%s'", err);
+    snprintf(cmd, sizeof cmd, "train --config %s/shape.conf", d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 2 && strstr(err, "divisible"), "bad shape: '%s'", err);
+    snprintf(cmd, sizeof cmd, "train --config %s/missing.conf", d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 2 && strstr(err, "missing.conf"), "missing file: '%s'", err);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+    CHECK(system(cmd) == 0, "cleanup");
+}
