@@ -248,13 +248,20 @@ static void render(sbuf *b, const char *const *paths, const log_data *logs, int 
         draw_series(b, &f, &logs[i].train, palette[i % 10], 1.0, 0.55, 0);
     for (int i = 0; i < n_logs; i++)
         draw_series(b, &f, &logs[i].eval, palette[i % 10], 2.5, 1.0, 1);
-    /* Legend: one entry per log, named by the file's base name. */
+    /* Legend: one entry per log, named by the file's base name, or, since
+     * runs all write "metrics.jsonl", by its directory and base name. */
     int lx = W - PR + 16;
     sb_printf(b, "<text x=\"%d\" y=\"%d\" font-weight=\"bold\">logs</text>\n", lx, PT + 12);
     for (int i = 0; i < n_logs; i++) {
         int y = PT + 34 + 22 * i;
         const char *base = strrchr(paths[i], '/');
-        base = base ? base + 1 : paths[i];
+        if (base && !strcmp(base + 1, "metrics.jsonl")) {
+            const char *dir = base;
+            while (dir > paths[i] && dir[-1] != '/') dir--;
+            base = dir;                     /* "run/metrics.jsonl" */
+        } else {
+            base = base ? base + 1 : paths[i];
+        }
         char name[40];
         snprintf(name, sizeof name, "%s", base);
         if (strlen(base) >= sizeof name) strcpy(name + sizeof name - 4, "...");
