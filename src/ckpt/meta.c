@@ -12,6 +12,10 @@
 #include "ckpt/ckpt_internal.h"
 
 /* Adds key: string; returns 0, or -1 when memory runs out. */
+/* These add a string entry to the metadata object; each returns -1 when
+ * cJSON is out of memory, else 0.  safetensors metadata values must be
+ * strings, so numbers are written in decimal (floats with 9 significant
+ * digits, which read back to the same float). */
 static int add(cJSON *o, const char *key, const char *val) {
     return cJSON_AddStringToObject(o, key, val) ? 0 : -1;
 }
@@ -98,6 +102,8 @@ static int get_long(const dec *d, const char *key, long long lo, long long hi, l
     return 0;
 }
 
+/* Reads an int key in [lo, INT_MAX]; returns -1 (reported) if it is
+ * missing or malformed. */
 static int get_int(const dec *d, const char *key, int lo, int *out) {
     long long v;
     if (get_long(d, key, lo, INT_MAX, &v)) return -1;
@@ -117,6 +123,8 @@ static const char *parse_u64(const char *s, uint64_t *out) {
     return end;
 }
 
+/* Reads a float key; returns -1 (reported) if it is missing or not a
+ * number. */
 static int get_float(const dec *d, const char *key, float *out) {
     const char *s = get(d, key);
     if (!s) return -1;

@@ -6,6 +6,9 @@
 #include "cli/common.h"
 #include "loco/shard.h"
 
+/* The two encoders behind loco_data_prepare: bytes as tokens (returns
+ * LOCO_ERANGE when ids cannot hold them), or the BPE tokenizer (its count;
+ * negative on failure). */
 static long encode_bytes(void *ctx, const uint8_t *text, size_t n, int *ids, size_t cap) {
     (void)ctx;
     if (n > cap) return LOCO_ERANGE;

@@ -115,7 +115,15 @@ int loco_cmd_eval(int argc, char **argv) {
             pos += (uint64_t)len;
             b++;
         }
-        loco_gpt_forward(m, x, y, b, len);
+        if (loco_gpt_forward(m, x, y, b, len) != LOCO_OK) {
+            fprintf(stderr, "loco eval: %s holds a token outside the model's vocabulary\n",
+                    val_shard ? val_shard : data);
+            free(in); free(x); free(y);
+            loco_tokenizer_free(tok);
+            loco_gpt_free(m);
+            loco_source_close(&src);
+            return 1;
+        }
         nats += (double)loco_gpt_loss(m) * b * len;
         scored += (uint64_t)b * len;
         /* Bits per byte count the bytes of the text itself: a document

@@ -123,7 +123,13 @@ int loco_cmd_sample(int argc, char **argv) {
     for (int i = 0; i < n_tokens; i++) {
         /* The context is the last T tokens: learned positions end at T. */
         long ctx = n < T ? n : T;
-        loco_gpt_forward(m, ids + n - ctx, NULL, 1, (int)ctx);
+        if (loco_gpt_forward(m, ids + n - ctx, NULL, 1, (int)ctx) != LOCO_OK) {
+            fprintf(stderr, "loco sample: the prompt holds a token outside the model's vocabulary\n");
+            free(ids); free(scratch);
+            loco_tokenizer_free(tok);
+            loco_gpt_free(m);
+            return 1;
+        }
         int next = sample_token(loco_gpt_logits(m) + (size_t)(ctx - 1) * V, V, temp, top_k, scratch, &rng);
         ids[n++] = next;
         if (tok) {

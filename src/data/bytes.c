@@ -5,6 +5,9 @@
 #include <string.h>
 #include "loco/data.h"
 
+/* Splits the corpus into a training head and a validation tail of val_frac;
+ * returns LOCO_EINVAL when val_frac is outside (0, 1) or either part would
+ * hold fewer than min_split bytes. */
 static int split(loco_bytes_dataset *d, double val_frac, size_t min_split) {
     if (!(val_frac > 0 && val_frac < 1)) return LOCO_EINVAL;
     size_t n_val = (size_t)(d->n * val_frac);
