@@ -184,9 +184,10 @@ LOCO_TEST(cli_config_file) {
              "batch = 4\\nsteps = 3\\neval-batches = 1\\n' > %s/ok.conf && printf 'layers = 2\\nbogus = 1\\n' > %s/bad.conf && "
              "printf 'channels = 30\\nheads = 4\\n' > %s/shape.conf", d, d, d);
     CHECK(system(cmd) == 0, "setup");
-    snprintf(cmd, sizeof cmd, "./loco train --config %s/ok.conf --out %s/r > %s/log 2>&1 && "
-             "grep -q 'L=2 C=32 NH=2' %s/log && grep -q 'B=4 T=16 steps=0..3 of 3' %s/log", d, d, d, d, d);
-    CHECK(system(cmd) == 0, "the config file's values were not used");
+    snprintf(cmd, sizeof cmd, "./loco train --config %s/ok.conf --out %s/new/nested/r > %s/log 2>&1 && "
+             "grep -q 'L=2 C=32 NH=2' %s/log && grep -q 'B=4 T=16 steps=0..3 of 3' %s/log && "
+             "test -f %s/new/nested/r/model.safetensors", d, d, d, d, d, d);
+    CHECK(system(cmd) == 0, "the config file's values were not used, or --out's parents were not created");
     snprintf(cmd, sizeof cmd, "./loco train --config %s/ok.conf --steps 2 > %s/log 2>&1 && grep -q 'steps=0..2 of 2' %s/log",
              d, d, d);
     CHECK(system(cmd) == 0, "a command-line flag did not override the config file");

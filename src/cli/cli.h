@@ -14,7 +14,8 @@ int loco_cmd_plot(int argc, char **argv);
 
 /* Seconds on a monotonic clock. */
 double loco_cli_now(void);
-/* Creates a directory if missing; returns 0, or -1 with a reason in msg. */
+/* Creates a directory and its missing parents; returns 0, or -1 with a
+ * reason in msg. */
 int loco_cli_mkdir(const char *dir, char *msg, size_t msglen);
 
 #endif

@@ -76,8 +76,23 @@ static float addition_accuracy(loco_gpt *m, int T, int n, int *tok) {
     return (float)correct / n;
 }
 
-/* Creates dir if it does not exist; returns 0, or -1 with a reason in msg. */
+/* Creates dir and any missing parents (like mkdir -p); returns 0, or -1
+ * with a reason in msg. */
 int loco_cli_mkdir(const char *dir, char *msg, size_t msglen) {
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
+        snprintf(msg, msglen, "%.200s...: path too long", dir);
+        return -1;
+    }
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+            snprintf(msg, msglen, "%s: cannot create directory %s: %s", dir, path, strerror(errno));
+            return -1;
+        }
+        *p = '/';
+    }
     if (mkdir(dir, 0777) == 0 || errno == EEXIST) {
         struct stat st;
         if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
