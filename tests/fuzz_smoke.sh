@@ -10,7 +10,8 @@ build=${BUILD:-build}
 command -v clang >/dev/null || { echo "fuzz_smoke: clang not found (apt-get install clang libclang-rt-14-dev libomp-14-dev)" >&2; exit 1; }
 targets=$(ls fuzz/fuzz_*.c | sed 's#fuzz/\(.*\)\.c#'"$build"'/fuzz/\1#')
 # shellcheck disable=SC2086
-make -s BUILD="$build" $targets >/dev/null
+# The parent make's jobserver is not ours to use.
+MAKEFLAGS= make -s BUILD="$build" $targets >/dev/null
 for t in $targets; do
     dir=$(mktemp -d)
     if ! "$t" -max_total_time="$secs" -print_final_stats=1 "$dir" > "$dir.log" 2>&1; then
