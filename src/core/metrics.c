@@ -7,34 +7,25 @@
 #include <errno.h>
 #include <unistd.h>
 #include "loco/metrics.h"
+#include "core/fail.h"
 
 struct loco_metrics {
     FILE *f;
 };
 
-/* Writes a one-line reason (if msg is usable) and returns code. */
-static int fail(char *msg, size_t msglen, int code, const char *fmt, ...) {
-    if (msg && msglen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, msglen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 /* Returns LOCO_EIO (naming the file) or LOCO_ENOMEM. */
 static int open_mode(loco_metrics **out, const char *path, const char *mode,
                      char *msg, size_t msglen) {
     *out = NULL;
-    if (!path) return fail(msg, msglen, LOCO_EINVAL, "metrics: no log path");
+    if (!path) return loco__fail(msg, msglen, LOCO_EINVAL, "metrics: no log path");
     loco_metrics *m = malloc(sizeof *m);
-    if (!m) return fail(msg, msglen, LOCO_ENOMEM, "metrics: out of memory");
+    if (!m) return loco__fail(msg, msglen, LOCO_ENOMEM, "metrics: out of memory");
     m->f = fopen(path, mode);
     if (!m->f) {
         int e = errno;
         free(m);
-        return fail(msg, msglen, LOCO_EIO, "%s: %s", path, strerror(e));
+        return loco__fail(msg, msglen, LOCO_EIO, "%s: %s", path, strerror(e));
     }
     /* Line buffering, plus an explicit flush per event: a crash loses at most
      * the line being written. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "loco/metrics.h"
+#include "core/fail.h"
 
 typedef struct { double *x, *y; long n, cap; } series;
 typedef struct { series train, eval; } log_data;
@@ -15,16 +16,6 @@ typedef struct { series train, eval; } log_data;
 /* A growable string; `oom` records a failed allocation. */
 typedef struct { char *s; size_t n, cap; int oom; } sbuf;
 
-/* Writes a one-line reason (if msg is usable) and returns code. */
-static int fail(char *msg, size_t msglen, int code, const char *fmt, ...) {
-    if (msg && msglen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, msglen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 /* Appends printf output; on allocation failure sets oom and appends nothing. */
 static void sb_printf(sbuf *b, const char *fmt, ...) {
@@ -105,7 +96,7 @@ static char *read_all(const char *path, size_t *len) {
 static int parse_log(const char *path, log_data *out, char *msg, size_t msglen) {
     size_t len;
     char *text = read_all(path, &len);
-    if (!text) return fail(msg, msglen, LOCO_EIO, "%s: %s", path, strerror(errno));
+    if (!text) return loco__fail(msg, msglen, LOCO_EIO, "%s: %s", path, strerror(errno));
     int err = LOCO_OK;
     long line_no = 0;
     for (char *p = text; p < text + len && !err;) {
@@ -127,9 +118,9 @@ static int parse_log(const char *path, log_data *out, char *msg, size_t msglen) 
             const cJSON *kind = cJSON_GetObjectItemCaseSensitive(j, "kind");
             const cJSON *loss = cJSON_GetObjectItemCaseSensitive(j, "loss");
             if (!cJSON_IsObject(j)) {
-                err = fail(msg, msglen, LOCO_EINVAL, "%s:%ld: not a JSON object", path, line_no);
+                err = loco__fail(msg, msglen, LOCO_EINVAL, "%s:%ld: not a JSON object", path, line_no);
             } else if (!cJSON_IsNumber(step) || !isfinite(step->valuedouble)) {
-                err = fail(msg, msglen, LOCO_EINVAL, "%s:%ld: no numeric \"step\"", path, line_no);
+                err = loco__fail(msg, msglen, LOCO_EINVAL, "%s:%ld: no numeric \"step\"", path, line_no);
             } else if (cJSON_IsString(kind)) {
                 int is_eval = strcmp(kind->valuestring, "eval") == 0;
                 if (is_eval && !cJSON_IsNumber(loss))
@@ -138,7 +129,7 @@ static int parse_log(const char *path, log_data *out, char *msg, size_t msglen) 
                           : strcmp(kind->valuestring, "train") == 0 ? &out->train : NULL;
                 if (s && cJSON_IsNumber(loss) && isfinite(loss->valuedouble) &&
                     push(s, step->valuedouble, loss->valuedouble) != 0)
-                    err = fail(msg, msglen, LOCO_ENOMEM, "%s: out of memory", path);
+                    err = loco__fail(msg, msglen, LOCO_ENOMEM, "%s: out of memory", path);
             }
             cJSON_Delete(j);
         }
@@ -146,7 +137,7 @@ static int parse_log(const char *path, log_data *out, char *msg, size_t msglen) 
     }
     free(text);
     if (!err && out->train.n + out->eval.n == 0)
-        err = fail(msg, msglen, LOCO_EINVAL, "%s: empty log (no train or eval loss)", path);
+        err = loco__fail(msg, msglen, LOCO_EINVAL, "%s: empty log (no train or eval loss)", path);
     return err;
 }
 
@@ -279,7 +270,7 @@ static void render(sbuf *b, const char *const *paths, const log_data *logs, int 
 static int write_atomic(const char *path, const char *data, size_t len, char *msg, size_t msglen) {
     size_t n = strlen(path) + 32;
     char *tmp = malloc(n);
-    if (!tmp) return fail(msg, msglen, LOCO_ENOMEM, "%s: out of memory", path);
+    if (!tmp) return loco__fail(msg, msglen, LOCO_ENOMEM, "%s: out of memory", path);
     snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     int ok = f && fwrite(data, 1, len, f) == len;
@@ -288,22 +279,22 @@ static int write_atomic(const char *path, const char *data, size_t len, char *ms
     if (ok && rename(tmp, path) != 0) { ok = 0; e = errno; }
     if (!ok) remove(tmp);
     free(tmp);
-    return ok ? LOCO_OK : fail(msg, msglen, LOCO_EIO, "%s: %s", path, strerror(e));
+    return ok ? LOCO_OK : loco__fail(msg, msglen, LOCO_EIO, "%s: %s", path, strerror(e));
 }
 
 /* Returns LOCO_EINVAL / LOCO_EIO / LOCO_ENOMEM with the reason in msg. */
 int loco_plot_svg(const char *const *metric_logs, int n_logs, const char *out_svg,
                   char *msg, size_t msglen) {
     if (n_logs < 1 || !metric_logs || !out_svg)
-        return fail(msg, msglen, LOCO_EINVAL, "plot: no metrics logs given");
+        return loco__fail(msg, msglen, LOCO_EINVAL, "plot: no metrics logs given");
     log_data *logs = calloc((size_t)n_logs, sizeof *logs);
-    if (!logs) return fail(msg, msglen, LOCO_ENOMEM, "plot: out of memory");
+    if (!logs) return loco__fail(msg, msglen, LOCO_ENOMEM, "plot: out of memory");
     int err = LOCO_OK;
     for (int i = 0; i < n_logs && !err; i++) err = parse_log(metric_logs[i], &logs[i], msg, msglen);
     if (!err) {
         sbuf b = {0};
         render(&b, metric_logs, logs, n_logs);
-        err = b.oom ? fail(msg, msglen, LOCO_ENOMEM, "plot: out of memory")
+        err = b.oom ? loco__fail(msg, msglen, LOCO_ENOMEM, "plot: out of memory")
                     : write_atomic(out_svg, b.s, b.n, msg, msglen);
         free(b.s);
     }

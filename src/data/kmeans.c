@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "loco/split.h"
+#include "core/fail.h"
 
 /* Independent k-means++ initialisations (the best objective wins), and the
  * candidates greedy k-means++ weighs per centre.  Measured on the test's
@@ -31,16 +32,6 @@ typedef struct {
     float *val;
 } features;
 
-/* Writes a one-line reason (if msg is usable) and returns code. */
-static int fail(char *msg, size_t msglen, int code, const char *fmt, ...) {
-    if (msg && msglen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, msglen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 /* splitmix64's finaliser: a bijective mix, so distinct n-grams collide only
  * through the final reduction modulo F. */
@@ -373,16 +364,16 @@ int loco_split_kmeans(const loco_docs *docs, int M, uint64_t seed, int n_feature
     int err = loco_docs_check(docs, msg, msglen);
     if (err) return err;
     int n = docs->n_docs;
-    if (M <= 0) return fail(msg, msglen, LOCO_EINVAL, "k-means: M = %d workers (must be >= 1)", M);
+    if (M <= 0) return loco__fail(msg, msglen, LOCO_EINVAL, "k-means: M = %d workers (must be >= 1)", M);
     if (M > n)
-        return fail(msg, msglen, LOCO_EINVAL, "k-means: more workers than documents (%d > %d)", M, n);
+        return loco__fail(msg, msglen, LOCO_EINVAL, "k-means: more workers than documents (%d > %d)", M, n);
     if (n_features < 1)
-        return fail(msg, msglen, LOCO_EINVAL, "k-means: n_features = %d (must be >= 1)", n_features);
+        return loco__fail(msg, msglen, LOCO_EINVAL, "k-means: n_features = %d (must be >= 1)", n_features);
     if (max_iter < 1)
-        return fail(msg, msglen, LOCO_EINVAL, "k-means: max_iter = %d (must be >= 1)", max_iter);
+        return loco__fail(msg, msglen, LOCO_EINVAL, "k-means: max_iter = %d (must be >= 1)", max_iter);
     features f;
     if (features_build(&f, docs, n_features) != LOCO_OK)
-        return fail(msg, msglen, LOCO_ENOMEM, "k-means: out of memory building %d x %d features",
+        return loco__fail(msg, msglen, LOCO_ENOMEM, "k-means: out of memory building %d x %d features",
                     n, n_features);
     size_t MF = (size_t)M * (size_t)n_features;
     workspace w = {
@@ -393,7 +384,7 @@ int loco_split_kmeans(const loco_docs *docs, int M, uint64_t seed, int n_feature
     int *trial = malloc(sizeof(int) * (size_t)n);
     if (!w.C || !w.tmp || !w.acc || !w.sim || !w.scratch || !w.norms || !w.members || !w.first || !w.sizes ||
         !trial) {
-        err = fail(msg, msglen, LOCO_ENOMEM, "k-means: out of memory for %d centroids of %d features",
+        err = loco__fail(msg, msglen, LOCO_ENOMEM, "k-means: out of memory for %d centroids of %d features",
                    M, n_features);
         goto done;
     }

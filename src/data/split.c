@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "loco/split.h"
+#include "core/fail.h"
 
 struct loco_split {
     loco_docs docs;
@@ -18,38 +19,28 @@ struct loco_split {
     uint64_t *cum;
 };
 
-/* Writes a one-line reason (if msg is usable) and returns code. */
-static int fail(char *msg, size_t msglen, int code, const char *fmt, ...) {
-    if (msg && msglen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, msglen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 /* Returns LOCO_EINVAL (reason in msg) for a malformed loco_docs. */
 int loco_docs_check(const loco_docs *d, char *msg, size_t msglen) {
-    if (!d || !d->offsets) return fail(msg, msglen, LOCO_EINVAL, "documents: NULL offset array");
-    if (d->n_docs <= 0) return fail(msg, msglen, LOCO_EINVAL, "documents: no documents");
+    if (!d || !d->offsets) return loco__fail(msg, msglen, LOCO_EINVAL, "documents: NULL offset array");
+    if (d->n_docs <= 0) return loco__fail(msg, msglen, LOCO_EINVAL, "documents: no documents");
     if (d->token_bytes != 2 && d->token_bytes != 4)
-        return fail(msg, msglen, LOCO_EINVAL, "documents: token width %d bytes (must be 2 or 4)",
+        return loco__fail(msg, msglen, LOCO_EINVAL, "documents: token width %d bytes (must be 2 or 4)",
                     d->token_bytes);
     for (int i = 0; i < d->n_docs; i++)
         if (d->offsets[i + 1] < d->offsets[i])
-            return fail(msg, msglen, LOCO_EINVAL, "documents: offsets decrease at document %d", i);
+            return loco__fail(msg, msglen, LOCO_EINVAL, "documents: offsets decrease at document %d", i);
     if (!d->tokens && d->offsets[d->n_docs] > d->offsets[0])
-        return fail(msg, msglen, LOCO_EINVAL, "documents: NULL token array");
+        return loco__fail(msg, msglen, LOCO_EINVAL, "documents: NULL token array");
     return LOCO_OK;
 }
 
 /* Returns LOCO_EINVAL (reason in msg) unless 0 < M <= n_docs. */
 static int check_m(int n_docs, int M, char *msg, size_t msglen) {
-    if (n_docs <= 0) return fail(msg, msglen, LOCO_EINVAL, "split: no documents");
-    if (M <= 0) return fail(msg, msglen, LOCO_EINVAL, "split: M = %d workers (must be >= 1)", M);
+    if (n_docs <= 0) return loco__fail(msg, msglen, LOCO_EINVAL, "split: no documents");
+    if (M <= 0) return loco__fail(msg, msglen, LOCO_EINVAL, "split: M = %d workers (must be >= 1)", M);
     if (M > n_docs)
-        return fail(msg, msglen, LOCO_EINVAL, "split: more workers than documents (%d > %d)",
+        return loco__fail(msg, msglen, LOCO_EINVAL, "split: more workers than documents (%d > %d)",
                     M, n_docs);
     return LOCO_OK;
 }
@@ -71,7 +62,7 @@ int loco_split_iid(int n_docs, int M, uint64_t seed, int *assign, char *msg, siz
     int err = check_m(n_docs, M, msg, msglen);
     if (err) return err;
     int *perm = malloc(sizeof(int) * (size_t)n_docs);
-    if (!perm) return fail(msg, msglen, LOCO_ENOMEM, "split: out of memory");
+    if (!perm) return loco__fail(msg, msglen, LOCO_ENOMEM, "split: out of memory");
     shuffle(perm, n_docs, seed);
     /* Slice w is positions [w n / M, (w + 1) n / M): sizes floor or ceil of n / M. */
     for (int w = 0; w < M; w++) {
@@ -90,7 +81,7 @@ int loco_split_iid_tokens(const loco_docs *docs, int M, uint64_t seed, int *assi
     if (err) return err;
     int n = docs->n_docs;
     int *perm = malloc(sizeof(int) * (size_t)n);
-    if (!perm) return fail(msg, msglen, LOCO_ENOMEM, "split: out of memory");
+    if (!perm) return loco__fail(msg, msglen, LOCO_ENOMEM, "split: out of memory");
     shuffle(perm, n, seed);
     uint64_t total = docs->offsets[n] - docs->offsets[0], run = 0;
     int w = 0;
@@ -153,10 +144,10 @@ static int by_count_desc(const void *a, const void *b) {
 /* Returns LOCO_EINVAL (NULL label, bad M, M above the label count) or LOCO_ENOMEM. */
 int loco_split_by_label(const char *const *labels, int n_docs, int M, int *assign,
                         int *n_labels_out, char *msg, size_t msglen) {
-    if (!labels || n_docs <= 0) return fail(msg, msglen, LOCO_EINVAL, "split: no documents");
-    if (M <= 0) return fail(msg, msglen, LOCO_EINVAL, "split: M = %d workers (must be >= 1)", M);
+    if (!labels || n_docs <= 0) return loco__fail(msg, msglen, LOCO_EINVAL, "split: no documents");
+    if (M <= 0) return loco__fail(msg, msglen, LOCO_EINVAL, "split: M = %d workers (must be >= 1)", M);
     for (int d = 0; d < n_docs; d++)
-        if (!labels[d]) return fail(msg, msglen, LOCO_EINVAL, "split: document %d has no label", d);
+        if (!labels[d]) return loco__fail(msg, msglen, LOCO_EINVAL, "split: document %d has no label", d);
     doc_label *order = malloc(sizeof(doc_label) * (size_t)n_docs);
     int *label_of = malloc(sizeof(int) * (size_t)n_docs);
     label_entry *ent = malloc(sizeof(label_entry) * (size_t)n_docs);
@@ -164,7 +155,7 @@ int loco_split_by_label(const char *const *labels, int n_docs, int M, int *assig
     long *load = malloc(sizeof(long) * (size_t)M);
     int err = LOCO_OK;
     if (!order || !label_of || !ent || !worker_of || !load) {
-        err = fail(msg, msglen, LOCO_ENOMEM, "split: out of memory");
+        err = loco__fail(msg, msglen, LOCO_ENOMEM, "split: out of memory");
         goto done;
     }
     /* Sort document indices by label (a stable tie order is not needed: only
@@ -183,7 +174,7 @@ int loco_split_by_label(const char *const *labels, int n_docs, int M, int *assig
     }
     if (n_labels_out) *n_labels_out = K;
     if (M > K) {
-        err = fail(msg, msglen, LOCO_EINVAL, "split: %d workers but only %d labels", M, K);
+        err = loco__fail(msg, msglen, LOCO_EINVAL, "split: %d workers but only %d labels", M, K);
         goto done;
     }
     if (M == K) {
@@ -213,11 +204,11 @@ int loco_split_create(loco_split **out, const loco_docs *docs, const int *assign
     *out = NULL;
     int err = loco_docs_check(docs, msg, msglen);
     if (err) return err;
-    if (M <= 0) return fail(msg, msglen, LOCO_EINVAL, "split: M = %d workers (must be >= 1)", M);
+    if (M <= 0) return loco__fail(msg, msglen, LOCO_EINVAL, "split: M = %d workers (must be >= 1)", M);
     int n = docs->n_docs;
     for (int d = 0; d < n; d++)
         if (assign[d] < 0 || assign[d] >= M)
-            return fail(msg, msglen, LOCO_EINVAL, "split: document %d assigned to worker %d "
+            return loco__fail(msg, msglen, LOCO_EINVAL, "split: document %d assigned to worker %d "
                         "(must be in [0, %d))", d, assign[d], M);
     loco_split *s = calloc(1, sizeof *s);
     if (s) {
@@ -227,7 +218,7 @@ int loco_split_create(loco_split **out, const loco_docs *docs, const int *assign
     }
     if (!s || !s->doc_list || !s->first || !s->cum) {
         loco_split_free(s);
-        return fail(msg, msglen, LOCO_ENOMEM, "split: out of memory");
+        return loco__fail(msg, msglen, LOCO_ENOMEM, "split: out of memory");
     }
     s->docs = *docs;
     s->M = M;
@@ -237,7 +228,7 @@ int loco_split_create(loco_split **out, const loco_docs *docs, const int *assign
     long *fill = malloc(sizeof(long) * (size_t)M);
     if (!fill) {
         loco_split_free(s);
-        return fail(msg, msglen, LOCO_ENOMEM, "split: out of memory");
+        return loco__fail(msg, msglen, LOCO_ENOMEM, "split: out of memory");
     }
     memcpy(fill, s->first, sizeof(long) * (size_t)M);
     for (int d = 0; d < n; d++) s->doc_list[fill[assign[d]]++] = d;
