@@ -23,7 +23,8 @@ pcre2_code *loco__pretok_compile(void) {
 }
 
 /* Returns fn's first non-zero value, LOCO_ENOMEM if the match data cannot be
- * allocated, else 0. */
+ * allocated, LOCO_ERANGE if PCRE2 gives up on the text (a match or JIT stack
+ * limit), else 0. */
 int loco__pretok_each(const pcre2_code *re, const uint8_t *text, size_t n,
                       loco__pretok_fn fn, void *ctx) {
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
@@ -33,6 +34,12 @@ int loco__pretok_each(const pcre2_code *re, const uint8_t *text, size_t n,
     int rc = 0;
     while (pos < n && !rc) {
         int m = pcre2_match(re, (PCRE2_SPTR)text, n, pos, 0, md, NULL);
+        /* Only "no match" means the rest of the text is one gap; any other
+         * failure would silently split the text unlike GPT-2 does. */
+        if (m < 0 && m != PCRE2_ERROR_NOMATCH) {
+            rc = LOCO_ERANGE;
+            break;
+        }
         size_t s = m > 0 ? ov[0] : n, e = m > 0 ? ov[1] : n;
         /* Every alternative consumes at least one character, so e > s; a
          * defensive check keeps the loop finite whatever the library does. */
