@@ -8,12 +8,12 @@ Usage: ref_checkpoint.py CKPT TOKENS OUT
 TOKENS: int32 B, int32 T, then B*T int32 tokens.  OUT: logits (B, T, V) float32.
 """
 import json
-import math
 import struct
 import sys
 
 import torch
-import torch.nn.functional as F
+
+import ref_gpt   # the reference forward, beside this file
 
 torch.set_num_threads(1)
 
@@ -41,28 +41,11 @@ def load(path):
 
 
 def forward(p, idx, L, NH):
-    """tests/ref_gpt.py's forward, with loco's checkpoint names, no loss."""
-    B, T = idx.shape
-    C = p["wte"].shape[1]
-    hs = C // NH
-    x = p["wte"][idx] + p["wpe"][:T]
-    mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
-    for l in range(L):
-        h = F.layer_norm(x, (C,), p["h.ln1w"][l], p["h.ln1b"][l], 1e-5)
-        qkv = F.linear(h, p["h.qkvw"][l], p["h.qkvb"][l])
-        q, k, v = qkv.split(C, dim=2)
-        q = q.view(B, T, NH, hs).transpose(1, 2)
-        k = k.view(B, T, NH, hs).transpose(1, 2)
-        v = v.view(B, T, NH, hs).transpose(1, 2)
-        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hs))
-        att = att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
-        y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)
-        x = x + F.linear(y, p["h.attprojw"][l], p["h.attprojb"][l])
-        h = F.layer_norm(x, (C,), p["h.ln2w"][l], p["h.ln2b"][l], 1e-5)
-        h = F.gelu(F.linear(h, p["h.fcw"][l], p["h.fcb"][l]), approximate="tanh")
-        x = x + F.linear(h, p["h.fcprojw"][l], p["h.fcprojb"][l])
-    x = F.layer_norm(x, (C,), p["lnfw"], p["lnfb"], 1e-5)
-    return x @ p["wte"].t()
+    """tests/ref_gpt.py's forward on the checkpoint's tensors: per-layer
+    tensors are stored as "h.<name>", ref_gpt.py calls them "<name>"."""
+    names = {k[2:] if k.startswith("h.") else k: v for k, v in p.items() if not k.startswith("adam.")}
+    logits, _ = ref_gpt.forward(names, idx, None, L, NH)
+    return logits
 
 
 def main():

@@ -31,6 +31,7 @@ def shapes(L, C, V, Tm):
 
 
 def forward(p, idx, tgt, L, NH):
+    """Logits (B, T, V) and, when tgt is given, the mean cross-entropy."""
     B, T = idx.shape
     C = p["wte"].shape[1]
     hs = C // NH
@@ -52,6 +53,8 @@ def forward(p, idx, tgt, L, NH):
         x = x + F.linear(h, p["fcprojw"][l], p["fcprojb"][l])
     x = F.layer_norm(x, (C,), p["lnfw"], p["lnfb"], 1e-5)
     logits = x @ p["wte"].t()
+    if tgt is None:
+        return logits, None
     loss = F.cross_entropy(logits.view(-1, logits.size(-1)), tgt.view(-1))
     return logits, loss
 

@@ -12,6 +12,7 @@
 #include "loco/data.h"
 #include "nn/gpt_internal.h"
 #include "test.h"
+#include "util.h"
 
 /* A fresh directory for one test's files; the caller removes it with rm_dir. */
 static char *make_dir(char *buf) {
@@ -470,17 +471,6 @@ LOCO_TEST(ckpt_failed_save_keeps_previous) {
 
 /* ---------------------------------------------------------- PyTorch */
 
-/* Max |a - b| over max |b| (as in tests/test_gpt_torch.c). */
-static double rel_err(const float *a, const float *b, size_t n) {
-    double num = 0, den = 1e-30;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - b[i]);
-        num = d > num ? d : num;
-        den = fabs(b[i]) > den ? fabs(b[i]) : den;
-    }
-    return num / den;
-}
-
 LOCO_TEST(ckpt_matches_torch) {
     if (system(LOCO_TEST_PYTHON " -c 'import torch' 2>/dev/null") != 0 ||
         access("tests/ref_checkpoint.py", R_OK) != 0) {
@@ -536,7 +526,7 @@ LOCO_TEST(ckpt_matches_torch) {
         /* The loaded model is the saved one: identical bits. */
         CHECK(memcmp(loco_gpt_logits(m), loco_gpt_logits(r), sizeof(float) * B * T * V) == 0,
               "logits of the loaded model differ from the saved one's");
-        double e = rel_err(loco_gpt_logits(m), ref, (size_t)B * T * V);
+        double e = loco_test_rel_err(loco_gpt_logits(m), ref, (size_t)B * T * V);
         printf("  logits loco vs torch from the checkpoint: %.2e\n", e);
         /* Same tolerance as gpt_matches_torch: ~30 fp32 ulps of the scale. */
         CHECK(e < 2e-6, "logits differ from torch's: %.3e", e);

@@ -20,21 +20,9 @@
 #include <unistd.h>
 #include "loco/loco.h"
 #include "test.h"
+#include "util.h"
 
 enum { STEPS = 10 };
-
-/* Max |a - b| over max |b|: an error relative to the tensor's scale, which is
- * what fp32 rounding produces (per-element relative error is meaningless for
- * gradient entries that are near zero by cancellation). */
-static double rel_err(const float *a, const float *b, size_t n) {
-    double num = 0, den = 1e-30;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - b[i]);
-        num = d > num ? d : num;
-        den = fabs(b[i]) > den ? fabs(b[i]) : den;
-    }
-    return num / den;
-}
 
 /* Runs ref_gpt.py; returns the malloc'd float32 output of n floats or NULL. */
 static float *run_reference(const char *in, const char *dtype, size_t n) {
@@ -121,8 +109,8 @@ static void check_against_torch(int *loco_test_failed_, int L_, int C_, int NH_,
     /* Forward and backward on batch 0. */
     CHECK(loco_gpt_forward(m, tok[0][0], tok[0][1], B_, T_) == LOCO_OK, "forward");
     const float *logits = loco_gpt_logits(m);
-    double e = rel_err(logits, ref, nlogits), e64 = rel_err(logits, ref64, nlogits);
-    double t64 = rel_err(ref, ref64, nlogits);
+    double e = loco_test_rel_err(logits, ref, nlogits), e64 = loco_test_rel_err(logits, ref64, nlogits);
+    double t64 = loco_test_rel_err(ref, ref64, nlogits);
     printf("  logits   loco-torch32 %.2e  loco-torch64 %.2e  torch32-torch64 %.2e\n", e, e64, t64);
     /* Tolerances: fp32 has a unit roundoff of 6e-8; through 2 layers of
      * C=64 reductions and transcendental functions (different exp/tanh
@@ -140,7 +128,7 @@ static void check_against_torch(int *loco_test_failed_, int L_, int C_, int NH_,
         size_t off, n;
         loco_gpt_param_info(m, i, &off, &n, NULL);
         const float *r = ref + nlogits + 1 + off, *r64 = ref64 + nlogits + 1 + off;
-        double ge = rel_err(g + off, r, n), ge64 = rel_err(g + off, r64, n), gt = rel_err(r, r64, n);
+        double ge = loco_test_rel_err(g + off, r, n), ge64 = loco_test_rel_err(g + off, r64, n), gt = loco_test_rel_err(r, r64, n);
         printf("  d%-9s loco-torch32 %.2e  loco-torch64 %.2e  torch32-torch64 %.2e\n",
                loco_gpt_param_name(i), ge, ge64, gt);
         /* Gradients pass through the whole backward chain, including
@@ -173,9 +161,9 @@ static void check_against_torch(int *loco_test_failed_, int L_, int C_, int NH_,
     if (must_learn)
         CHECK(ref_losses[STEPS - 1] < ref_losses[0], "reference run does not learn: %.4f -> %.4f",
               ref_losses[0], ref_losses[STEPS - 1]);
-    double pe = rel_err(loco_gpt_params(m), ref + nlogits + 1 + np + STEPS, np);
-    double pe64 = rel_err(loco_gpt_params(m), ref64 + nlogits + 1 + np + STEPS, np);
-    double pt64 = rel_err(ref + nlogits + 1 + np + STEPS, ref64 + nlogits + 1 + np + STEPS, np);
+    double pe = loco_test_rel_err(loco_gpt_params(m), ref + nlogits + 1 + np + STEPS, np);
+    double pe64 = loco_test_rel_err(loco_gpt_params(m), ref64 + nlogits + 1 + np + STEPS, np);
+    double pt64 = loco_test_rel_err(ref + nlogits + 1 + np + STEPS, ref64 + nlogits + 1 + np + STEPS, np);
     printf("  params after %d steps: loco-torch32 %.2e  loco-torch64 %.2e  torch32-torch64 %.2e\n",
            STEPS, pe, pe64, pt64);
     /* Parameters are held to "as close to exact as PyTorch's own fp32": Adam

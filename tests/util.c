@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -26,4 +27,14 @@ int loco_test_same_file(const char *a, const char *b) {
     if (fa) fclose(fa);
     if (fb) fclose(fb);
     return same;
+}
+
+double loco_test_rel_err(const float *a, const float *b, size_t n) {
+    double num = 0, den = 1e-30;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        num = d > num ? d : num;
+        den = fabs(b[i]) > den ? fabs(b[i]) : den;
+    }
+    return num / den;
 }

@@ -4,6 +4,10 @@
 /* Runs "./loco ARGS" with stdout discarded; returns its exit status (-1 if it
  * died from a signal) and its stderr in err. */
 int loco_test_run(const char *args, char *err, size_t errlen);
+/* Max |a - b| over max |b|: an error relative to the tensor's scale, which is
+ * what fp32 rounding produces (per-element relative error is meaningless for
+ * gradient entries that are near zero by cancellation). */
+double loco_test_rel_err(const float *a, const float *b, size_t n);
 /* Returns 1 if two files exist and have identical bytes. */
 int loco_test_same_file(const char *a, const char *b);
 #endif
