@@ -44,17 +44,45 @@ int loco_metrics_log(loco_metrics *m, const char *kind, long step,
 /* Flushes and closes the log; NULL is allowed. */
 void loco_metrics_close(loco_metrics *m);
 
-/* Reads one or more JSONL logs and writes an SVG of loss against step: for
- * log i, its "train" events' "loss" as a thin line and its "eval" events'
- * "loss" (or "val_loss") as a thick line with markers, in the i-th colour;
- * with axes, ticks, labels, a legend of the file names and a title.  The SVG
- * is written to a temporary file and renamed onto out_svg, so readers never
- * see half a plot.  Lines that are empty are skipped, and so is a last line
- * without its newline that does not parse (a write torn by a crash).
- * Returns LOCO_EINVAL (reason in msg) for n_logs < 1, a line that is not a
- * JSON object or lacks a numeric "step" (naming file:line), or a log with no
- * loss at all ("empty log"); LOCO_EIO if a file cannot be read or written;
+/* What loco_plot_svg_opts draws.  Start from loco_plot_opts_default and
+ * change the fields needed; every pointer may be NULL for its default. */
+typedef struct {
+    const char *x_key;   /* x: "step" (the line's step; the default) or any numeric field: "bytes", "sim_s" */
+    const char *y_key;   /* y: default "loss"; with "loss", eval events lacking it use "val_loss" */
+    int eval_only;       /* 1: only "eval" events, one line with markers per log; 0: "train" too, thinner */
+    int log_x, log_y;    /* 1: base-10 axis with decade ticks (10k, 1M, 1G); values <= 0 are skipped */
+    const char *title;   /* NULL: "<y> vs <x>" from the labels */
+    const char *x_label; /* NULL: x_key */
+    const char *y_label; /* NULL: y_key */
+    const char *const *labels;   /* n_logs legend entries; NULL: the file names */
+} loco_plot_opts;
+
+/* Fills o with the defaults: loss against step, train and eval, linear axes. */
+void loco_plot_opts_default(loco_plot_opts *o);
+
+/* Reads one or more JSONL logs and writes an SVG of o->y_key against
+ * o->x_key (o NULL: the defaults).  Log i is drawn in the i-th colour (20
+ * distinct ones, then dashed): its "train" events as a thin line, unless
+ * o->eval_only, and its "eval" events as a thick line with markers.  Events
+ * lacking either field, or with a non-finite value, or a value <= 0 on a log
+ * axis, are skipped.  Numbers on the axes are written with SI suffixes (2k,
+ * 10M, 1G) once they reach 10000.  The SVG is written to a temporary file and
+ * renamed onto out_svg, so readers never see half a plot.  Empty lines are
+ * skipped, and so is a last line without its newline that does not parse (a
+ * write torn by a crash).  Returns LOCO_EINVAL (reason in msg) for n_logs < 1,
+ * an empty key, a line that is not a JSON object or lacks a numeric "step"
+ * (naming file:line), or a log with no point to draw ("FILE: no <y_key>
+ * against <x_key>"); LOCO_EIO if a file cannot be read or written;
  * LOCO_ENOMEM. */
+int loco_plot_svg_opts(const char *const *metric_logs, int n_logs, const char *out_svg,
+                       const loco_plot_opts *o, char *msg, size_t msglen);
+
+/* loco_plot_svg_opts with the defaults: for log i, its "train" events'
+ * "loss" as a thin line and its "eval" events' "loss" (or "val_loss") as a
+ * thick line with markers, against step, in the i-th colour; with axes,
+ * ticks, labels, a legend of the file names and a title.  Returns what
+ * loco_plot_svg_opts returns; a log with no loss at all gives LOCO_EINVAL
+ * with "empty log" in msg when the file has no events at all. */
 int loco_plot_svg(const char *const *metric_logs, int n_logs, const char *out_svg,
                   char *msg, size_t msglen);
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/train_dist.h"
 #include "loco/checkpoint.h"
 #include "loco/data.h"
 #include "loco/loco.h"
@@ -29,10 +30,9 @@ double loco_cli_now(void) {
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
-/* Mean validation loss over n_batches batches drawn with a fixed seed, so that
- * every evaluation of a run sees the same windows. */
-static float eval_loss(loco_gpt *m, const loco_source *src, int B, int T, int n_batches,
-                       int *tok, int *tgt) {
+/* Every evaluation of a run draws the same windows (a fixed seed). */
+float loco_cli_eval_loss(loco_gpt *m, const loco_source *src, int B, int T, int n_batches,
+                         int *tok, int *tgt) {
     loco_rng rng;
     loco_rng_seed(&rng, 12345);
     double s = 0;
@@ -115,7 +115,9 @@ int loco_cmd_train(int argc, char **argv) {
     oc.lr = 2e-3f;
     oc.warmup_steps = 50;
     float min_lr_frac = 0.1f;
-    const arg_spec specs[] = {
+    train_dist_args dist;
+    train_dist_defaults(&dist);
+    const arg_spec base[] = {
         {"data", ARG_STR, &data, 0, 0, "text file to train on, byte level (default: embedded addition corpus)"},
         {"train-shard", ARG_STR, &train_shard, 0, 0, "token shard to train on (from loco data prepare)"},
         {"val-shard", ARG_STR, &val_shard, 0, 0, "token shard to validate on (with --train-shard)"},
@@ -144,10 +146,13 @@ int loco_cmd_train(int argc, char **argv) {
         {"eval-batches", ARG_INT, &eval_batches, 1, 1e6, "batches per validation evaluation"},
         {"log-every", ARG_INT, &log_every, 1, 1e9, "steps between progress lines"},
     };
-    const int ns = sizeof specs / sizeof specs[0];
+    arg_spec specs[sizeof base / sizeof base[0] + 32];
+    memcpy(specs, base, sizeof base);
+    const int ns = (int)(sizeof base / sizeof base[0]) + train_dist_specs(&dist, specs + sizeof base / sizeof base[0]);
     char err[512];
     int r = args_parse(specs, ns, argc, argv,
-                       "usage: loco train [flags]\n\nTrains a GPT-2 style model on bytes or token shards.",
+                       "usage: loco train [flags]\n\nTrains a GPT-2 style model on bytes or token shards, alone or as\n"
+                       "M simulated workers (--algo ddp|diloco; see docs/diloco.md).",
                        err, sizeof err);
     if (r == 1) return 0;
     if (r < 0) {
@@ -168,6 +173,23 @@ int loco_cmd_train(int argc, char **argv) {
     }
     if (B <= 0) {
         fprintf(stderr, "loco train: --batch must be positive (got %d)\n", B);
+        return 2;
+    }
+    int distributed = dist.algo && strcmp(dist.algo, "single") != 0;
+    if (!distributed && train_dist_requested(&dist) && !(dist.algo && !strcmp(dist.algo, "single"))) {
+        fprintf(stderr, "loco train: --workers, --inner-steps, --outer-*, --split, --compress, --prune, "
+                "--drop, --schedule and --init need --algo ddp or diloco\n");
+        return 2;
+    }
+    if (dist.algo && !strcmp(dist.algo, "single") && train_dist_requested(&dist) &&
+        (dist.workers != 1 || dist.init)) {
+        fprintf(stderr, "loco train: --algo single trains one model; use --algo ddp or diloco for --workers "
+                "or --init\n");
+        return 2;
+    }
+    if (distributed && (resume || stop_after || ckpt_every)) {
+        fprintf(stderr, "loco train: --resume, --stop-after and --ckpt-every are not supported with --algo %s "
+                "(a simulated run saves its global model at the end)\n", dist.algo);
         return 2;
     }
     char msg[512];
@@ -209,6 +231,11 @@ int loco_cmd_train(int argc, char **argv) {
         if (!tokenizer && meta.tokenizer[0]) tokenizer = meta.tokenizer;
     } else {
         if (!steps) steps = 3000;
+        /* A warm start takes its model shape from the checkpoint. */
+        if (distributed && dist.init && loco_checkpoint_read_config(dist.init, &cfg, msg, sizeof msg) != LOCO_OK) {
+            fprintf(stderr, "loco train: %s\n", msg);
+            return 1;
+        }
         if (cfg.max_seq_len == 0) cfg.max_seq_len = T;
     }
     if (T > LOCO_MAX_SEQ_LEN || T > cfg.max_seq_len) {
@@ -245,9 +272,9 @@ int loco_cmd_train(int argc, char **argv) {
         }
         loco_source_from_bytes(&src, &d);
     }
-    if (!resume) cfg.vocab_size = src.vocab_size;
+    if (!resume && !(distributed && dist.init)) cfg.vocab_size = src.vocab_size;
     if (cfg.vocab_size != src.vocab_size) {
-        fprintf(stderr, "loco train: %s has vocabulary %d but the data has %d\n", resume,
+        fprintf(stderr, "loco train: %s has vocabulary %d but the data has %d\n", resume ? resume : dist.init,
                 cfg.vocab_size, src.vocab_size);
         loco_source_close(&src);
         loco_gpt_free(m);
@@ -265,6 +292,15 @@ int loco_cmd_train(int argc, char **argv) {
         return 1;
     }
 
+    if (distributed) {
+        train_common tc = {cfg, B, T, steps, eval_every, eval_batches, log_every, nthreads, seed, oc,
+                           out, tokenizer, train_shard ? train_shard : data ? data : "embedded addition corpus"};
+        tc.oc.max_steps = steps;
+        tc.oc.min_lr = oc.lr * min_lr_frac;
+        int st = train_dist_run(&dist, &tc, &src);
+        loco_source_close(&src);
+        return st;
+    }
     loco_rng rng;
     long start = 0;
     int e = LOCO_OK;
@@ -364,7 +400,7 @@ int loco_cmd_train(int argc, char **argv) {
             tokens_since = 0;
         }
         if ((eval_every && (step + 1) % eval_every == 0) || step + 1 == end) {
-            vl = eval_loss(m, &src, B, T, eval_batches, tok, tgt);
+            vl = loco_cli_eval_loss(m, &src, B, T, eval_batches, tok, tgt);
             if (tty) printf("\n");
             printf("step %5ld/%d  val_loss %.4f  val_ppl %.3f\n", step + 1, steps, vl, expf(vl));
             fflush(stdout);

@@ -1,0 +1,42 @@
+/* `loco train --algo ddp|diloco`: the flags of the many-worker simulator and
+ * the entry point that train.c hands a validated run to. */
+#ifndef LOCO_CLI_TRAIN_DIST_H
+#define LOCO_CLI_TRAIN_DIST_H
+
+#include <stdint.h>
+#include "cli/args.h"
+#include "loco/loco.h"
+#include "loco/source.h"
+
+typedef struct {
+    const char *algo;          /* NULL or "single": plain training */
+    int workers, inner_steps, error_feedback;
+    const char *outer_opt, *split, *labels, *compress, *schedule, *init;
+    float outer_lr, outer_momentum, outer_beta2, prune, drop;
+    float sim_step_time, sim_flops, net_gbps, net_latency_ms;
+} train_dist_args;
+
+/* What train.c has already parsed and checked. */
+typedef struct {
+    loco_gpt_config cfg;       /* vocab_size and max_seq_len filled in */
+    int B, T, steps, eval_every, eval_batches, log_every, threads;
+    uint64_t seed;
+    loco_adamw_config oc;      /* max_steps and min_lr filled in */
+    const char *out, *tokenizer, *data_name;
+} train_common;
+
+void train_dist_defaults(train_dist_args *d);
+/* Appends the simulator's flags to specs; returns how many. */
+int train_dist_specs(train_dist_args *d, arg_spec *specs);
+/* 1 if any simulator flag was changed from its default. */
+int train_dist_requested(const train_dist_args *d);
+/* Runs the simulated run; returns the process exit status (1 run-time
+ * failure, 2 bad usage). */
+int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src);
+
+/* Mean validation loss over n_batches batches drawn with a fixed seed (the
+ * plain trainer's evaluation). */
+float loco_cli_eval_loss(loco_gpt *m, const loco_source *src, int B, int T, int n_batches,
+                         int *tok, int *tgt);
+
+#endif

@@ -1,0 +1,388 @@
+/*
+ * The many-worker simulator (include/loco/sim.h): M workers in one process,
+ * run in turn in a fixed order, with byte accounting and a simulated clock.
+ *
+ * Communication model (a parameter server, as the ZeroMQ engine will be):
+ *   DDP, every step:  each worker sends its gradient (4P bytes) and receives
+ *                     the averaged gradient (4P bytes).
+ *   DiLoCo, every H:  each active worker sends one message: its parameters
+ *                     theta_i when the codec is fp32 and dense (4P bytes, the
+ *                     same size as the pseudo-gradient, and exact), otherwise
+ *                     its encoded pseudo-gradient theta - theta_i.  It
+ *                     receives the averaged pseudo-gradient in the same
+ *                     encoding, and every replica applies the same outer step
+ *                     to it, so workers and server hold the same theta bit
+ *                     for bit.  A worker returning after sitting out rounds
+ *                     pulls the full theta (4P bytes) first.
+ * Simulated time of a round: the slowest active worker's compute plus its
+ * upload (latency + bytes / bandwidth), then the download; the server's own
+ * arithmetic is taken as free.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "loco/sim.h"
+
+struct loco_sim {
+    loco_sim_config c;
+    const loco_split *split;
+    int n_models;               /* DDP: 1 replica; DiLoCo: one per worker */
+    loco_gpt **models;
+    loco_rng *rng;              /* M data streams */
+    loco_rng drop_rng;
+    size_t P;
+    float *block;               /* theta (P) | outer state | decoded (P) | error feedback (M P) */
+    float *theta, *ostate, *dec, *ef;
+    double *sum;                /* (P) the reduction, accumulated in double in worker order */
+    uint8_t *wire;              /* one encoded tensor */
+    int *tok, *tgt;             /* (B, T) each */
+    int *was_active;            /* (M) took part in the previous round */
+    double *bytes;              /* (2, M) sent and received per worker */
+    size_t off[LOCO_NUM_PARAM_TENSORS], rows[LOCO_NUM_PARAM_TENSORS], cols[LOCO_NUM_PARAM_TENSORS];
+    size_t msg[2];              /* bytes of one worker's message per sync: up, down */
+    long outer_t;               /* outer steps applied */
+    loco_sim_stats st;
+};
+
+void loco_sim_config_default(loco_sim_config *c) {
+    memset(c, 0, sizeof *c);
+    c->algo = LOCO_ALGO_DILOCO;
+    c->workers = 8;
+    c->inner_steps = 100;
+    c->steps = 1000;
+    c->batch = 8;
+    c->seq_len = 64;
+    loco_adamw_config_default(&c->inner, (int)c->steps);
+    loco_outer_config_default(&c->outer);
+    c->codec = LOCO_CODEC_FP32;
+    c->keep = 1.0f;
+    c->schedule = LOCO_SCHED_CONSTANT;
+    c->step_seconds = 0;
+    c->bandwidth = 1e9 / 8;
+    c->latency = 0.05;
+}
+
+uint64_t loco_sim_worker_seed(uint64_t seed, int w) {
+    /* The plain trainer seeds its data stream with seed ^ 0x5eedda7a;
+     * splitmix64 inside loco_rng_seed decorrelates the neighbours. */
+    return (seed ^ 0x5eedda7aULL) + (uint64_t)w;
+}
+
+/* Returns LOCO_EINVAL with the first problem found. */
+int loco_sim_config_check(const loco_sim_config *c, int split_workers, char *msg, size_t msglen) {
+    const char *why = NULL;
+    int diloco = c->algo == LOCO_ALGO_DILOCO;
+    if (c->algo != LOCO_ALGO_DDP && !diloco) why = "unknown algorithm";
+    else if (c->workers < 1) why = "--workers must be at least 1";
+    else if (diloco && c->inner_steps < 1) why = "--inner-steps must be at least 1";
+    else if (c->steps < 1) why = "--steps must be at least 1";
+    else if (c->batch < 1 || c->seq_len < 1) why = "--batch and --seq-len must be positive";
+    else if (!(c->drop_prob >= 0 && c->drop_prob <= 1)) why = "--drop must be a probability in [0, 1]";
+    else if (!(c->keep > 0 && c->keep <= 1)) why = "--prune keeps a fraction in (0, 1]";
+    else if (!(c->outer.lr > 0) || !isfinite(c->outer.lr)) why = "--outer-lr must be positive";
+    else if (!(c->outer.momentum >= 0 && c->outer.momentum < 1)) why = "--outer-momentum must be in [0, 1)";
+    else if (!diloco && (c->codec != LOCO_CODEC_FP32 || c->keep < 1 || c->error_feedback ||
+                         c->drop_prob > 0 || c->schedule != LOCO_SCHED_CONSTANT))
+        why = "compression, pruning, error feedback, drops and compute schedules apply to DiLoCo's "
+              "pseudo-gradients; --algo ddp averages fp32 gradients every step";
+    else if (c->error_feedback && c->codec == LOCO_CODEC_FP32 && c->keep >= 1)
+        why = "--error-feedback needs a lossy --compress codec or --prune";
+    else if (!(c->bandwidth > 0) || !(c->latency >= 0) || !(c->step_seconds >= 0))
+        why = "the simulated network needs bandwidth > 0, latency >= 0 and step time >= 0";
+    else if (split_workers != c->workers) why = "the data split does not have one shard per worker";
+    if (why) {
+        if (msg) snprintf(msg, msglen, "%s", why);
+        return LOCO_EINVAL;
+    }
+    return LOCO_OK;
+}
+
+static int dense_fp32(const loco_sim *s) {
+    return s->c.codec == LOCO_CODEC_FP32 && s->c.keep >= 1;
+}
+
+void loco_sim_free(loco_sim *s) {
+    if (!s) return;
+    for (int i = 0; i < s->n_models; i++) loco_gpt_free(s->models[i]);
+    free(s->models);
+    free(s->rng);
+    free(s->block);
+    free(s->sum);
+    free(s->wire);
+    free(s->tok);
+    free(s->tgt);
+    free(s->was_active);
+    free(s->bytes);
+    free(s);
+}
+
+/* Returns LOCO_ECONFIG / LOCO_EINVAL / LOCO_ENOMEM with a reason in msg. */
+int loco_sim_create(loco_sim **out, const loco_sim_config *c, const loco_gpt_config *g,
+                    const float *init, const loco_split *split, char *msg, size_t msglen) {
+    *out = NULL;
+    int e = loco_sim_config_check(c, split ? loco_split_workers(split) : 0, msg, msglen);
+    if (e) return e;
+    const int M = c->workers;
+    for (int w = 0; w < M; w++)
+        if (loco_split_worker_tokens(split, w) < (uint64_t)c->seq_len + 1) {
+            snprintf(msg, msglen, "worker %d's shard holds %llu tokens, fewer than --seq-len + 1 = %d",
+                     w, (unsigned long long)loco_split_worker_tokens(split, w), c->seq_len + 1);
+            return LOCO_EINVAL;
+        }
+    loco_sim *s = calloc(1, sizeof *s);
+    if (!s) return LOCO_ENOMEM;
+    s->c = *c;
+    s->split = split;
+    s->n_models = c->algo == LOCO_ALGO_DILOCO ? M : 1;
+    s->models = calloc((size_t)s->n_models, sizeof *s->models);
+    s->rng = calloc((size_t)M, sizeof *s->rng);
+    s->was_active = calloc((size_t)M, sizeof *s->was_active);
+    s->bytes = calloc(2 * (size_t)M, sizeof *s->bytes);
+    s->tok = malloc(sizeof(int) * (size_t)c->batch * c->seq_len);
+    s->tgt = malloc(sizeof(int) * (size_t)c->batch * c->seq_len);
+    e = (!s->models || !s->rng || !s->was_active || !s->bytes || !s->tok || !s->tgt) ? LOCO_ENOMEM : LOCO_OK;
+    for (int i = 0; i < s->n_models && !e; i++)
+        e = loco_gpt_create(&s->models[i], g, c->batch, c->seq_len, c->seed, msg, msglen);
+    if (e) goto fail;
+
+    loco_gpt *m0 = s->models[0];
+    s->P = loco_gpt_num_params(m0);
+    size_t max_wire = 0;
+    for (int i = 0; i < LOCO_NUM_PARAM_TENSORS; i++) {
+        size_t size;
+        int shape[3];
+        int nd = loco_gpt_param_info(m0, i, &s->off[i], &size, shape);
+        s->cols[i] = (size_t)shape[nd - 1];
+        s->rows[i] = size / s->cols[i];
+        size_t bytes = loco_codec_bytes(c->codec, s->rows[i], s->cols[i], c->keep);
+        if (bytes > max_wire) max_wire = bytes;
+        s->msg[0] += bytes;
+    }
+    s->msg[1] = s->msg[0];
+    if (c->algo == LOCO_ALGO_DDP) s->msg[0] = s->msg[1] = s->P * sizeof(float);
+
+    size_t state_n = loco_outer_state_floats(&c->outer, s->P);
+    size_t ef_n = c->error_feedback ? (size_t)M * s->P : 0;
+    s->block = calloc(2 * s->P + state_n + ef_n, sizeof(float));
+    s->sum = malloc(s->P * sizeof(double));
+    s->wire = malloc(max_wire);
+    if (!s->block || !s->sum || !s->wire) {
+        e = LOCO_ENOMEM;
+        goto fail;
+    }
+    s->theta = s->block;
+    s->ostate = s->theta + s->P;
+    s->dec = s->ostate + state_n;
+    s->ef = c->error_feedback ? s->dec + s->P : NULL;
+    memcpy(s->theta, init ? init : loco_gpt_params(m0), s->P * sizeof(float));
+    for (int i = 0; i < s->n_models; i++) memcpy(loco_gpt_params(s->models[i]), s->theta, s->P * sizeof(float));
+    for (int w = 0; w < M; w++) {
+        loco_rng_seed(&s->rng[w], loco_sim_worker_seed(c->seed, w));
+        s->was_active[w] = 1;   /* every worker starts with theta */
+    }
+    loco_rng_seed(&s->drop_rng, c->seed ^ 0xd40bULL);
+    s->st.n_rounds = c->algo == LOCO_ALGO_DILOCO ? (c->steps + c->inner_steps - 1) / c->inner_steps : c->steps;
+    *out = s;
+    return LOCO_OK;
+fail:
+    if (e == LOCO_ENOMEM) snprintf(msg, msglen, "out of memory for %d workers", M);
+    loco_sim_free(s);
+    return e;
+}
+
+/* One inner step of worker w on model m at global inner step `step`: the
+ * plain trainer's step exactly (batch, forward, backward, AdamW), so that one
+ * worker reproduces it.  Returns LOCO_ENONFINITE with a reason in msg. */
+static int inner_step(loco_sim *s, loco_gpt *m, int w, long step, double *loss_sum,
+                      char *msg, size_t msglen) {
+    const int B = s->c.batch, T = s->c.seq_len;
+    loco_worker_batch(s->split, w, &s->rng[w], B, T, s->tok, s->tgt);
+    loco_gpt_forward(m, s->tok, s->tgt, B, T);
+    float loss = loco_gpt_loss(m);
+    loco_gpt_zero_grad(m);
+    loco_gpt_backward(m);
+    float norm;
+    if (loco_gpt_adamw_step(m, &s->c.inner, (int)step, &norm) != LOCO_OK || !isfinite(loss)) {
+        snprintf(msg, msglen, "worker %d, step %ld: loss or gradient is not finite (loss %g, norm %g); "
+                 "try a lower --lr", w, step, loss, norm);
+        return LOCO_ENONFINITE;
+    }
+    *loss_sum += loss;
+    return LOCO_OK;
+}
+
+static double transfer(const loco_sim *s, size_t bytes) {
+    return s->c.latency + (double)bytes / s->c.bandwidth;
+}
+
+/* DDP: the gradients of the M batches are summed into one replica in worker
+ * order and scaled by 1/M, which is the gradient of the mean loss over all
+ * M B sequences; then one AdamW step.  Returns LOCO_ENONFINITE. */
+static int ddp_round(loco_sim *s, char *msg, size_t msglen) {
+    const int M = s->c.workers, B = s->c.batch, T = s->c.seq_len;
+    loco_gpt *m = s->models[0];
+    long step = s->st.round;
+    double loss_sum = 0;
+    loco_gpt_zero_grad(m);
+    for (int w = 0; w < M; w++) {
+        loco_worker_batch(s->split, w, &s->rng[w], B, T, s->tok, s->tgt);
+        loco_gpt_forward(m, s->tok, s->tgt, B, T);
+        loss_sum += loco_gpt_loss(m);
+        loco_gpt_backward(m);
+    }
+    float *g = loco_gpt_grads(m), inv = 1.0f / (float)M;
+    for (size_t i = 0; i < s->P; i++) g[i] *= inv;
+    float norm;
+    float loss = (float)(loss_sum / M);
+    if (loco_gpt_adamw_step(m, &s->c.inner, (int)step, &norm) != LOCO_OK || !isfinite(loss)) {
+        snprintf(msg, msglen, "step %ld: loss or gradient is not finite (loss %g, norm %g); try a lower --lr",
+                 step, loss, norm);
+        return LOCO_ENONFINITE;
+    }
+    memcpy(s->theta, loco_gpt_params(m), s->P * sizeof(float));
+    for (int w = 0; w < M; w++) {
+        s->bytes[w] += (double)s->msg[0];
+        s->bytes[M + w] += (double)s->msg[1];
+    }
+    s->st.active = s->st.received = M;
+    s->st.train_loss = loss;
+    s->st.inner_step++;
+    s->st.sim_seconds += s->c.step_seconds + transfer(s, s->msg[0]) + transfer(s, s->msg[1]);
+    return LOCO_OK;
+}
+
+/* Encodes and decodes every tensor of x (P floats) into s->dec with the run's
+ * codec: what the receiver of the message sees.  Returns the codec's error
+ * (LOCO_ENONFINITE for a NaN or Inf in x). */
+static int codec_roundtrip(loco_sim *s, const float *x) {
+    for (int i = 0; i < LOCO_NUM_PARAM_TENSORS; i++) {
+        size_t o = s->off[i], n = loco_codec_bytes(s->c.codec, s->rows[i], s->cols[i], s->c.keep);
+        int e = loco_codec_encode(s->c.codec, s->c.keep, x + o, s->rows[i], s->cols[i], s->wire, NULL);
+        if (!e) e = loco_codec_decode(s->c.codec, s->c.keep, s->wire, n, s->rows[i], s->cols[i], s->dec + o);
+        if (e) return e;
+    }
+    return LOCO_OK;
+}
+
+/* Worker w's contribution as the server decodes it, added to s->sum: its
+ * parameters (dense fp32) or its decoded pseudo-gradient.  With error
+ * feedback the worker sends c = delta + e and keeps e = c - dec(enc(c)), so
+ * what the codec drops in one round is sent in a later one. */
+static int contribute(loco_sim *s, int w, int delivered) {
+    const float *p = loco_gpt_params(s->models[w]);
+    const size_t P = s->P;
+    if (dense_fp32(s)) {
+        if (delivered)
+            for (size_t j = 0; j < P; j++) s->sum[j] += (double)p[j];
+        return LOCO_OK;
+    }
+    float *e = s->ef ? s->ef + (size_t)w * P : NULL;
+    /* The worker's parameters are not needed after this message: its next
+     * round starts from theta, so the pseudo-gradient is built in place. */
+    float *c = loco_gpt_params(s->models[w]);
+    for (size_t j = 0; j < P; j++) c[j] = s->theta[j] - c[j] + (e ? e[j] : 0.0f);
+    int err = codec_roundtrip(s, c);
+    if (err) return err;
+    if (e)
+        for (size_t j = 0; j < P; j++) e[j] = c[j] - s->dec[j];
+    if (delivered)
+        for (size_t j = 0; j < P; j++) s->sum[j] += (double)s->dec[j];
+    return LOCO_OK;
+}
+
+/* One DiLoCo round; returns LOCO_ENONFINITE from a worker or the codec. */
+static int diloco_round(loco_sim *s, char *msg, size_t msglen) {
+    const int M = s->c.workers;
+    const long H = s->c.inner_steps, r = s->st.round;
+    const long first = r * H, h = s->c.steps - first < H ? s->c.steps - first : H;
+    const int k = loco_schedule_active(s->c.schedule, M, r, s->st.n_rounds);
+    const size_t P = s->P, full = P * sizeof(float);
+    double loss_sum = 0, slowest = 0;
+    for (int w = 0; w < k; w++) {
+        loco_gpt *m = s->models[w];
+        double t = 0;
+        if (!s->was_active[w]) {   /* back after sitting out: pull theta */
+            s->bytes[M + w] += (double)full;
+            t += transfer(s, full);
+        }
+        memcpy(loco_gpt_params(m), s->theta, full);
+        for (long i = 0; i < h; i++) {
+            int e = inner_step(s, m, w, first + i, &loss_sum, msg, msglen);
+            if (e) return e;
+        }
+        t += (double)h * s->c.step_seconds + transfer(s, s->msg[0]);
+        if (t > slowest) slowest = t;
+    }
+    /* The reduction, in worker order.  Every active worker's drop is drawn,
+     * delivered or not, so the drop stream does not depend on the outcome. */
+    memset(s->sum, 0, P * sizeof(double));
+    int received = 0;
+    for (int w = 0; w < k; w++) {
+        int delivered = !(s->c.drop_prob > 0 && loco_rng_uniform(&s->drop_rng) < s->c.drop_prob);
+        if (contribute(s, w, delivered) != LOCO_OK) {
+            snprintf(msg, msglen, "worker %d: pseudo-gradient is not finite", w);
+            return LOCO_ENONFINITE;
+        }
+        s->bytes[w] += (double)s->msg[0];
+        received += delivered;
+    }
+    if (received > 0) {
+        /* target = where the received workers went: their mean parameters,
+         * or theta minus their mean pseudo-gradient as the download carries
+         * it (encoded like the uploads). */
+        float *target = s->dec;
+        if (dense_fp32(s)) {
+            for (size_t j = 0; j < P; j++) target[j] = (float)(s->sum[j] / received);
+        } else {
+            float *avg = loco_gpt_params(s->models[0]);   /* free until the copy below */
+            for (size_t j = 0; j < P; j++) avg[j] = (float)(s->sum[j] / received);
+            if (codec_roundtrip(s, avg) != LOCO_OK) {
+                snprintf(msg, msglen, "round %ld: mean pseudo-gradient is not finite", r);
+                return LOCO_ENONFINITE;
+            }
+            for (size_t j = 0; j < P; j++) target[j] = s->theta[j] - s->dec[j];
+        }
+        loco_outer_step(&s->c.outer, s->theta, target, s->ostate, P, ++s->outer_t);
+        for (int w = 0; w < k; w++) s->bytes[M + w] += (double)s->msg[1];
+        slowest += transfer(s, s->msg[1]);
+    }
+    for (int w = 0; w < M; w++) {
+        if (w < k) memcpy(loco_gpt_params(s->models[w]), s->theta, full);
+        s->was_active[w] = w < k;
+    }
+    s->st.active = k;
+    s->st.received = received;
+    s->st.dropped_total += k - received;
+    s->st.train_loss = (float)(loss_sum / ((double)k * h));
+    s->st.inner_step += h;
+    s->st.sim_seconds += slowest;
+    return LOCO_OK;
+}
+
+int loco_sim_round(loco_sim *s, char *msg, size_t msglen) {
+    if (s->st.round >= s->st.n_rounds) {
+        snprintf(msg, msglen, "the run is over (%ld rounds)", s->st.n_rounds);
+        return LOCO_ERANGE;
+    }
+    int e = s->c.algo == LOCO_ALGO_DDP ? ddp_round(s, msg, msglen) : diloco_round(s, msg, msglen);
+    if (e) return e;
+    s->st.round++;
+    s->st.bytes_up = s->st.bytes_down = 0;
+    for (int w = 0; w < s->c.workers; w++) {
+        s->st.bytes_up += s->bytes[w];
+        s->st.bytes_down += s->bytes[s->c.workers + w];
+    }
+    return LOCO_OK;
+}
+
+const loco_sim_stats *loco_sim_get_stats(const loco_sim *s) { return &s->st; }
+
+double loco_sim_worker_bytes(const loco_sim *s, int w, int dir) {
+    if (w < 0 || w >= s->c.workers || dir < 0 || dir > 1) return 0;
+    return s->bytes[dir * s->c.workers + w];
+}
+
+size_t loco_sim_message_bytes(const loco_sim *s, int dir) { return s->msg[dir ? 1 : 0]; }
+
+loco_gpt *loco_sim_model(loco_sim *s) { return s->models[0]; }
