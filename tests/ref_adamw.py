@@ -34,26 +34,7 @@ except ImportError as e:
           "apt-get install python3-torch", file=sys.stderr)
     sys.exit(3)
 
-
-class Reader:
-    def __init__(self, data):
-        self.data, self.pos = data, 0
-
-    def take(self, fmt, count):
-        size = struct.calcsize(f"={count}{fmt}")
-        if self.pos + size > len(self.data):
-            raise ValueError("input file is truncated")
-        out = struct.unpack_from(f"={count}{fmt}", self.data, self.pos)
-        self.pos += size
-        return out
-
-    def tensor(self, count):
-        size = 4 * count
-        if self.pos + size > len(self.data):
-            raise ValueError("input file is truncated")
-        buf = bytearray(self.data[self.pos:self.pos + size])
-        self.pos += size
-        return torch.frombuffer(buf, dtype=torch.float32).clone()
+from ref_io import Reader, cpu_kernels_fuse  # noqa: E402 (after the torch check)
 
 
 def get_lr(it, lr, min_lr, warmup, max_steps):
@@ -67,15 +48,6 @@ def get_lr(it, lr, min_lr, warmup, max_steps):
     decay_ratio = (it - warmup) / (max_steps - warmup)
     coeff = 0.5 * (1.0 + math.cos(math.pi * decay_ratio))
     return min_lr + coeff * (lr - min_lr)
-
-
-def cpu_kernels_fuse():
-    """Whether torch dispatched to its vectorized AVX2/AVX512 kernels; torch
-    1.13 reports its run-time choice only in this text."""
-    for line in torch.__config__.show().splitlines():
-        if "CPU capability usage:" in line:
-            return "AVX2" in line or "AVX512" in line
-    return False
 
 
 def main(argv):

@@ -36,34 +36,7 @@ except ImportError as e:
           "apt-get install python3-torch", file=sys.stderr)
     sys.exit(3)
 
-
-class Reader:
-    def __init__(self, data):
-        self.data, self.pos = data, 0
-
-    def take(self, fmt, count):
-        size = struct.calcsize(f"={count}{fmt}")
-        if self.pos + size > len(self.data):
-            raise ValueError("input file is truncated")
-        out = struct.unpack_from(f"={count}{fmt}", self.data, self.pos)
-        self.pos += size
-        return out
-
-    def tensor(self, count):
-        size = 4 * count
-        if self.pos + size > len(self.data):
-            raise ValueError("input file is truncated")
-        buf = bytearray(self.data[self.pos:self.pos + size])
-        self.pos += size
-        return torch.frombuffer(buf, dtype=torch.float32).clone()
-
-
-def cpu_kernels_fuse():
-    """Whether torch dispatched to its vectorized AVX2/AVX512 kernels."""
-    for line in torch.__config__.show().splitlines():
-        if "CPU capability usage:" in line:
-            return "AVX2" in line or "AVX512" in line
-    return False
+from ref_io import Reader, cpu_kernels_fuse  # noqa: E402 (after the torch check)
 
 
 def run(kind, lr, mu, beta2, eps, theta0, targets, dtype):

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "loco/loco.h"
 #include "test.h"
+#include "util.h"
 
 #define REF_SCRIPT "tests/ref_adamw.py"
 
@@ -53,26 +54,7 @@ static void run_adamw(float *p, float *m, float *v, const float *p0, const float
     }
 }
 
-/* Returns 0 after writing all of buf, -1 on a write error. */
-static int put(FILE *f, const void *buf, size_t bytes) {
-    return fwrite(buf, 1, bytes, f) == bytes ? 0 : -1;
-}
 
-/* Runs the reference script; returns its exit status, or -1 if it could not
- * be started or did not exit normally. */
-static int run_reference(const char *in, const char *out) {
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        char *argv[] = {LOCO_TEST_PYTHON, REF_SCRIPT, (char *)in, (char *)out, NULL};
-        execv(LOCO_TEST_PYTHON, argv);
-        _exit(127);
-    }
-    int status;
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
-    return WEXITSTATUS(status);
-}
 
 /* Largest |a - b| over n floats. */
 static double max_abs_diff(const float *a, const float *b, size_t n) {
@@ -175,10 +157,10 @@ LOCO_TEST(adamw_matches_torch) {
     for (int k = 0; k < CMP_TENSORS; k++) sizes[k] = cmp_size[k];
     int werr = !f;
     if (f) {
-        werr |= put(f, "LOCOADW1", 8) | put(f, ints, sizeof ints) | put(f, hyper, sizeof hyper)
-              | put(f, sizes, sizeof sizes) | put(f, cmp_wd, sizeof cmp_wd)
-              | put(f, lr, sizeof lr) | put(f, p0, total * sizeof(float))
-              | put(f, grads, CMP_STEPS * total * sizeof(float));
+        werr |= loco_test_put(f, "LOCOADW1", 8) | loco_test_put(f, ints, sizeof ints) | loco_test_put(f, hyper, sizeof hyper)
+              | loco_test_put(f, sizes, sizeof sizes) | loco_test_put(f, cmp_wd, sizeof cmp_wd)
+              | loco_test_put(f, lr, sizeof lr) | loco_test_put(f, p0, total * sizeof(float))
+              | loco_test_put(f, grads, CMP_STEPS * total * sizeof(float));
         werr |= fclose(f) != 0;
     } else {
         close(in_fd);
@@ -188,7 +170,7 @@ LOCO_TEST(adamw_matches_torch) {
         goto cleanup;
     }
 
-    int rc = run_reference(in_path, out_path);
+    int rc = loco_test_python(REF_SCRIPT, in_path, out_path);
     if (rc == 3) {
         FAIL("%s cannot import torch; apt-get install python3-torch", LOCO_TEST_PYTHON);
         goto cleanup;

@@ -11,6 +11,7 @@
 #include "loco/loco.h"
 #include "loco/outer.h"
 #include "test.h"
+#include "util.h"
 
 #define REF_SCRIPT "tests/ref_outer.py"
 
@@ -136,26 +137,7 @@ static loco_outer_config cmp_config(int i) {
     return c;
 }
 
-/* Returns 0 after writing all of buf, -1 on a write error. */
-static int put(FILE *f, const void *buf, size_t bytes) {
-    return fwrite(buf, 1, bytes, f) == bytes ? 0 : -1;
-}
 
-/* Runs the reference script; returns its exit status, or -1 if it could not
- * be started or did not exit normally. */
-static int run_reference(const char *in, const char *out) {
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        char *argv[] = {LOCO_TEST_PYTHON, REF_SCRIPT, (char *)in, (char *)out, NULL};
-        execv(LOCO_TEST_PYTHON, argv);
-        _exit(127);
-    }
-    int status;
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
-    return WEXITSTATUS(status);
-}
 
 /* max |a - b| and max |b| over n values; b in float or double. */
 static double max_diff(const float *a, const float *bf, const double *bd, size_t n, double *scale) {
@@ -231,14 +213,14 @@ LOCO_TEST(outer_matches_torch) {
     int werr = !f;
     if (f) {
         int32_t ints[3] = {CMP_CONFIGS, CMP_STEPS, (int32_t)total};
-        werr |= put(f, "LOCOOUT1", 8) | put(f, ints, sizeof ints);
+        werr |= loco_test_put(f, "LOCOOUT1", 8) | loco_test_put(f, ints, sizeof ints);
         for (int c = 0; c < CMP_CONFIGS; c++) {
             loco_outer_config cfg = cmp_config(c);
             int32_t kind = cfg.kind;
             float hyper[4] = {cfg.lr, cfg.momentum, cfg.beta2, cfg.eps};
-            werr |= put(f, &kind, sizeof kind) | put(f, hyper, sizeof hyper)
-                  | put(f, theta0, total * sizeof(float))
-                  | put(f, targets + (size_t)c * CMP_STEPS * total, CMP_STEPS * total * sizeof(float));
+            werr |= loco_test_put(f, &kind, sizeof kind) | loco_test_put(f, hyper, sizeof hyper)
+                  | loco_test_put(f, theta0, total * sizeof(float))
+                  | loco_test_put(f, targets + (size_t)c * CMP_STEPS * total, CMP_STEPS * total * sizeof(float));
         }
         werr |= fclose(f) != 0;
     } else {
@@ -248,7 +230,7 @@ LOCO_TEST(outer_matches_torch) {
         FAIL("could not write %s", in_path);
         goto cleanup;
     }
-    int rc = run_reference(in_path, out_path);
+    int rc = loco_test_python(REF_SCRIPT, in_path, out_path);
     if (rc == 3) {
         FAIL("%s cannot import torch; apt-get install python3-torch", LOCO_TEST_PYTHON);
         goto cleanup;

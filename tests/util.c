@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
+#include "test.h"
 #include "util.h"
 
 int loco_test_run(const char *args, char *err, size_t errlen) {
@@ -37,4 +39,22 @@ double loco_test_rel_err(const float *a, const float *b, size_t n) {
         den = fabs(b[i]) > den ? fabs(b[i]) : den;
     }
     return num / den;
+}
+
+int loco_test_put(FILE *f, const void *buf, size_t bytes) {
+    return fwrite(buf, 1, bytes, f) == bytes ? 0 : -1;
+}
+
+int loco_test_python(const char *script, const char *in, const char *out) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        char *argv[] = {LOCO_TEST_PYTHON, (char *)script, (char *)in, (char *)out, NULL};
+        execv(LOCO_TEST_PYTHON, argv);
+        _exit(127);
+    }
+    int status;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+    return WEXITSTATUS(status);
 }

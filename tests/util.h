@@ -1,6 +1,7 @@
 #ifndef LOCO_TESTS_UTIL_H
 #define LOCO_TESTS_UTIL_H
 #include <stddef.h>
+#include <stdio.h>
 /* Runs "./loco ARGS" with stdout discarded; returns its exit status (-1 if it
  * died from a signal) and its stderr in err. */
 int loco_test_run(const char *args, char *err, size_t errlen);
@@ -10,4 +11,9 @@ int loco_test_run(const char *args, char *err, size_t errlen);
 double loco_test_rel_err(const float *a, const float *b, size_t n);
 /* Returns 1 if two files exist and have identical bytes. */
 int loco_test_same_file(const char *a, const char *b);
+/* Writes all of buf; returns 0, or -1 on a write error. */
+int loco_test_put(FILE *f, const void *buf, size_t bytes);
+/* Runs LOCO_TEST_PYTHON script in out (a PyTorch reference); returns its exit
+ * status, or -1 if it could not be started or did not exit normally. */
+int loco_test_python(const char *script, const char *in, const char *out);
 #endif
