@@ -152,7 +152,7 @@ int loco_cmd_train(int argc, char **argv) {
     char err[512];
     int r = args_parse(specs, ns, argc, argv,
                        "usage: loco train [flags]\n\nTrains a GPT-2 style model on bytes or token shards, alone or as\n"
-                       "M simulated workers (--algo ddp|diloco; see docs/diloco.md).",
+                       "M simulated workers (--algo ddp|diloco|async; docs/diloco.md, docs/async.md).",
                        err, sizeof err);
     if (r == 1) return 0;
     if (r < 0) {
@@ -178,13 +178,13 @@ int loco_cmd_train(int argc, char **argv) {
     int distributed = dist.algo && strcmp(dist.algo, "single") != 0;
     if (!distributed && train_dist_requested(&dist) && !(dist.algo && !strcmp(dist.algo, "single"))) {
         fprintf(stderr, "loco train: --workers, --inner-steps, --outer-*, --split, --compress, --prune, "
-                "--drop, --schedule and --init need --algo ddp or diloco\n");
+                "--drop, --schedule, --init and the async flags need --algo ddp, diloco or async\n");
         return 2;
     }
     if (dist.algo && !strcmp(dist.algo, "single") && train_dist_requested(&dist) &&
         (dist.workers != 1 || dist.init)) {
-        fprintf(stderr, "loco train: --algo single trains one model; use --algo ddp or diloco for --workers "
-                "or --init\n");
+        fprintf(stderr, "loco train: --algo single trains one model; use --algo ddp, diloco or async for "
+                "--workers or --init\n");
         return 2;
     }
     if (distributed && (resume || stop_after || ckpt_every)) {

@@ -34,11 +34,15 @@ void train_dist_defaults(train_dist_args *d) {
     d->sim_flops = 100e12f;
     d->net_gbps = 1.0f;
     d->net_latency_ms = 50.0f;
+    d->rule = "dn";
+    d->stale = "constant";
+    d->stale_power = 0.5f;
+    d->hetero = "none";
 }
 
 int train_dist_specs(train_dist_args *d, arg_spec *s) {
     const arg_spec t[] = {
-        {"algo", ARG_STR, &d->algo, 0, 0, "single (plain training), ddp or diloco (simulated workers)"},
+        {"algo", ARG_STR, &d->algo, 0, 0, "single (plain training), or simulated workers: ddp, diloco, async"},
         {"workers", ARG_INT, &d->workers, -1e9, 1e9, "simulated workers M (ddp, diloco)"},
         {"inner-steps", ARG_INT, &d->inner_steps, -1e9, 1e9, "DiLoCo: inner steps H between outer steps"},
         {"outer-opt", ARG_STR, &d->outer_opt, 0, 0, "DiLoCo outer optimizer: nesterov, sgd or adam"},
@@ -57,6 +61,18 @@ int train_dist_specs(train_dist_args *d, arg_spec *s) {
         {"sim-flops", ARG_FLOAT, &d->sim_flops, 1, 1e30, "simulated FLOP/s of a worker (step time = 6 P B T / this)"},
         {"net-gbps", ARG_FLOAT, &d->net_gbps, 1e-9, 1e9, "simulated link bandwidth per worker and direction, Gbit/s"},
         {"net-latency-ms", ARG_FLOAT, &d->net_latency_ms, 0, 1e9, "simulated one-way latency, milliseconds"},
+        {"rule", ARG_STR, &d->rule, 0, 0, "async server rule: sync, naive, buffer or dn (Delayed Nesterov)"},
+        {"period", ARG_INT, &d->period, -1e9, 1e9, "async: buffer size / DN momentum period N (0: --workers)"},
+        {"stale", ARG_STR, &d->stale, 0, 0, "async staleness weighting: constant or poly ((1+s)^-power)"},
+        {"stale-power", ARG_FLOAT, &d->stale_power, -1e9, 1e9, "async: the power of --stale poly"},
+        {"dylu", ARG_INT, &d->dylu, 0, 1, "async: 1 = Dynamic Local Updates (H scaled by measured speed)"},
+        {"grace", ARG_FLOAT, &d->grace, -1e9, 1e9, "async: pushes within this many simulated seconds apply together"},
+        {"shards", ARG_INT, &d->shards, -1e9, 1e9, "async: data shards, tasks take the least visited (0: --workers)"},
+        {"hetero", ARG_STR, &d->hetero, 0, 0, "async worker speeds: none, slight, moderate or very (docs/async.md)"},
+        {"speeds", ARG_STR, &d->speeds, 0, 0, "async: seconds per inner step per worker, e.g. 0.58,0.75,1.51,3.33"},
+        {"jitter", ARG_FLOAT, &d->jitter, -1e9, 1e9, "async: task time times exp(jitter N(0,1))"},
+        {"preempt-prob", ARG_FLOAT, &d->preempt_prob, -1e9, 1e9, "async: chance a task starts with a preemption"},
+        {"preempt-seconds", ARG_FLOAT, &d->preempt_seconds, -1e9, 1e9, "async: length of a preemption"},
     };
     memcpy(s, t, sizeof t);
     return (int)(sizeof t / sizeof t[0]);
@@ -69,7 +85,10 @@ int train_dist_requested(const train_dist_args *d) {
            strcmp(d->outer_opt, z.outer_opt) || d->outer_lr != z.outer_lr ||
            d->outer_momentum != z.outer_momentum || strcmp(d->split, z.split) || d->labels ||
            strcmp(d->compress, z.compress) || d->prune != z.prune || d->error_feedback ||
-           d->drop != z.drop || strcmp(d->schedule, z.schedule) || d->init;
+           d->drop != z.drop || strcmp(d->schedule, z.schedule) || d->init || strcmp(d->rule, z.rule) ||
+           d->period != z.period || strcmp(d->stale, z.stale) || d->stale_power != z.stale_power || d->dylu ||
+           d->grace != z.grace || d->shards != z.shards || strcmp(d->hetero, z.hetero) || d->speeds ||
+           d->jitter != z.jitter || d->preempt_prob != z.preempt_prob || d->preempt_seconds != z.preempt_seconds;
 }
 
 /* Parameters of a configuration: V C + T_max C, then per block 12 C^2 + 13 C
@@ -117,11 +136,8 @@ static char **read_labels(const char *path, int n_docs, char *msg, size_t msglen
     return lab;
 }
 
-/* Worker shards.  Token shards keep their documents; a byte corpus is cut into
- * documents of 1 KiB (held as uint16 ids in *owned).  Returns 0, 2 (bad
- * usage, e.g. more workers than documents) or 1, with a reason in msg. */
-static int make_split(const train_dist_args *d, const loco_source *src, uint64_t seed, loco_docs *docs,
-                      void **owned, loco_split **split, char *msg, size_t msglen) {
+int train_dist_split(const train_dist_args *d, int M, const loco_source *src, uint64_t seed, loco_docs *docs,
+                     void **owned, loco_split **split, char *msg, size_t msglen) {
     if (src->is_shards) {
         *docs = (loco_docs){src->train.tokens, src->train.token_bytes, src->train.doc_offsets,
                             (int)src->train.n_docs};
@@ -138,7 +154,7 @@ static int make_split(const train_dist_args *d, const loco_source *src, uint64_t
         for (size_t i = 0; i < n; i++) ids[i] = src->bytes.bytes[i];
         for (size_t k = 0; k <= nd; k++) off[k] = k * chunk < n ? k * chunk : n;
     }
-    int M = d->workers, e;
+    int e;
     int *assign = malloc(sizeof(int) * (size_t)docs->n_docs);
     long *sizes = calloc((size_t)M, sizeof *sizes);
     if (!assign || !sizes) {
@@ -175,7 +191,7 @@ static int make_config(const train_dist_args *d, const train_common *c, loco_sim
     if (!strcmp(d->algo, "ddp")) sc->algo = LOCO_ALGO_DDP;
     else if (!strcmp(d->algo, "diloco")) sc->algo = LOCO_ALGO_DILOCO;
     else {
-        snprintf(msg, msglen, "--algo must be single, ddp or diloco (got '%s')", d->algo);
+        snprintf(msg, msglen, "--algo must be single, ddp, diloco or async (got '%s')", d->algo);
         return 2;
     }
     if (loco_outer_parse(d->outer_opt, &sc->outer.kind)) {
@@ -212,8 +228,7 @@ static int make_config(const train_dist_args *d, const train_common *c, loco_sim
     return loco_sim_config_check(sc, sc->workers, msg, msglen) ? 2 : 0;
 }
 
-/* Human-readable bytes: 1.23 MB (powers of 1000). */
-static const char *fmt_bytes(double b, char *buf, size_t n) {
+const char *train_fmt_bytes(double b, char *buf, size_t n) {
     const char *u[] = {"B", "kB", "MB", "GB", "TB", "PB"};
     int i = 0;
     while (b >= 1000 && i < 5) { b /= 1000; i++; }
@@ -231,6 +246,7 @@ static void log_event(loco_metrics *log, const char *kind, long step, float loss
 }
 
 int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) {
+    if (!strcmp(d->algo, "async")) return train_async_run(d, c, src);
     char msg[512], b1[32], b2[32], b3[32];
     loco_sim_config sc;
     int status = make_config(d, c, &sc, msg, sizeof msg);
@@ -245,7 +261,7 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
     loco_sim *sim = NULL;
     loco_metrics *log = NULL;
     int *tok = malloc(sizeof(int) * c->B * c->T), *tgt = malloc(sizeof(int) * c->B * c->T);
-    status = tok && tgt ? make_split(d, src, c->seed, &docs, &owned, &split, msg, sizeof msg) : 1;
+    status = tok && tgt ? train_dist_split(d, d->workers, src, c->seed, &docs, &owned, &split, msg, sizeof msg) : 1;
     if (status) {
         fprintf(stderr, "loco train: %s\n", tok && tgt ? msg : "out of memory");
         goto done;
@@ -295,8 +311,8 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
     printf("  adamw  lr=%g min_lr=%g warmup=%d betas=(%g, %g) weight_decay=%g grad_clip=%g\n", c->oc.lr,
            c->oc.min_lr, c->oc.warmup_steps, c->oc.beta1, c->oc.beta2, c->oc.weight_decay, c->oc.grad_clip);
     printf("  wire   per worker and sync: up %s, down %s; simulated step %.3g s, links %g Gbit/s, %g ms\n",
-           fmt_bytes((double)loco_sim_message_bytes(sim, 0), b1, sizeof b1),
-           fmt_bytes((double)loco_sim_message_bytes(sim, 1), b2, sizeof b2), sc.step_seconds, d->net_gbps,
+           train_fmt_bytes((double)loco_sim_message_bytes(sim, 0), b1, sizeof b1),
+           train_fmt_bytes((double)loco_sim_message_bytes(sim, 1), b2, sizeof b2), sc.step_seconds, d->net_gbps,
            d->net_latency_ms);
     if (c->out) printf("  output %s/{model.safetensors,metrics.jsonl,loss.svg}\n", c->out);
     fflush(stdout);
@@ -340,7 +356,7 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
             vl = loco_cli_eval_loss(m, src, c->B, c->T, c->eval_batches, tok, tgt);
             if (tty) printf("\n");
             printf("step %5ld/%d  val_loss %.4f  val_ppl %.3f  sent %s  simulated %.1f s\n", step, c->steps, vl,
-                   exp(vl), fmt_bytes(st->bytes_up + st->bytes_down, b3, sizeof b3), st->sim_seconds);
+                   exp(vl), train_fmt_bytes(st->bytes_up + st->bytes_down, b3, sizeof b3), st->sim_seconds);
             fflush(stdout);
             log_event(log, "eval", step, vl, st, loco_cli_now() - t0);
             while (c->eval_every && next_eval <= step) next_eval += c->eval_every;
@@ -369,12 +385,12 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
     printf("done: %s M=%d, %ld rounds, %ld steps per worker in %.1f s (simulated %.1f s); val_loss %.4f, "
            "val_ppl %.3f; sent %s up + %s down (%ld contributions dropped)%s%s\n",
            d->algo, M, st->round, st->inner_step, loco_cli_now() - t0, st->sim_seconds, vl, exp(vl),
-           fmt_bytes(st->bytes_up, b1, sizeof b1), fmt_bytes(st->bytes_down, b2, sizeof b2), st->dropped_total,
+           train_fmt_bytes(st->bytes_up, b1, sizeof b1), train_fmt_bytes(st->bytes_down, b2, sizeof b2), st->dropped_total,
            c->out ? "; wrote " : "", c->out ? c->out : "");
     printf("  per worker, sent / received:");
     for (int w = 0; w < M; w++)
-        printf(" %s / %s", fmt_bytes(loco_sim_worker_bytes(sim, w, 0), b1, sizeof b1),
-               fmt_bytes(loco_sim_worker_bytes(sim, w, 1), b2, sizeof b2));
+        printf(" %s / %s", train_fmt_bytes(loco_sim_worker_bytes(sim, w, 0), b1, sizeof b1),
+               train_fmt_bytes(loco_sim_worker_bytes(sim, w, 1), b2, sizeof b2));
     printf("\n");
 done:
     loco_metrics_close(log);

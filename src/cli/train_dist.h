@@ -7,6 +7,7 @@
 #include "cli/args.h"
 #include "loco/loco.h"
 #include "loco/source.h"
+#include "loco/split.h"
 
 typedef struct {
     const char *algo;          /* NULL or "single": plain training */
@@ -14,6 +15,10 @@ typedef struct {
     const char *outer_opt, *split, *labels, *compress, *schedule, *init;
     float outer_lr, outer_momentum, outer_beta2, prune, drop;
     float sim_step_time, sim_flops, net_gbps, net_latency_ms;
+    /* --algo async */
+    const char *rule, *stale, *speeds, *hetero;
+    int period, dylu, shards;
+    float stale_power, grace, jitter, preempt_prob, preempt_seconds;
 } train_dist_args;
 
 /* What train.c has already parsed and checked. */
@@ -33,6 +38,17 @@ int train_dist_requested(const train_dist_args *d);
 /* Runs the simulated run; returns the process exit status (1 run-time
  * failure, 2 bad usage). */
 int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src);
+
+/* Worker shards: token shards keep their documents; a byte corpus is cut
+ * into documents of 1 KiB (uint16 ids in *owned, offsets in docs->offsets,
+ * both the caller's to free).  M shards by d->split.  Returns 0, 2 (bad
+ * usage, e.g. more workers than documents) or 1, with a reason in msg. */
+int train_dist_split(const train_dist_args *d, int M, const loco_source *src, uint64_t seed, loco_docs *docs,
+                     void **owned, loco_split **split, char *msg, size_t msglen);
+/* Human-readable bytes: "1.23 MB" (powers of 1000) into buf. */
+const char *train_fmt_bytes(double b, char *buf, size_t n);
+/* `--algo async` (src/cli/train_async.c); same contract as train_dist_run. */
+int train_async_run(const train_dist_args *d, train_common *c, loco_source *src);
 
 /* Mean validation loss over n_batches batches drawn with a fixed seed (the
  * plain trainer's evaluation). */

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "loco/sim.h"
+#include "dist/worker.h"
 
 struct loco_sim {
     loco_sim_config c;
@@ -191,27 +192,6 @@ fail:
     return e;
 }
 
-/* One inner step of worker w on model m at global inner step `step`: the
- * plain trainer's step exactly (batch, forward, backward, AdamW), so that one
- * worker reproduces it.  Returns LOCO_ENONFINITE with a reason in msg. */
-static int inner_step(loco_sim *s, loco_gpt *m, int w, long step, double *loss_sum,
-                      char *msg, size_t msglen) {
-    const int B = s->c.batch, T = s->c.seq_len;
-    loco_worker_batch(s->split, w, &s->rng[w], B, T, s->tok, s->tgt);
-    loco_gpt_forward(m, s->tok, s->tgt, B, T);
-    float loss = loco_gpt_loss(m);
-    loco_gpt_zero_grad(m);
-    loco_gpt_backward(m);
-    float norm;
-    if (loco_gpt_adamw_step(m, &s->c.inner, (int)step, &norm) != LOCO_OK || !isfinite(loss)) {
-        snprintf(msg, msglen, "worker %d, step %ld: loss or gradient is not finite (loss %g, norm %g); "
-                 "try a lower --lr", w, step, loss, norm);
-        return LOCO_ENONFINITE;
-    }
-    *loss_sum += loss;
-    return LOCO_OK;
-}
-
 static double transfer(const loco_sim *s, size_t bytes) {
     return s->c.latency + (double)bytes / s->c.bandwidth;
 }
@@ -308,7 +288,8 @@ static int diloco_round(loco_sim *s, char *msg, size_t msglen) {
         }
         memcpy(loco_gpt_params(m), s->theta, full);
         for (long i = 0; i < h; i++) {
-            int e = inner_step(s, m, w, first + i, &loss_sum, msg, msglen);
+            int e = loco__worker_step(m, s->split, w, &s->rng[w], s->c.batch, s->c.seq_len, &s->c.inner,
+                                      first + i, s->tok, s->tgt, w, &loss_sum, msg, msglen);
             if (e) return e;
         }
         t += (double)h * s->c.step_seconds + transfer(s, s->msg[0]);

@@ -1,0 +1,265 @@
+/*
+ * `loco train --algo async`: asynchronous DiLoCo in the discrete-event
+ * simulator (include/loco/async_sim.h), with workers of different speeds.
+ * The run has as many pushes as synchronous DiLoCo with the same --steps and
+ * --inner-steps would receive (M per round), so methods compare at equal
+ * numbers of pseudo-gradients.  Its log adds "rounds" (pushes / M, the
+ * synchronous rounds those pushes are worth), "updates", "sim_s",
+ * "staleness" and the pushing worker to every event.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "cli/train_dist.h"
+#include "loco/async_sim.h"
+#include "loco/checkpoint.h"
+#include "loco/metrics.h"
+
+/* Seconds per inner step of 4 workers at each heterogeneity level; more
+ * workers repeat the pattern.  "very" is the spread of the Async Local-SGD
+ * paper's toy setting. */
+static const struct { const char *name; double t[4]; } levels[] = {
+    {"none", {1.0, 1.0, 1.0, 1.0}},
+    {"slight", {1.0, 1.1, 1.2, 1.3}},
+    {"moderate", {1.0, 1.4, 2.0, 3.0}},
+    {"very", {0.58, 0.75, 1.51, 3.33}},
+};
+
+/* Fills the step times from --speeds or --hetero; returns 0, or 2 with a
+ * reason in msg. */
+static int step_times(const train_dist_args *d, loco_async_sim_config *c, char *msg, size_t msglen) {
+    if (d->speeds) {
+        char buf[4096];
+        snprintf(buf, sizeof buf, "%s", d->speeds);
+        int n = 0;
+        for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ","), n++) {
+            char *end;
+            double v = strtod(tok, &end);
+            if (end == tok || *end || !(v > 0) || !isfinite(v) || n >= c->workers) {
+                snprintf(msg, msglen, "--speeds needs %d positive numbers, comma-separated (got '%s')", c->workers,
+                         d->speeds);
+                return 2;
+            }
+            c->step_seconds[n] = v;
+        }
+        if (n != c->workers) {
+            snprintf(msg, msglen, "--speeds has %d values for %d workers", n, c->workers);
+            return 2;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
+        if (!strcmp(d->hetero, levels[i].name)) {
+            for (int w = 0; w < c->workers; w++) c->step_seconds[w] = levels[i].t[w % 4];
+            return 0;
+        }
+    snprintf(msg, msglen, "--hetero must be none, slight, moderate or very (got '%s')", d->hetero);
+    return 2;
+}
+
+/* The simulator's configuration from the flags; returns 0, or 2 with a
+ * reason in msg. */
+static int make_config(const train_dist_args *d, const train_common *c, int shards, loco_async_sim_config *ac,
+                       char *msg, size_t msglen) {
+    loco_async_sim_config_default(ac);
+    if (d->workers < 1 || d->workers > LOCO_ASYNC_MAX_WORKERS) {
+        snprintf(msg, msglen, "--workers must be in [1, %d]", LOCO_ASYNC_MAX_WORKERS);
+        return 2;
+    }
+    if (d->inner_steps < 1) {
+        snprintf(msg, msglen, "--inner-steps must be at least 1");
+        return 2;
+    }
+    ac->workers = d->workers;
+    ac->inner_steps = d->inner_steps;
+    ac->pushes = (long)d->workers * ((c->steps + d->inner_steps - 1) / d->inner_steps);
+    ac->batch = c->B;
+    ac->seq_len = c->T;
+    ac->inner = c->oc;
+    /* Each shard's schedule spans the inner steps it is expected to see. */
+    ac->inner.max_steps = (int)(ac->pushes * d->inner_steps / shards);
+    loco_async_config_default(&ac->rule, d->workers);
+    if (loco_async_rule_parse(d->rule, &ac->rule.rule)) {
+        snprintf(msg, msglen, "--rule must be sync, naive, buffer or dn (got '%s')", d->rule);
+        return 2;
+    }
+    if (loco_stale_parse(d->stale, &ac->rule.stale)) {
+        snprintf(msg, msglen, "--stale must be constant or poly (got '%s')", d->stale);
+        return 2;
+    }
+    ac->rule.lr = d->outer_lr;
+    ac->rule.momentum = d->outer_momentum;
+    ac->rule.period = d->period ? d->period : d->workers;
+    ac->rule.stale_power = d->stale_power;
+    ac->dylu = d->dylu;
+    ac->grace = d->grace;
+    ac->jitter = d->jitter;
+    ac->preempt_prob = d->preempt_prob;
+    ac->preempt_seconds = d->preempt_seconds;
+    ac->bandwidth = d->net_gbps * 1e9 / 8;
+    ac->latency = d->net_latency_ms * 1e-3;
+    ac->seed = c->seed;
+    if (step_times(d, ac, msg, msglen)) return 2;
+    return loco_async_sim_config_check(ac, shards, msg, msglen) ? 2 : 0;
+}
+
+static void log_event(loco_metrics *log, const char *kind, long step, float loss, const loco_async_sim_stats *st,
+                      int M, double t) {
+    if (!log) return;
+    const char *k[] = {"loss", "ppl", "rounds", "pushes", "updates", "sim_s", "bytes", "staleness", "worker",
+                       "inner_steps", "time_s"};
+    double v[] = {loss, exp(loss), (double)st->pushes / M, st->pushes, st->updates, st->sim_seconds,
+                  st->bytes_up + st->bytes_down, st->last_staleness, st->last_worker, st->last_steps, t};
+    loco_metrics_log(log, kind, step, k, v, 11);
+}
+
+int train_async_run(const train_dist_args *d, train_common *c, loco_source *src) {
+    char msg[512], b1[32];
+    if (d->compress && strcmp(d->compress, "fp32")) {
+        fprintf(stderr, "loco train: --compress is not supported with --algo async (pushes are fp32)\n");
+        return 2;
+    }
+    const int shards = d->shards ? d->shards : d->workers;
+    if (d->workers < 1) {
+        fprintf(stderr, "loco train: --workers must be at least 1\n");
+        return 2;
+    }
+    if (shards < 1) {
+        fprintf(stderr, "loco train: --shards must be at least 1\n");
+        return 2;
+    }
+    loco_async_sim_config ac;
+    int status = make_config(d, c, shards, &ac, msg, sizeof msg);
+    if (status) {
+        fprintf(stderr, "loco train: %s\n", msg);
+        return status;
+    }
+    loco_docs docs = {0};
+    void *owned = NULL;
+    loco_split *split = NULL;
+    float *init = NULL;
+    loco_async_sim *sim = NULL;
+    loco_metrics *log = NULL;
+    int *tok = malloc(sizeof(int) * c->B * c->T), *tgt = malloc(sizeof(int) * c->B * c->T);
+    status = tok && tgt ? train_dist_split(d, shards, src, c->seed, &docs, &owned, &split, msg, sizeof msg) : 1;
+    if (status) {
+        fprintf(stderr, "loco train: %s\n", tok && tgt ? msg : "out of memory");
+        goto done;
+    }
+    if (d->init) {
+        loco_gpt *w = NULL;
+        if (loco_checkpoint_load(d->init, &w, c->B, c->T, NULL, msg, sizeof msg) != LOCO_OK) {
+            fprintf(stderr, "loco train: %s\n", msg);
+            status = 1;
+            goto done;
+        }
+        size_t P = loco_gpt_num_params(w);
+        init = malloc(P * sizeof(float));
+        if (init) memcpy(init, loco_gpt_params(w), P * sizeof(float));
+        loco_gpt_free(w);
+        if (!init) {
+            fprintf(stderr, "loco train: out of memory\n");
+            status = 1;
+            goto done;
+        }
+    }
+    const int M = ac.workers;
+    printf("loco train: data=%s (%d documents; %llu train / %llu val tokens, vocabulary %d)\n", c->data_name,
+           docs.n_docs, (unsigned long long)loco_source_tokens(src, 0),
+           (unsigned long long)loco_source_tokens(src, 1), src->vocab_size);
+    printf("  model  L=%d C=%d NH=%d V=%d max_seq_len=%d%s%s\n", c->cfg.n_layer, c->cfg.channels, c->cfg.n_head,
+           c->cfg.vocab_size, c->cfg.max_seq_len, d->init ? " warm start from " : "", d->init ? d->init : "");
+    printf("  algo   async M=%d H=%d pushes=%ld rule=%s(lr %g, momentum %g, period %d) stale=%s dylu=%d grace=%g\n",
+           M, ac.inner_steps, ac.pushes, loco_async_rule_name(ac.rule.rule), ac.rule.lr, ac.rule.momentum,
+           ac.rule.period, loco_stale_name(ac.rule.stale), ac.dylu, ac.grace);
+    printf("  speeds");
+    for (int w = 0; w < M; w++) printf(" %g", ac.step_seconds[w]);
+    printf(" s/step; jitter %g, preemption %g x %g s; %d shards\n", ac.jitter, ac.preempt_prob, ac.preempt_seconds,
+           shards);
+    printf("  train  B=%d T=%d per worker, seed=%llu threads=%d\n", c->B, c->T, (unsigned long long)c->seed,
+           c->threads);
+    if (c->out) printf("  output %s/{model.safetensors,metrics.jsonl,loss.svg}\n", c->out);
+    fflush(stdout);
+    int e = loco_async_sim_create(&sim, &ac, &c->cfg, init, split, msg, sizeof msg);
+    if (e) {
+        fprintf(stderr, "loco train: %s\n", e == LOCO_ENOMEM ? "out of memory" : msg);
+        status = e == LOCO_EINVAL ? 2 : 1;
+        goto done;
+    }
+    const loco_async_sim_stats *st = loco_async_sim_get_stats(sim);
+    char ckpt_path[4096] = "", log_path[4096] = "", svg_path[4096] = "";
+    if (c->out) {
+        snprintf(ckpt_path, sizeof ckpt_path, "%s/model.safetensors", c->out);
+        snprintf(log_path, sizeof log_path, "%s/metrics.jsonl", c->out);
+        snprintf(svg_path, sizeof svg_path, "%s/loss.svg", c->out);
+        if (loco_metrics_open(&log, log_path, msg, sizeof msg)) {
+            fprintf(stderr, "loco train: %s\n", msg);
+            status = 1;
+            goto done;
+        }
+    }
+    /* --eval-every counts inner steps of one synchronous worker: that many
+     * steps are worth M eval_every / H pushes. */
+    long eval_pushes = c->eval_every ? (long)M * c->eval_every / ac.inner_steps : 0;
+    if (c->eval_every && eval_pushes < 1) eval_pushes = 1;
+    long next_eval = eval_pushes;
+    double t0 = loco_cli_now();
+    float vl = NAN;
+    while (!loco_async_sim_done(sim)) {
+        if ((e = loco_async_sim_next(sim, msg, sizeof msg)) != LOCO_OK) {
+            fprintf(stderr, "loco train: %s\n", msg);
+            status = 1;
+            goto done;
+        }
+        log_event(log, "train", st->pushes, st->last_loss, st, M, loco_cli_now() - t0);
+        int last = loco_async_sim_done(sim);
+        if ((eval_pushes && st->pushes >= next_eval) || last) {
+            vl = loco_cli_eval_loss(loco_async_sim_model(sim), src, c->B, c->T, c->eval_batches, tok, tgt);
+            printf("push %5ld/%ld  rounds %.2f  updates %ld  simulated %.1f s  val_loss %.4f  val_ppl %.3f  "
+                   "staleness mean %.2f max %.0f\n", st->pushes, ac.pushes, (double)st->pushes / M, st->updates,
+                   st->sim_seconds, vl, exp(vl), st->mean_staleness, st->max_staleness);
+            fflush(stdout);
+            log_event(log, "eval", st->pushes, vl, st, M, loco_cli_now() - t0);
+            while (eval_pushes && next_eval <= st->pushes) next_eval += eval_pushes;
+        }
+    }
+    if (c->out) {
+        loco_checkpoint_meta meta;
+        memset(&meta, 0, sizeof meta);
+        meta.step = st->inner_steps;
+        meta.opt = ac.inner;
+        meta.seed = c->seed;
+        snprintf(meta.tokenizer, sizeof meta.tokenizer, "%s", c->tokenizer ? c->tokenizer : "");
+        if (loco_checkpoint_save(ckpt_path, loco_async_sim_model(sim), &meta, 0, msg, sizeof msg) != LOCO_OK) {
+            fprintf(stderr, "loco train: %s\n", msg);
+            status = 1;
+            goto done;
+        }
+        loco_metrics_close(log);
+        log = NULL;
+        const char *logs[] = {log_path};
+        if (loco_plot_svg(logs, 1, svg_path, msg, sizeof msg) != LOCO_OK)
+            fprintf(stderr, "loco train: warning: no plot: %s\n", msg);
+    }
+    printf("done: async %s M=%d, %ld pushes, %ld updates, %ld inner steps in %.1f s (simulated %.1f s); "
+           "val_loss %.4f, val_ppl %.3f; sent %s; staleness mean %.2f max %.0f%s%s\n",
+           loco_async_rule_name(ac.rule.rule), M, st->pushes, st->updates, st->inner_steps, loco_cli_now() - t0,
+           st->sim_seconds, vl, exp(vl), train_fmt_bytes(st->bytes_up + st->bytes_down, b1, sizeof b1),
+           st->mean_staleness, st->max_staleness, c->out ? "; wrote " : "", c->out ? c->out : "");
+done:
+    loco_metrics_close(log);
+    loco_async_sim_free(sim);
+    loco_split_free(split);
+    if (!src->is_shards) {
+        free((void *)docs.offsets);
+        free(owned);
+    }
+    free(init);
+    free(tok);
+    free(tgt);
+    return status;
+}
