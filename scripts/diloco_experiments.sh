@@ -4,6 +4,7 @@
 #   scripts/diloco_experiments.sh all         every run, then the table and plots
 #   scripts/diloco_experiments.sh report      the table and plots from the runs present
 # Runs: single ddp h10 h50 h100 h500 noniid drop30 drop50 int8 adaptive
+#       ddp-b32 h10-b32 h50-b32 (batch 32 per worker for 250 steps: the same compute)
 #
 # Setting: the C4 sample in ../shared/data (train on its train file, evaluate on
 # its validation file), BPE vocabulary 4096, GPT L=2 C=128 NH=4 T=64.  Every run
@@ -33,15 +34,16 @@ prepare() {
 }
 
 # run NAME FLAGS...: one run from the pretrained checkpoint, then its loss on
-# the whole validation file.
+# the whole validation file.  BATCH, RUN_STEPS and EVAL change the batch per
+# worker, the steps and the evaluation period of one run.
 run() {
     name=$1; shift
     prepare
     echo "== $name: $*"
     $loco train --train-shard "$out/train.train.bin" --val-shard "$out/validation.train.bin" \
         --tokenizer "$out/tokenizer.json" --init "$out/pretrain/model.safetensors" \
-        --seq-len 64 --batch 8 --steps "$STEPS" --lr 2e-3 --warmup 50 \
-        --eval-every 100 --eval-batches 16 --log-every 100 --out "$out/$name" "$@" | tee "$out/$name.log"
+        --seq-len 64 --batch "${BATCH:-8}" --steps "${RUN_STEPS:-$STEPS}" --lr 2e-3 --warmup 50 \
+        --eval-every "${EVAL:-100}" --eval-batches 16 --log-every 100 --out "$out/$name" "$@" | tee "$out/$name.log"
     $loco eval --checkpoint "$out/$name/model.safetensors" --val-shard "$out/validation.train.bin" \
         | tee "$out/$name/eval.txt"
 }
@@ -59,6 +61,10 @@ one() {
     drop50)   run drop50   --algo diloco --workers 8 --inner-steps 50 --drop 0.5 ;;
     int8)     run int8     --algo diloco --workers 8 --inner-steps 50 --compress int8 ;;
     adaptive) run adaptive --algo diloco --workers 8 --inner-steps 50 --schedule ramp-up ;;
+    ddp-b32)  BATCH=32 RUN_STEPS=250 EVAL=25 run ddp-b32 --algo ddp --workers 8 ;;
+    h10-b32)  BATCH=32 RUN_STEPS=250 EVAL=25 run h10-b32 --algo diloco --workers 8 --inner-steps 10 ;;
+    h50-b32)  BATCH=32 RUN_STEPS=250 EVAL=25 run h50-b32 --algo diloco --workers 8 --inner-steps 50 ;;
+    prepare)  prepare ;;
     report)   /usr/bin/python3 scripts/diloco_report.py "$out" ;;
     *) echo "diloco_experiments: unknown run '$1' (see the header of $0)" >&2; exit 2 ;;
     esac

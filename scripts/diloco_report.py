@@ -27,6 +27,9 @@ RUNS = [
     ("drop50", "DiLoCo H=50, 50% dropped"),
     ("int8", "DiLoCo H=50, int8 pseudo-gradients (per-row scale)"),
     ("adaptive", "DiLoCo H=50, ramp-up 1 to 8 workers"),
+    ("ddp-b32", "DDP, M=8, batch 32 per worker, 250 steps"),
+    ("h10-b32", "DiLoCo M=8, H=10, batch 32, 250 steps"),
+    ("h50-b32", "DiLoCo M=8, H=50, batch 32, 250 steps"),
 ]
 
 
@@ -72,6 +75,7 @@ def main():
     plots = sys.argv[2] if len(sys.argv) > 2 else "docs/results"
     res = {name: load(out, name) for name, _ in RUNS}
     ddp = res.get("ddp")
+    ddp32 = res.get("ddp-b32")
     print("| run | setting | val ppl (whole file) | vs DDP | bytes sent (up+down) | less than DDP | "
           "simulated time | real time |")
     print("|---|---|---|---|---|---|---|---|")
@@ -79,18 +83,19 @@ def main():
         r = res[name]
         if r is None:
             continue
+        base = ddp32 if name.endswith("-b32") else ddp
         ppl = r["full_ppl"]
         b = r["last"]["bytes"]
-        rel = "%+.2f%%" % (100 * (ppl / ddp["full_ppl"] - 1)) if ddp and ppl and ddp["full_ppl"] else "-"
-        red = "%.0fx" % (ddp["last"]["bytes"] / b) if ddp and b and name != "single" else "-"
+        rel = "%+.2f%%" % (100 * (ppl / base["full_ppl"] - 1)) if base and ppl and base["full_ppl"] else "-"
+        red = "%.0fx" % (base["last"]["bytes"] / b) if base and b and name != "single" else "-"
         print("| %s | %s | %s | %s | %s | %s | %.0f s | %s |" % (
             name, desc, "%.2f" % ppl if ppl else "-", rel, fmt_bytes(b) if name != "single" else "-", red,
             r["last"]["sim_s"], "%.0f s" % r["wall"] if r["wall"] else "-"))
-    names = [n for n, _ in RUNS if res[n] is not None]
+    names = [n for n, _ in RUNS if res[n] is not None and not n.endswith("-b32")]
     logs = [os.path.join(out, n, "metrics.jsonl") for n in names]
     loco = os.environ.get("LOCO", "./loco")
-    base = [loco, "plot"] + logs + ["--eval-only", "--y", "ppl", "--logy", "--labels", ",".join(names)]
-    subprocess.check_call(base + ["--x", "step", "--title", "Validation perplexity against inner step",
+    cmd = [loco, "plot"] + logs + ["--eval-only", "--y", "ppl", "--logy", "--labels", ",".join(names)]
+    subprocess.check_call(cmd + ["--x", "step", "--title", "Validation perplexity against inner step",
                                   "--out", os.path.join(plots, "diloco_ppl_step.svg")])
     comm = [n for n in names if n != "single"]
     subprocess.check_call([loco, "plot"] + [os.path.join(out, n, "metrics.jsonl") for n in comm] +

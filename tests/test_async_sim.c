@@ -246,6 +246,7 @@ LOCO_TEST(async_cli_bad_flags) {
         {"--algo async --workers 2 --inner-steps 0", "--inner-steps"},
         {"--algo async --workers 0", "--workers"},
         {"--algo async --workers 2 --compress int8", "--compress"},
+        {"--algo async --workers 2 --drop 0.1", "--drop"},
         {"--rule naive", "--algo"},
         {"--dylu 1", "--algo"},
     };

@@ -384,6 +384,8 @@ LOCO_TEST(sim_cli_one_worker_is_plain_training) {
         {"--algo gossip --workers 2", "--algo"},
         {"--workers 2", "--algo"},
         {"--algo diloco --workers 2 --resume x.safetensors", "--resume"},
+        {"--algo diloco --workers 2 --rule naive", "--algo async"},
+        {"--algo single --workers 2", "--algo"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(cmd, sizeof cmd, "train " SIM_TINY " --steps 4 --train-shard %s/s.train.bin --val-shard "

@@ -176,15 +176,9 @@ int loco_cmd_train(int argc, char **argv) {
         return 2;
     }
     int distributed = dist.algo && strcmp(dist.algo, "single") != 0;
-    if (!distributed && train_dist_requested(&dist) && !(dist.algo && !strcmp(dist.algo, "single"))) {
+    if (!distributed && train_dist_requested(&dist)) {
         fprintf(stderr, "loco train: --workers, --inner-steps, --outer-*, --split, --compress, --prune, "
                 "--drop, --schedule, --init and the async flags need --algo ddp, diloco or async\n");
-        return 2;
-    }
-    if (dist.algo && !strcmp(dist.algo, "single") && train_dist_requested(&dist) &&
-        (dist.workers != 1 || dist.init)) {
-        fprintf(stderr, "loco train: --algo single trains one model; use --algo ddp, diloco or async for "
-                "--workers or --init\n");
         return 2;
     }
     if (distributed && (resume || stop_after || ckpt_every)) {

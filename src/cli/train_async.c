@@ -119,8 +119,10 @@ static void log_event(loco_metrics *log, const char *kind, long step, float loss
 
 int train_async_run(const train_dist_args *d, train_common *c, loco_source *src) {
     char msg[512], b1[32];
-    if (d->compress && strcmp(d->compress, "fp32")) {
-        fprintf(stderr, "loco train: --compress is not supported with --algo async (pushes are fp32)\n");
+    if (strcmp(d->compress, "fp32") || d->prune != 1.0f || d->error_feedback || d->drop ||
+        strcmp(d->schedule, "constant") || strcmp(d->outer_opt, "nesterov")) {
+        fprintf(stderr, "loco train: --compress, --prune, --error-feedback, --drop, --schedule and --outer-opt "
+                "are not supported with --algo async (pushes are fp32, rules are Nesterov-based)\n");
         return 2;
     }
     const int shards = d->shards ? d->shards : d->workers;
@@ -150,22 +152,9 @@ int train_async_run(const train_dist_args *d, train_common *c, loco_source *src)
         fprintf(stderr, "loco train: %s\n", tok && tgt ? msg : "out of memory");
         goto done;
     }
-    if (d->init) {
-        loco_gpt *w = NULL;
-        if (loco_checkpoint_load(d->init, &w, c->B, c->T, NULL, msg, sizeof msg) != LOCO_OK) {
-            fprintf(stderr, "loco train: %s\n", msg);
-            status = 1;
-            goto done;
-        }
-        size_t P = loco_gpt_num_params(w);
-        init = malloc(P * sizeof(float));
-        if (init) memcpy(init, loco_gpt_params(w), P * sizeof(float));
-        loco_gpt_free(w);
-        if (!init) {
-            fprintf(stderr, "loco train: out of memory\n");
-            status = 1;
-            goto done;
-        }
+    if (d->init && (status = train_load_init(d->init, c, &init, msg, sizeof msg)) != 0) {
+        fprintf(stderr, "loco train: %s\n", msg);
+        goto done;
     }
     const int M = ac.workers;
     printf("loco train: data=%s (%d documents; %llu train / %llu val tokens, vocabulary %d)\n", c->data_name,

@@ -81,7 +81,7 @@ int train_dist_specs(train_dist_args *d, arg_spec *s) {
 int train_dist_requested(const train_dist_args *d) {
     train_dist_args z;
     train_dist_defaults(&z);
-    return d->algo || d->workers != z.workers || d->inner_steps != z.inner_steps ||
+    return d->workers != z.workers || d->inner_steps != z.inner_steps ||
            strcmp(d->outer_opt, z.outer_opt) || d->outer_lr != z.outer_lr ||
            d->outer_momentum != z.outer_momentum || strcmp(d->split, z.split) || d->labels ||
            strcmp(d->compress, z.compress) || d->prune != z.prune || d->error_feedback ||
@@ -245,9 +245,30 @@ static void log_event(loco_metrics *log, const char *kind, long step, float loss
     loco_metrics_log(log, kind, step, k, v, 9);
 }
 
+int train_load_init(const char *path, const train_common *c, float **out, char *msg, size_t msglen) {
+    loco_gpt *w = NULL;
+    *out = NULL;
+    if (loco_checkpoint_load(path, &w, c->B, c->T, NULL, msg, msglen) != LOCO_OK) return 1;
+    size_t P = loco_gpt_num_params(w);
+    *out = malloc(P * sizeof(float));
+    if (*out) memcpy(*out, loco_gpt_params(w), P * sizeof(float));
+    loco_gpt_free(w);
+    if (!*out) snprintf(msg, msglen, "out of memory for the parameters of %s", path);
+    return *out ? 0 : 1;
+}
+
 int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) {
     if (!strcmp(d->algo, "async")) return train_async_run(d, c, src);
     char msg[512], b1[32], b2[32], b3[32];
+    train_dist_args z;
+    train_dist_defaults(&z);
+    if (strcmp(d->rule, z.rule) || d->period || strcmp(d->stale, z.stale) || d->stale_power != z.stale_power ||
+        d->dylu || d->grace || d->shards || strcmp(d->hetero, z.hetero) || d->speeds || d->jitter ||
+        d->preempt_prob || d->preempt_seconds) {
+        fprintf(stderr, "loco train: --rule, --period, --stale*, --dylu, --grace, --shards, --hetero, --speeds, "
+                "--jitter and --preempt-* apply to --algo async\n");
+        return 2;
+    }
     loco_sim_config sc;
     int status = make_config(d, c, &sc, msg, sizeof msg);
     if (status) {
@@ -266,19 +287,11 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
         fprintf(stderr, "loco train: %s\n", tok && tgt ? msg : "out of memory");
         goto done;
     }
-    if (d->init) {
-        loco_gpt *w = NULL;
-        if (loco_checkpoint_load(d->init, &w, c->B, c->T, NULL, msg, sizeof msg) != LOCO_OK) {
-            fprintf(stderr, "loco train: %s\n", msg);
-            status = 1;
-            goto done;
-        }
-        size_t P = loco_gpt_num_params(w);
-        init = malloc(P * sizeof(float));
-        if (init) memcpy(init, loco_gpt_params(w), P * sizeof(float));
-        loco_gpt_free(w);
+    if (d->init && (status = train_load_init(d->init, c, &init, msg, sizeof msg)) != 0) {
+        fprintf(stderr, "loco train: %s\n", msg);
+        goto done;
     }
-    int e = (d->init && !init) ? LOCO_ENOMEM : loco_sim_create(&sim, &sc, &c->cfg, init, split, msg, sizeof msg);
+    int e = loco_sim_create(&sim, &sc, &c->cfg, init, split, msg, sizeof msg);
     if (e) {
         fprintf(stderr, "loco train: %s\n", e == LOCO_ENOMEM ? "out of memory" : msg);
         status = e == LOCO_EINVAL ? 2 : 1;

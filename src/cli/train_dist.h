@@ -33,7 +33,7 @@ typedef struct {
 void train_dist_defaults(train_dist_args *d);
 /* Appends the simulator's flags to specs; returns how many. */
 int train_dist_specs(train_dist_args *d, arg_spec *specs);
-/* 1 if any simulator flag was changed from its default. */
+/* 1 if any simulator flag other than --algo was changed from its default. */
 int train_dist_requested(const train_dist_args *d);
 /* Runs the simulated run; returns the process exit status (1 run-time
  * failure, 2 bad usage). */
@@ -47,6 +47,9 @@ int train_dist_split(const train_dist_args *d, int M, const loco_source *src, ui
                      void **owned, loco_split **split, char *msg, size_t msglen);
 /* Human-readable bytes: "1.23 MB" (powers of 1000) into buf. */
 const char *train_fmt_bytes(double b, char *buf, size_t n);
+/* Reads the parameters of checkpoint path (--init) into a malloc'd array;
+ * returns 0, or 1 with a reason in msg. */
+int train_load_init(const char *path, const train_common *c, float **out, char *msg, size_t msglen);
 /* `--algo async` (src/cli/train_async.c); same contract as train_dist_run. */
 int train_async_run(const train_dist_args *d, train_common *c, loco_source *src);
 

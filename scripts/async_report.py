@@ -1,0 +1,80 @@
+#!/usr/bin/python3
+"""Tables and plots of the asynchronous DiLoCo experiments (scripts/async_experiments.sh).
+
+Usage: async_report.py OUT_DIR [PLOT_DIR]
+
+For every heterogeneity level with runs in OUT_DIR/<level>-<method>/, prints a
+Markdown table: final validation perplexity (the 16-batch estimate logged at
+the end, and `loco eval` on the whole validation file), server updates,
+simulated time, and the simulated time each method needs to reach the
+synchronous run's final perplexity (first evaluation at or below it).  Writes
+SVG plots of perplexity against rounds (pushes / M) and against simulated
+seconds to PLOT_DIR (default docs/results) with `loco plot`.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+LEVELS = ["none", "slight", "moderate", "very"]
+METHODS = ["sync", "naive", "buffer", "dn", "dn-dylu"]
+
+
+def load(path):
+    evals, inner = [], 0
+    with open(os.path.join(path, "metrics.jsonl")) as f:
+        for line in f:
+            if line.strip():
+                ev = json.loads(line)
+                if ev["kind"] == "eval":
+                    evals.append(ev)
+    full = None
+    ev_path = os.path.join(path, "eval.txt")
+    if os.path.exists(ev_path):
+        m = re.search(r"perplexity ([0-9.]+)", open(ev_path).read())
+        full = float(m.group(1)) if m else None
+    log = path + ".log"
+    if os.path.exists(log):
+        m = re.search(r"updates, ([0-9]+) inner steps", open(log).read())
+        inner = int(m.group(1)) if m else 0
+    return evals, full, inner
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    out = sys.argv[1]
+    plots = sys.argv[2] if len(sys.argv) > 2 else "docs/results"
+    loco = os.environ.get("LOCO", "./loco")
+    for level in LEVELS:
+        runs = {m: load(os.path.join(out, level + "-" + m)) for m in METHODS
+                if os.path.exists(os.path.join(out, level + "-" + m, "metrics.jsonl"))}
+        if not runs:
+            continue
+        print("\n**%s**\n" % level)
+        print("| method | val ppl (16 batches) | val ppl (whole file) | updates | inner steps | simulated time |"
+              " time to sync's final ppl | speed-up |")
+        print("|---|---|---|---|---|---|---|---|")
+        target = runs["sync"][0][-1]["ppl"] if "sync" in runs else None
+        t_sync = runs["sync"][0][-1]["sim_s"] if "sync" in runs else None
+        for m, (evals, full, inner) in runs.items():
+            last = evals[-1]
+            reach = next((e["sim_s"] for e in evals if target and e["ppl"] <= target * (1 + 1e-9)), None)
+            print("| %s | %.2f | %s | %d | %d | %.0f s | %s | %s |" % (
+                m, last["ppl"], "%.2f" % full if full else "-", last["updates"], inner, last["sim_s"],
+                "%.0f s" % reach if reach else "not reached",
+                "%.2fx" % (t_sync / reach) if reach and t_sync else "-"))
+        names = list(runs)
+        logs = [os.path.join(out, level + "-" + m, "metrics.jsonl") for m in names]
+        base = [loco, "plot"] + logs + ["--eval-only", "--y", "ppl", "--labels", ",".join(names)]
+        subprocess.check_call(base + ["--x", "rounds", "--title", "%s: validation perplexity against rounds "
+                                      "(pushes / M)" % level, "--out",
+                                      os.path.join(plots, "async_%s_rounds.svg" % level)])
+        subprocess.check_call(base + ["--x", "sim_s", "--title", "%s: validation perplexity against simulated "
+                                      "seconds" % level, "--out", os.path.join(plots, "async_%s_time.svg" % level)])
+
+
+if __name__ == "__main__":
+    main()
