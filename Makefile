@@ -11,10 +11,10 @@ BLAS_INC ?= /usr/include/x86_64-linux-gnu/openblas-openmp
 
 CFLAGS   += -std=c11 $(OPT) $(ARCH) -fopenmp -fno-math-errno -Wall -Wextra \
             -Wno-unused-parameter -D_DEFAULT_SOURCE -Iinclude -Isrc -I$(BLAS_INC) -MMD -MP
-LDLIBS   += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -lpcre2-8 -lcjson -lz -fopenmp -lm
+LDLIBS   += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -lpcre2-8 -lcjson -lz -lzmq -lsodium -fopenmp -lm
 
 BUILD    := build
-LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/optim/*.c src/data/*.c src/tok/*.c src/ckpt/*.c src/dist/*.c)
+LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/optim/*.c src/data/*.c src/tok/*.c src/ckpt/*.c src/dist/*.c src/net/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/nn/layers_f64.o
 CLI_SRC  := $(wildcard src/cli/*.c)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -39,6 +39,11 @@ $(BUILD)/libloco.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
 loco: $(CLI_OBJ) $(BUILD)/libloco.a
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# The same command inside the build directory, for builds that must not
+# replace ./loco (tests find it with LOCO_BIN=$(BUILD)/loco).
+$(BUILD)/loco: $(CLI_OBJ) $(BUILD)/libloco.a
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # The test binary wraps the allocator to prove training steps allocate nothing.

@@ -3,7 +3,7 @@
 #   scripts/diloco_experiments.sh RUN...      one or more of the runs below
 #   scripts/diloco_experiments.sh all         every run, then the table and plots
 #   scripts/diloco_experiments.sh report      the table and plots from the runs present
-# Runs: single ddp h10 h50 h100 h500 noniid drop30 drop50 int8 adaptive
+# Runs: single ddp h10 h50 h100 h500 noniid drop30 drop50 int8 int8t adaptive
 #       ddp-b32 h10-b32 h50-b32 (batch 32 per worker for 250 steps: the same compute)
 #
 # Setting: the C4 sample in ../shared/data (train on its train file, evaluate on
@@ -60,6 +60,7 @@ one() {
     drop30)   run drop30   --algo diloco --workers 8 --inner-steps 50 --drop 0.3 ;;
     drop50)   run drop50   --algo diloco --workers 8 --inner-steps 50 --drop 0.5 ;;
     int8)     run int8     --algo diloco --workers 8 --inner-steps 50 --compress int8 ;;
+    int8t)    run int8t    --algo diloco --workers 8 --inner-steps 50 --compress int8-tensor ;;
     adaptive) run adaptive --algo diloco --workers 8 --inner-steps 50 --schedule ramp-up ;;
     ddp-b32)  BATCH=32 RUN_STEPS=250 EVAL=25 run ddp-b32 --algo ddp --workers 8 ;;
     h10-b32)  BATCH=32 RUN_STEPS=250 EVAL=25 run h10-b32 --algo diloco --workers 8 --inner-steps 10 ;;
@@ -72,6 +73,6 @@ one() {
 
 [ $# -gt 0 ] || { sed -n '2,12p' "$0"; exit 2; }
 if [ "$1" = all ]; then
-    set -- single ddp h10 h50 h100 h500 noniid drop30 drop50 int8 adaptive report
+    set -- single ddp h10 h50 h100 h500 noniid drop30 drop50 int8 int8t adaptive report
 fi
 for r in "$@"; do one "$r"; done

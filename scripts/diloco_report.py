@@ -26,6 +26,7 @@ RUNS = [
     ("drop30", "DiLoCo H=50, 30% of pseudo-gradients dropped"),
     ("drop50", "DiLoCo H=50, 50% dropped"),
     ("int8", "DiLoCo H=50, int8 pseudo-gradients (per-row scale)"),
+    ("int8t", "DiLoCo H=50, int8 pseudo-gradients (per-tensor scale)"),
     ("adaptive", "DiLoCo H=50, ramp-up 1 to 8 workers"),
     ("ddp-b32", "DDP, M=8, batch 32 per worker, 250 steps"),
     ("h10-b32", "DiLoCo M=8, H=10, batch 32, 250 steps"),

@@ -1,14 +1,20 @@
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "test.h"
 #include "util.h"
 
+const char *loco_test_bin(void) {
+    const char *b = getenv("LOCO_BIN");
+    return b && *b ? b : "./loco";
+}
+
 int loco_test_run(const char *args, char *err, size_t errlen) {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "./loco %s 2>&1 >/dev/null", args);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1 >/dev/null", loco_test_bin(), args);
     FILE *p = popen(cmd, "r");
     if (!p) return -2;
     size_t n = fread(err, 1, errlen - 1, p);

@@ -2,7 +2,9 @@
 #define LOCO_TESTS_UTIL_H
 #include <stddef.h>
 #include <stdio.h>
-/* Runs "./loco ARGS" with stdout discarded; returns its exit status (-1 if it
+/* The loco command under test: $LOCO_BIN if set, else ./loco. */
+const char *loco_test_bin(void);
+/* Runs "$LOCO_BIN ARGS" (default ./loco) with stdout discarded; returns its exit status (-1 if it
  * died from a signal) and its stderr in err. */
 int loco_test_run(const char *args, char *err, size_t errlen);
 /* Max |a - b| over max |b|: an error relative to the tensor's scale, which is

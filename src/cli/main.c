@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/net_cmd.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -12,7 +13,9 @@ static void usage(FILE *f) {
             "  sample     generate text from a checkpoint\n"
             "  tokenizer  train|encode|decode: byte-level BPE\n"
             "  data       prepare: corpus files to train/validation token shards\n"
-            "  plot       SVG of loss curves from metrics logs\n\n"
+            "  plot       SVG of loss curves from metrics logs\n"
+            "  coordinator  hold the global model of a DiLoCo run over the network (docs/distributed.md)\n"
+            "  worker     join a coordinator and train the tasks it sends\n\n"
             "Run 'loco <command> --help' for the flags of a command.\n");
 }
 
@@ -31,6 +34,8 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "tokenizer")) return loco_cmd_tokenizer(argc - 2, argv + 2);
     if (!strcmp(argv[1], "data")) return loco_cmd_data(argc - 2, argv + 2);
     if (!strcmp(argv[1], "plot")) return loco_cmd_plot(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "coordinator")) return loco_cmd_coordinator(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "worker")) return loco_cmd_worker(argc - 2, argv + 2);
     fprintf(stderr, "loco: unknown command '%s' (see loco --help)\n", argv[1]);
     return 2;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/net_cmd.h"
 #include "cli/train_dist.h"
 #include "loco/checkpoint.h"
 #include "loco/data.h"
@@ -104,6 +105,8 @@ int loco_cli_mkdir(const char *dir, char *msg, size_t msglen) {
 }
 
 int loco_cmd_train(int argc, char **argv) {
+    /* --launch local: a coordinator and --workers worker processes (src/cli/launch.c). */
+    if (loco_cli_wants_launch(argc, argv)) return loco_cli_launch(argc, argv);
     loco_gpt_config cfg = {.max_seq_len = 0, .vocab_size = 256, .n_layer = 4, .n_head = 4, .channels = 128};
     int B = 16, T = 64, steps = 0, threads = 0, eval_every = 500, log_every = 100, eval_batches = 8;
     int ckpt_every = 0, stop_after = 0;
@@ -152,7 +155,9 @@ int loco_cmd_train(int argc, char **argv) {
     char err[512];
     int r = args_parse(specs, ns, argc, argv,
                        "usage: loco train [flags]\n\nTrains a GPT-2 style model on bytes or token shards, alone or as\n"
-                       "M simulated workers (--algo ddp|diloco|async; docs/diloco.md, docs/async.md).",
+                       "M simulated workers (--algo ddp|diloco|async; docs/diloco.md, docs/async.md).\n"
+                       "With --launch local --workers M, as a coordinator and M worker processes\n"
+                       "on this host (docs/distributed.md).",
                        err, sizeof err);
     if (r == 1) return 0;
     if (r < 0) {

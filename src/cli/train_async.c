@@ -180,16 +180,10 @@ int train_async_run(const train_dist_args *d, train_common *c, loco_source *src)
         goto done;
     }
     const loco_async_sim_stats *st = loco_async_sim_get_stats(sim);
-    char ckpt_path[4096] = "", log_path[4096] = "", svg_path[4096] = "";
-    if (c->out) {
-        snprintf(ckpt_path, sizeof ckpt_path, "%s/model.safetensors", c->out);
-        snprintf(log_path, sizeof log_path, "%s/metrics.jsonl", c->out);
-        snprintf(svg_path, sizeof svg_path, "%s/loss.svg", c->out);
-        if (loco_metrics_open(&log, log_path, msg, sizeof msg)) {
-            fprintf(stderr, "loco train: %s\n", msg);
-            status = 1;
-            goto done;
-        }
+    if (train_open_log(c->out, &log, msg, sizeof msg)) {
+        fprintf(stderr, "loco train: %s\n", msg);
+        status = 1;
+        goto done;
     }
     /* --eval-every counts inner steps of one synchronous worker: that many
      * steps are worth M eval_every / H pushes. */
@@ -216,23 +210,11 @@ int train_async_run(const train_dist_args *d, train_common *c, loco_source *src)
             while (eval_pushes && next_eval <= st->pushes) next_eval += eval_pushes;
         }
     }
-    if (c->out) {
-        loco_checkpoint_meta meta;
-        memset(&meta, 0, sizeof meta);
-        meta.step = st->inner_steps;
-        meta.opt = ac.inner;
-        meta.seed = c->seed;
-        snprintf(meta.tokenizer, sizeof meta.tokenizer, "%s", c->tokenizer ? c->tokenizer : "");
-        if (loco_checkpoint_save(ckpt_path, loco_async_sim_model(sim), &meta, 0, msg, sizeof msg) != LOCO_OK) {
-            fprintf(stderr, "loco train: %s\n", msg);
-            status = 1;
-            goto done;
-        }
-        loco_metrics_close(log);
-        log = NULL;
-        const char *logs[] = {log_path};
-        if (loco_plot_svg(logs, 1, svg_path, msg, sizeof msg) != LOCO_OK)
-            fprintf(stderr, "loco train: warning: no plot: %s\n", msg);
+    if (train_save_global(c->out, "loco train", loco_async_sim_model(sim), st->inner_steps, &ac.inner, c->seed,
+                          c->tokenizer, &log, msg, sizeof msg)) {
+        fprintf(stderr, "loco train: %s\n", msg);
+        status = 1;
+        goto done;
     }
     printf("done: async %s M=%d, %ld pushes, %ld updates, %ld inner steps in %.1f s (simulated %.1f s); "
            "val_loss %.4f, val_ppl %.3f; sent %s; staleness mean %.2f max %.0f%s%s\n",

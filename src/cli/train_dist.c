@@ -257,6 +257,39 @@ int train_load_init(const char *path, const train_common *c, float **out, char *
     return *out ? 0 : 1;
 }
 
+int train_open_log(const char *out, loco_metrics **log, char *msg, size_t msglen) {
+    *log = NULL;
+    if (!out) return 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", out);
+    return loco_metrics_open(log, path, msg, msglen) == LOCO_OK ? 0 : 1;
+}
+
+int train_save_global(const char *out, const char *who, loco_gpt *m, long step, const loco_adamw_config *oc,
+                      uint64_t seed, const char *tokenizer, loco_metrics **log, char *msg, size_t msglen) {
+    if (!out) return 0;
+    char ckpt[4096], logp[4096], svg[4096];
+    snprintf(ckpt, sizeof ckpt, "%s/model.safetensors", out);
+    snprintf(logp, sizeof logp, "%s/metrics.jsonl", out);
+    snprintf(svg, sizeof svg, "%s/loss.svg", out);
+    loco_checkpoint_meta meta;
+    memset(&meta, 0, sizeof meta);
+    meta.step = step;
+    meta.opt = *oc;
+    meta.seed = seed;
+    snprintf(meta.tokenizer, sizeof meta.tokenizer, "%s", tokenizer ? tokenizer : "");
+    /* The global model alone: the workers' AdamW states and the server's
+     * outer state do not fit one model's checkpoint. */
+    if (loco_checkpoint_save(ckpt, m, &meta, 0, msg, msglen) != LOCO_OK) return 1;
+    loco_metrics_close(*log);
+    *log = NULL;
+    const char *logs[] = {logp};
+    char pmsg[512];
+    if (loco_plot_svg(logs, 1, svg, pmsg, sizeof pmsg) != LOCO_OK)
+        fprintf(stderr, "%s: warning: no plot: %s\n", who, pmsg);
+    return 0;
+}
+
 int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) {
     if (!strcmp(d->algo, "async")) return train_async_run(d, c, src);
     char msg[512], b1[32], b2[32], b3[32];
@@ -330,16 +363,10 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
     if (c->out) printf("  output %s/{model.safetensors,metrics.jsonl,loss.svg}\n", c->out);
     fflush(stdout);
 
-    char ckpt_path[4096] = "", log_path[4096] = "", svg_path[4096] = "";
-    if (c->out) {
-        snprintf(ckpt_path, sizeof ckpt_path, "%s/model.safetensors", c->out);
-        snprintf(log_path, sizeof log_path, "%s/metrics.jsonl", c->out);
-        snprintf(svg_path, sizeof svg_path, "%s/loss.svg", c->out);
-        if (loco_metrics_open(&log, log_path, msg, sizeof msg)) {
-            fprintf(stderr, "loco train: %s\n", msg);
-            status = 1;
-            goto done;
-        }
+    if (train_open_log(c->out, &log, msg, sizeof msg)) {
+        fprintf(stderr, "loco train: %s\n", msg);
+        status = 1;
+        goto done;
     }
     const int tty = isatty(STDOUT_FILENO);
     const double tokens_per_round = (double)c->B * c->T * (diloco ? sc.inner_steps : 1);
@@ -375,25 +402,11 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
             while (c->eval_every && next_eval <= step) next_eval += c->eval_every;
         }
     }
-    if (c->out) {
-        loco_checkpoint_meta meta;
-        memset(&meta, 0, sizeof meta);
-        meta.step = st->inner_step;
-        meta.opt = c->oc;
-        meta.seed = c->seed;
-        snprintf(meta.tokenizer, sizeof meta.tokenizer, "%s", c->tokenizer ? c->tokenizer : "");
-        /* The global model alone: M workers' AdamW states and the outer
-         * state do not fit one model's checkpoint. */
-        if (loco_checkpoint_save(ckpt_path, m, &meta, 0, msg, sizeof msg) != LOCO_OK) {
-            fprintf(stderr, "loco train: %s\n", msg);
-            status = 1;
-            goto done;
-        }
-        loco_metrics_close(log);
-        log = NULL;
-        const char *logs[] = {log_path};
-        if (loco_plot_svg(logs, 1, svg_path, msg, sizeof msg) != LOCO_OK)
-            fprintf(stderr, "loco train: warning: no plot: %s\n", msg);
+    if (train_save_global(c->out, "loco train", m, st->inner_step, &c->oc, c->seed,
+                          c->tokenizer, &log, msg, sizeof msg)) {
+        fprintf(stderr, "loco train: %s\n", msg);
+        status = 1;
+        goto done;
     }
     printf("done: %s M=%d, %ld rounds, %ld steps per worker in %.1f s (simulated %.1f s); val_loss %.4f, "
            "val_ppl %.3f; sent %s up + %s down (%ld contributions dropped)%s%s\n",

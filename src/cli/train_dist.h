@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "cli/args.h"
 #include "loco/loco.h"
+#include "loco/metrics.h"
 #include "loco/source.h"
 #include "loco/split.h"
 
@@ -50,6 +51,15 @@ const char *train_fmt_bytes(double b, char *buf, size_t n);
 /* Reads the parameters of checkpoint path (--init) into a malloc'd array;
  * returns 0, or 1 with a reason in msg. */
 int train_load_init(const char *path, const train_common *c, float **out, char *msg, size_t msglen);
+/* Opens out/metrics.jsonl (nothing when out is NULL); returns 0, or 1 with a
+ * reason in msg. */
+int train_open_log(const char *out, loco_metrics **log, char *msg, size_t msglen);
+/* At the end of a run with --out: saves the global model m (without
+ * optimizer state) to out/model.safetensors atomically, closes *log and plots
+ * it to out/loss.svg (a plot failure is only a warning, prefixed by who).
+ * Returns 0, or 1 with a reason in msg if the checkpoint cannot be written. */
+int train_save_global(const char *out, const char *who, loco_gpt *m, long step, const loco_adamw_config *oc,
+                      uint64_t seed, const char *tokenizer, loco_metrics **log, char *msg, size_t msglen);
 /* `--algo async` (src/cli/train_async.c); same contract as train_dist_run. */
 int train_async_run(const train_dist_args *d, train_common *c, loco_source *src);
 

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "loco/diloco_msg.h"
 #include "loco/sim.h"
 #include "dist/worker.h"
 
@@ -36,11 +37,11 @@ struct loco_sim {
     float *block;               /* theta (P) | outer state | decoded (P) | error feedback (M P) */
     float *theta, *ostate, *dec, *ef;
     double *sum;                /* (P) the reduction, accumulated in double in worker order */
-    uint8_t *wire;              /* one encoded tensor */
+    uint8_t *wire;              /* one encoded message (loco_diloco_layout.msg_bytes) */
     int *tok, *tgt;             /* (B, T) each */
     int *was_active;            /* (M) took part in the previous round */
     double *bytes;              /* (2, M) sent and received per worker */
-    size_t off[LOCO_NUM_PARAM_TENSORS], rows[LOCO_NUM_PARAM_TENSORS], cols[LOCO_NUM_PARAM_TENSORS];
+    loco_diloco_layout lay;     /* the tensors and their encoding (src/dist/diloco_msg.c) */
     size_t msg[2];              /* bytes of one worker's message per sync: up, down */
     long outer_t;               /* outer steps applied */
     loco_sim_stats st;
@@ -99,10 +100,6 @@ int loco_sim_config_check(const loco_sim_config *c, int split_workers, char *msg
     return LOCO_OK;
 }
 
-static int dense_fp32(const loco_sim *s) {
-    return s->c.codec == LOCO_CODEC_FP32 && s->c.keep >= 1;
-}
-
 void loco_sim_free(loco_sim *s) {
     if (!s) return;
     for (int i = 0; i < s->n_models; i++) loco_gpt_free(s->models[i]);
@@ -149,25 +146,15 @@ int loco_sim_create(loco_sim **out, const loco_sim_config *c, const loco_gpt_con
 
     loco_gpt *m0 = s->models[0];
     s->P = loco_gpt_num_params(m0);
-    size_t max_wire = 0;
-    for (int i = 0; i < LOCO_NUM_PARAM_TENSORS; i++) {
-        size_t size;
-        int shape[3];
-        int nd = loco_gpt_param_info(m0, i, &s->off[i], &size, shape);
-        s->cols[i] = (size_t)shape[nd - 1];
-        s->rows[i] = size / s->cols[i];
-        size_t bytes = loco_codec_bytes(c->codec, s->rows[i], s->cols[i], c->keep);
-        if (bytes > max_wire) max_wire = bytes;
-        s->msg[0] += bytes;
-    }
-    s->msg[1] = s->msg[0];
+    if ((e = loco_diloco_layout_init(&s->lay, m0, c->codec, c->keep, msg, msglen)) != LOCO_OK) goto fail;
+    s->msg[0] = s->msg[1] = s->lay.msg_bytes;
     if (c->algo == LOCO_ALGO_DDP) s->msg[0] = s->msg[1] = s->P * sizeof(float);
 
     size_t state_n = loco_outer_state_floats(&c->outer, s->P);
     size_t ef_n = c->error_feedback ? (size_t)M * s->P : 0;
     s->block = calloc(2 * s->P + state_n + ef_n, sizeof(float));
     s->sum = malloc(s->P * sizeof(double));
-    s->wire = malloc(max_wire);
+    s->wire = malloc(s->lay.msg_bytes);
     if (!s->block || !s->sum || !s->wire) {
         e = LOCO_ENOMEM;
         goto fail;
@@ -232,43 +219,19 @@ static int ddp_round(loco_sim *s, char *msg, size_t msglen) {
     return LOCO_OK;
 }
 
-/* Encodes and decodes every tensor of x (P floats) into s->dec with the run's
- * codec: what the receiver of the message sees.  Returns the codec's error
- * (LOCO_ENONFINITE for a NaN or Inf in x). */
-static int codec_roundtrip(loco_sim *s, const float *x) {
-    for (int i = 0; i < LOCO_NUM_PARAM_TENSORS; i++) {
-        size_t o = s->off[i], n = loco_codec_bytes(s->c.codec, s->rows[i], s->cols[i], s->c.keep);
-        int e = loco_codec_encode(s->c.codec, s->c.keep, x + o, s->rows[i], s->cols[i], s->wire, NULL);
-        if (!e) e = loco_codec_decode(s->c.codec, s->c.keep, s->wire, n, s->rows[i], s->cols[i], s->dec + o);
-        if (e) return e;
-    }
-    return LOCO_OK;
-}
-
-/* Worker w's contribution as the server decodes it, added to s->sum: its
- * parameters (dense fp32) or its decoded pseudo-gradient.  With error
- * feedback the worker sends c = delta + e and keeps e = c - dec(enc(c)), so
- * what the codec drops in one round is sent in a later one. */
+/* Worker w's contribution, encoded into real bytes as the worker would send
+ * it (its parameters when dense fp32, else its pseudo-gradient, with error
+ * feedback if on), then, if delivered, decoded and added to s->sum as the
+ * server would.  Both halves are src/dist/diloco_msg.c, which the networked
+ * engine calls too.  Returns LOCO_ENONFINITE for a value that cannot be
+ * sent. */
 static int contribute(loco_sim *s, int w, int delivered) {
-    const float *p = loco_gpt_params(s->models[w]);
-    const size_t P = s->P;
-    if (dense_fp32(s)) {
-        if (delivered)
-            for (size_t j = 0; j < P; j++) s->sum[j] += (double)p[j];
-        return LOCO_OK;
-    }
-    float *e = s->ef ? s->ef + (size_t)w * P : NULL;
+    float *e = s->ef ? s->ef + (size_t)w * s->P : NULL;
     /* The worker's parameters are not needed after this message: its next
      * round starts from theta, so the pseudo-gradient is built in place. */
-    float *c = loco_gpt_params(s->models[w]);
-    for (size_t j = 0; j < P; j++) c[j] = s->theta[j] - c[j] + (e ? e[j] : 0.0f);
-    int err = codec_roundtrip(s, c);
-    if (err) return err;
-    if (e)
-        for (size_t j = 0; j < P; j++) e[j] = c[j] - s->dec[j];
-    if (delivered)
-        for (size_t j = 0; j < P; j++) s->sum[j] += (double)s->dec[j];
-    return LOCO_OK;
+    int err = loco_diloco_encode(&s->lay, s->theta, loco_gpt_params(s->models[w]), e, s->dec, s->wire);
+    if (!err && delivered) err = loco_diloco_accumulate(&s->lay, s->wire, s->lay.msg_bytes, s->sum, s->dec);
+    return err;
 }
 
 /* One DiLoCo round; returns LOCO_ENONFINITE from a worker or the codec. */
@@ -313,16 +276,10 @@ static int diloco_round(loco_sim *s, char *msg, size_t msglen) {
          * or theta minus their mean pseudo-gradient as the download carries
          * it (encoded like the uploads). */
         float *target = s->dec;
-        if (dense_fp32(s)) {
-            for (size_t j = 0; j < P; j++) target[j] = (float)(s->sum[j] / received);
-        } else {
-            float *avg = loco_gpt_params(s->models[0]);   /* free until the copy below */
-            for (size_t j = 0; j < P; j++) avg[j] = (float)(s->sum[j] / received);
-            if (codec_roundtrip(s, avg) != LOCO_OK) {
-                snprintf(msg, msglen, "round %ld: mean pseudo-gradient is not finite", r);
-                return LOCO_ENONFINITE;
-            }
-            for (size_t j = 0; j < P; j++) target[j] = s->theta[j] - s->dec[j];
+        float *avg = loco_gpt_params(s->models[0]);   /* free until the copy below */
+        if (loco_diloco_target(&s->lay, s->sum, received, s->theta, avg, s->wire, target) != LOCO_OK) {
+            snprintf(msg, msglen, "round %ld: mean pseudo-gradient is not finite", r);
+            return LOCO_ENONFINITE;
         }
         loco_outer_step(&s->c.outer, s->theta, target, s->ostate, P, ++s->outer_t);
         for (int w = 0; w < k; w++) s->bytes[M + w] += (double)s->msg[1];

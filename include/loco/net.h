@@ -1,0 +1,240 @@
+/*
+ * The wire protocol of the networked engine (`loco coordinator`, `loco
+ * worker`): versioned, authenticated, length-checked binary messages carried
+ * over ZeroMQ.  docs/protocol.md gives the format byte by byte.
+ *
+ * A message is two ZeroMQ frames: a header of LOCO_NET_HEADER_BYTES bytes
+ * and a payload of header.payload_len bytes (possibly empty).  Everything is
+ * little-endian whatever the host.  The header:
+ *    0  magic        4 bytes "LOCO"
+ *    4  version      u16, LOCO_NET_VERSION
+ *    6  type         u16, loco_net_type
+ *    8  sender       u32, a worker id, LOCO_NET_COORDINATOR or LOCO_NET_ANON
+ *   12  reserved     u32, 0
+ *   16  seq          u64, the sender's sequence number, strictly increasing
+ *   24  run_id       u64, the run (0 in HELLO: the worker does not know it yet)
+ *   32  session      u64, the worker's session (0 in HELLO), given by WELCOME
+ *   40  payload_len  u64
+ *   48  checksum     u64, FNV-1a 64 of the payload
+ *   56  mac          32 bytes, HMAC-SHA256(key, payload || header[0..56))
+ * The key is SHA-256("loco-net-1" || secret), the secret being the contents
+ * of the run's secret file.  The MAC covers the payload first so that a
+ * message broadcast to many workers hashes its payload once: the HMAC state
+ * after the payload is copied for each recipient's header.
+ *
+ * Replay protection: a receiver accepts a message only if its seq is above
+ * the last one accepted from that sender in that session; HELLO (which opens
+ * a session) carries a random nonce and a wall-clock timestamp, and a HELLO
+ * whose timestamp is outside the allowed skew, or whose nonce was seen
+ * before, is rejected.  WELCOME echoes the nonce, binding it to that HELLO.
+ *
+ * Every decoder here validates every field and the exact length before
+ * trusting anything: the bytes come from the network (fuzz/fuzz_proto.c).
+ */
+#ifndef LOCO_NET_H
+#define LOCO_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "loco/codec.h"
+#include "loco/loco.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LOCO_NET_VERSION 1
+#define LOCO_NET_HEADER_BYTES 88
+#define LOCO_NET_MAC_BYTES 32
+#define LOCO_NET_NONCE_BYTES 16
+#define LOCO_NET_COORDINATOR 0xffffffffu   /* sender id of the coordinator */
+#define LOCO_NET_ANON 0xfffffffeu          /* sender id of a worker before WELCOME */
+#define LOCO_NET_MIN_SECRET 16             /* bytes a secret must have at least */
+#define LOCO_NET_MAX_TEXT 256              /* longest ERROR text */
+
+typedef enum {
+    LOCO_NET_HELLO = 1,   /* worker -> coordinator: join (nonce, timestamp) */
+    LOCO_NET_WELCOME,     /* coordinator -> worker: worker id, session, run configuration, data split */
+    LOCO_NET_TASK,        /* coordinator -> worker: round, shard, inner steps, first schedule step */
+    LOCO_NET_THETA,       /* coordinator -> worker: theta's version and parameters (fp32) */
+    LOCO_NET_PUSH,        /* worker -> coordinator: round, base version, losses, encoded contribution */
+    LOCO_NET_HEARTBEAT,   /* either way: still alive (round, inner steps done) */
+    LOCO_NET_BYE,         /* either way: leaving / the run is over */
+    LOCO_NET_ERROR        /* either way: a refusal, with a code and a line of text */
+} loco_net_type;
+
+/* The name of a message type ("HELLO", ...); "unknown" otherwise. */
+const char *loco_net_type_name(int type);
+
+typedef struct {
+    uint16_t version, type;
+    uint32_t sender;
+    uint64_t seq, run_id, session, payload_len, checksum;
+} loco_net_header;
+
+/* The HMAC key derived from a run's secret. */
+typedef struct {
+    uint8_t k[32];
+} loco_net_key;
+
+/* Derives the key from n bytes of secret.  Returns LOCO_EINVAL (reason in
+ * msg) if the secret has fewer than LOCO_NET_MIN_SECRET bytes, LOCO_EIO if
+ * libsodium cannot start. */
+int loco_net_key_from_secret(loco_net_key *key, const uint8_t *secret, size_t n, char *msg, size_t msglen);
+
+/* Reads a secret file (its bytes, without one trailing newline) and derives
+ * the key.  Returns LOCO_EIO naming the file if it cannot be read,
+ * LOCO_EINVAL naming it if it is too short or over 4096 bytes. */
+int loco_net_key_load(loco_net_key *key, const char *path, char *msg, size_t msglen);
+
+/* Fills buf with n random bytes from the operating system (libsodium's
+ * randombytes).  Returns LOCO_EIO if libsodium cannot start. */
+int loco_net_random(void *buf, size_t n);
+
+/* Milliseconds since the Unix epoch (the wall clock, for HELLO). */
+uint64_t loco_net_wall_ms(void);
+
+/* The MAC of one payload, ready to be finished with any number of headers
+ * (a broadcast hashes its payload once).  Opaque storage for libsodium's
+ * HMAC state. */
+typedef struct {
+    uint64_t checksum, n;
+    _Alignas(16) unsigned char state[256];
+} loco_net_sealer;
+
+/* Starts a sealer over payload (n bytes; NULL when n is 0).  Returns
+ * LOCO_EINVAL for a NULL argument, LOCO_EIO if libsodium cannot start. */
+int loco_net_seal_begin(loco_net_sealer *s, const loco_net_key *key, const void *payload, size_t n);
+
+/* Writes the LOCO_NET_HEADER_BYTES bytes of header h for the sealer's
+ * payload into out, after setting h->version, h->payload_len and
+ * h->checksum.  Returns LOCO_EINVAL for a NULL argument. */
+int loco_net_seal_header(const loco_net_sealer *s, loco_net_header *h, uint8_t *out);
+
+/* Checks a received message: payload_max first (LOCO_ERANGE if the payload
+ * is longer), then the header's length, magic, version, payload length,
+ * checksum and MAC (LOCO_EINVAL for any of them), in that order, and fills
+ * h.  msg receives a one-line reason.  Nothing here knows sequence numbers
+ * or sessions: the receiver checks those against its own state. */
+int loco_net_open(const loco_net_key *key, const uint8_t *hdr, size_t hdr_len, const uint8_t *payload, size_t n,
+                  size_t payload_max, loco_net_header *h, char *msg, size_t msglen);
+
+/* ------------------------------------------------------------ payloads */
+
+typedef struct {
+    uint8_t nonce[LOCO_NET_NONCE_BYTES];
+    uint64_t time_ms;        /* the worker's wall clock */
+    uint32_t want_id;        /* the worker id asked for, or LOCO_NET_ANON for any */
+} loco_net_hello;
+#define LOCO_NET_HELLO_BYTES 32
+
+/* The data a run trains on; workers open their own copy and must match. */
+typedef enum { LOCO_NET_DATA_EMBEDDED = 0, LOCO_NET_DATA_BYTES = 1, LOCO_NET_DATA_SHARDS = 2 } loco_net_data_kind;
+
+/* What a worker needs to train its part of the run. */
+typedef struct {
+    uint32_t worker_id, workers;          /* this worker's id (= its shard), M */
+    uint8_t nonce[LOCO_NET_NONCE_BYTES];  /* the HELLO's */
+    loco_gpt_config model;
+    int32_t batch, seq_len, inner_steps;
+    int64_t steps;                        /* inner steps per worker over the run */
+    loco_adamw_config inner;
+    loco_codec codec;
+    float keep;
+    int32_t error_feedback;
+    uint64_t seed;
+    uint32_t heartbeat_ms;                /* how often the worker says it is alive */
+    uint32_t data_kind;                   /* loco_net_data_kind */
+    uint64_t data_docs, data_tokens, data_fingerprint;
+    uint64_t n_assign;                    /* documents; assign[d] = the shard of document d */
+    const uint8_t *assign;                /* n_assign u32, little-endian; borrowed from the payload */
+} loco_net_welcome;
+#define LOCO_NET_WELCOME_FIXED 160        /* bytes before the assignment */
+
+typedef struct {
+    uint64_t round, version;              /* the round, and theta's version it starts from */
+    uint32_t shard, inner_steps;          /* the data shard, and h inner steps */
+    uint64_t first_step;                  /* the schedule step of the first of them */
+} loco_net_task;
+#define LOCO_NET_TASK_BYTES 32
+
+typedef struct {
+    uint64_t version, n_params;
+    const uint8_t *params;                /* n_params fp32, little-endian; borrowed */
+} loco_net_theta;
+#define LOCO_NET_THETA_FIXED 16
+
+typedef struct {
+    uint64_t round, base_version;
+    uint32_t shard, n_losses;             /* n_losses = the h inner steps' losses */
+    const uint8_t *losses;                /* n_losses fp32; borrowed */
+    uint64_t contrib_len;
+    const uint8_t *contrib;               /* the encoded contribution (diloco_msg.h); borrowed */
+} loco_net_push;
+#define LOCO_NET_PUSH_FIXED 32
+
+typedef struct {
+    uint64_t round, steps_done;
+} loco_net_heartbeat;
+#define LOCO_NET_HEARTBEAT_BYTES 16
+
+typedef struct {
+    uint32_t code;                        /* a loco_err, negated, or 0 */
+    char text[LOCO_NET_MAX_TEXT + 1];     /* printable ASCII, NUL-terminated */
+} loco_net_error;
+
+/* Bytes of each payload. */
+size_t loco_net_welcome_bytes(uint64_t n_assign);
+size_t loco_net_theta_bytes(uint64_t n_params);
+size_t loco_net_push_bytes(uint32_t n_losses, uint64_t contrib_len);
+size_t loco_net_error_bytes(const char *text);
+
+/* Encoders: write the payload into out, which holds cap bytes; return the
+ * bytes written, or 0 if cap is too small or an argument is NULL.  The
+ * borrowed pointers of theta, push and welcome are copied from. */
+size_t loco_net_encode_hello(const loco_net_hello *x, uint8_t *out, size_t cap);
+size_t loco_net_encode_welcome(const loco_net_welcome *x, uint8_t *out, size_t cap);
+size_t loco_net_encode_task(const loco_net_task *x, uint8_t *out, size_t cap);
+/* Writes THETA's fixed part only; the parameters follow as a second buffer
+ * (the caller encodes them with loco_codec_encode fp32, or sends them as
+ * they are on a little-endian host). */
+size_t loco_net_encode_theta_head(uint64_t version, uint64_t n_params, uint8_t *out, size_t cap);
+size_t loco_net_encode_push(const loco_net_push *x, uint8_t *out, size_t cap);
+/* PUSH's fixed part and losses only (x->contrib is not read; its
+ * x->contrib_len bytes are to follow as a second buffer). */
+size_t loco_net_encode_push_head(const loco_net_push *x, uint8_t *out, size_t cap);
+size_t loco_net_encode_heartbeat(const loco_net_heartbeat *x, uint8_t *out, size_t cap);
+/* text longer than LOCO_NET_MAX_TEXT is cut; bytes outside printable ASCII
+ * become '?'. */
+size_t loco_net_encode_error(uint32_t code, const char *text, uint8_t *out, size_t cap);
+
+/* Decoders: parse exactly n bytes of payload into x.  Each returns
+ * LOCO_EINVAL for a wrong length or any field out of its range (documented
+ * in docs/protocol.md), never reading outside p[0..n). */
+int loco_net_decode_hello(const uint8_t *p, size_t n, loco_net_hello *x);
+int loco_net_decode_welcome(const uint8_t *p, size_t n, loco_net_welcome *x);
+int loco_net_decode_task(const uint8_t *p, size_t n, loco_net_task *x);
+int loco_net_decode_theta(const uint8_t *p, size_t n, loco_net_theta *x);
+int loco_net_decode_push(const uint8_t *p, size_t n, loco_net_push *x);
+int loco_net_decode_heartbeat(const uint8_t *p, size_t n, loco_net_heartbeat *x);
+int loco_net_decode_error(const uint8_t *p, size_t n, loco_net_error *x);
+
+/* ------------------------------------------------------------ replay */
+
+#define LOCO_NET_NONCE_CACHE 1024
+
+/* The nonces of the last LOCO_NET_NONCE_CACHE accepted HELLOs. */
+typedef struct {
+    uint8_t nonce[LOCO_NET_NONCE_CACHE][LOCO_NET_NONCE_BYTES];
+    int n, next;
+} loco_net_nonces;
+
+/* Accepts a HELLO if its timestamp is within max_skew_ms of now_ms and its
+ * nonce is not in the cache, and then records the nonce.  Returns LOCO_ERANGE
+ * for a timestamp out of the window, LOCO_EINVAL for a nonce seen before. */
+int loco_net_hello_accept(loco_net_nonces *c, const loco_net_hello *h, uint64_t now_ms, uint64_t max_skew_ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

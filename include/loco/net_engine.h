@@ -1,0 +1,149 @@
+/*
+ * The networked engine: synchronous DiLoCo between a coordinator process and
+ * worker processes over ZeroMQ, speaking the protocol of include/loco/net.h.
+ *
+ * The coordinator holds theta and the outer optimizer's state.  Each round
+ * t it sends every live worker THETA (theta, version t) and TASK (round,
+ * shard = the worker's id, h inner steps, first schedule step); each worker
+ * sets its parameters to theta, takes h inner AdamW steps on its shard, and
+ * PUSHes its contribution (include/loco/diloco_msg.h) with the h losses.  The
+ * coordinator adds the contributions to a double sum in worker order (not
+ * arrival order), forms the target, and applies loco_outer_step.  Workers
+ * keep their AdamW state, data stream and error-feedback residual across
+ * rounds, exactly as the simulator's workers do, so a fault-free run with
+ * the same configuration and seed gives the simulator's theta bit for bit.
+ *
+ * Faults: workers send HEARTBEATs; one silent for worker_timeout seconds is
+ * dead, and its id (and shard) goes to the next worker that joins.  A round
+ * closes when every worker it was sent to has pushed or died, or, with a
+ * round timeout, at the deadline once `quorum` contributions are in.  A
+ * contribution that arrives after its round closed is dropped and counted.
+ * See docs/distributed.md.
+ */
+#ifndef LOCO_NET_ENGINE_H
+#define LOCO_NET_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "loco/net.h"
+#include "loco/outer.h"
+#include "loco/split.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    const char *listen;        /* ZeroMQ endpoint to bind: "tcp://0.0.0.0:5555", "ipc:///tmp/x" */
+    loco_net_key key;          /* from the run's secret */
+    loco_net_welcome run;      /* the run configuration sent to every worker (worker_id and nonce unused) */
+    loco_outer_config outer;
+    double round_timeout;      /* seconds from a round's start to its deadline; 0: no deadline */
+    int quorum;                /* contributions that close a round at the deadline, in [1, M] */
+    double worker_timeout;     /* seconds of silence after which a worker is dead */
+    uint64_t max_skew_ms;      /* HELLO timestamps accepted within this of the coordinator's clock */
+    int verbose;               /* 1: a line on stderr per join and death */
+} loco_coord_config;
+
+typedef struct {
+    long round, n_rounds;      /* rounds completed, and in all */
+    long inner_step;           /* inner steps of the rounds completed */
+    long outer_steps;          /* outer steps applied (rounds in which something arrived) */
+    int alive;                 /* workers alive now */
+    int tasked, received;      /* workers sent the last round, contributions it reduced */
+    long joins, deaths;        /* workers admitted, and declared dead, so far */
+    long missing_total;        /* contributions that did not arrive before their round closed */
+    long late_total;           /* contributions that arrived after their round closed (dropped) */
+    long rejected;             /* messages dropped: malformed, unauthenticated, replayed, unexpected */
+    float train_loss;          /* mean inner loss of the last round's contributions */
+    double bytes_in, bytes_out;
+    double round_seconds;      /* wall time of the last round */
+} loco_coord_stats;
+
+typedef struct loco_coord loco_coord;
+
+/* Creates a coordinator listening on c->listen, with theta from init (P
+ * floats) or, if init is NULL, the model's initialisation from c->run.seed.
+ * Every buffer of the run is allocated here.  Returns LOCO_EINVAL (reason in
+ * msg) for a bad configuration, LOCO_EIO if the endpoint cannot be bound,
+ * LOCO_ENOMEM. */
+int loco_coord_create(loco_coord **out, const loco_coord_config *c, const float *init, char *msg, size_t msglen);
+void loco_coord_free(loco_coord *c);
+
+/* The endpoint actually bound ("tcp://0.0.0.0:41234" for "tcp://0.0.0.0:0"
+ * listen address). */
+const char *loco_coord_endpoint(const loco_coord *c);
+
+/* Serves joins until min_workers workers are alive, or timeout seconds pass
+ * (0: no limit).  Returns LOCO_ERANGE (reason in msg) on the timeout,
+ * LOCO_EIO if the socket fails. */
+int loco_coord_wait_workers(loco_coord *c, int min_workers, double timeout, char *msg, size_t msglen);
+
+/* Runs one round (see above).  Returns LOCO_ERANGE when the run is over,
+ * LOCO_ENONFINITE if the mean contribution is not finite, LOCO_EIO if the
+ * socket fails (reason in msg). */
+int loco_coord_round(loco_coord *c, char *msg, size_t msglen);
+
+/* Tells every live worker the run is over (BYE) and gives the messages a
+ * moment (up to linger seconds) to leave. */
+void loco_coord_finish(loco_coord *c, double linger);
+
+/* The model whose parameters are theta (between rounds): for evaluation and
+ * checkpoints. */
+loco_gpt *loco_coord_model(loco_coord *c);
+const loco_coord_stats *loco_coord_get_stats(const loco_coord *c);
+
+/* ---------------------------------------------------------------- data */
+
+/* A 64-bit FNV-1a fingerprint of documents (token width, count, tokens and
+ * offsets), which WELCOME carries so that a worker can check it opened the
+ * coordinator's data. */
+uint64_t loco_net_docs_fingerprint(const loco_docs *docs);
+
+/* Builds a split from WELCOME's assignment (n_assign little-endian u32, the
+ * shard of each document).  Returns LOCO_EINVAL (reason in msg) if the
+ * count differs from docs->n_docs or loco_split_create refuses it,
+ * LOCO_ENOMEM. */
+int loco_net_split_from_assign(loco_split **out, const loco_docs *docs, const uint8_t *assign, uint64_t n_assign,
+                               int M, char *msg, size_t msglen);
+
+/* ---------------------------------------------------------------- worker */
+
+typedef struct {
+    const char *connect;       /* the coordinator's endpoint */
+    loco_net_key key;
+    uint32_t want_id;          /* the id asked for, LOCO_NET_ANON for any */
+    double join_timeout;       /* seconds to keep asking to join (HELLO again every 2 s); 0: forever */
+    double coordinator_timeout;/* seconds of silence from the coordinator before giving up; 0: never */
+    int threads;               /* informational */
+} loco_netw_config;
+
+typedef struct loco_netw loco_netw;
+
+/* Connects and joins: sends HELLO until a WELCOME arrives.  *welcome is the
+ * run configuration; its assignment points into memory the worker owns
+ * until loco_netw_free.  Returns LOCO_ERANGE on the join timeout, LOCO_EIO
+ * if the socket fails, LOCO_EINVAL if the coordinator refused (its ERROR's
+ * text in msg). */
+int loco_netw_join(loco_netw **out, const loco_netw_config *c, loco_net_welcome *welcome, char *msg,
+                   size_t msglen);
+
+/* Trains the tasks the coordinator sends, on shard welcome.worker_id of
+ * split, until BYE.  Allocates the model and buffers once, nothing per
+ * step.  Returns LOCO_OK on BYE; LOCO_ERANGE if the coordinator is silent
+ * too long, LOCO_ENONFINITE if training diverges, LOCO_EINVAL if the
+ * coordinator sends something inconsistent, LOCO_EIO (reasons in msg). */
+int loco_netw_serve(loco_netw *w, const loco_split *split, char *msg, size_t msglen);
+
+/* Tells the coordinator this worker cannot go on (ERROR with text), so that
+ * its id is free at once rather than after worker_timeout. */
+void loco_netw_leave(loco_netw *w, const char *text);
+
+/* Rounds this worker trained and pushed so far. */
+long loco_netw_rounds(const loco_netw *w);
+void loco_netw_free(loco_netw *w);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

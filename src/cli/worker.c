@@ -1,0 +1,151 @@
+/*
+ * `loco worker --connect ENDPOINT --secret-file FILE [data flags]`: joins a
+ * coordinator's DiLoCo run and trains the tasks it sends (include/loco/net_engine.h).
+ * The run's configuration (model, optimizer, codec, seed, the split of the
+ * documents among workers) comes from the coordinator; the data itself is
+ * this host's copy, named by the same flags as `loco train`'s (--train-shard,
+ * --data, or neither for the embedded corpus), and must be the coordinator's
+ * to the byte: WELCOME carries its fingerprint.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/args.h"
+#include "cli/net_cmd.h"
+#include "cli/train_dist.h"
+#include "loco/data.h"
+#include "loco/net_engine.h"
+#include "loco/source.h"
+
+static const char *kind_name(uint32_t k) {
+    return k == LOCO_NET_DATA_SHARDS ? "token shards (--train-shard)"
+           : k == LOCO_NET_DATA_BYTES ? "a text file (--data)"
+                                      : "the embedded addition corpus (no data flag)";
+}
+
+/* Opens this host's copy of the run's training data.  Returns 0, or 1 with
+ * a reason in msg. */
+static int open_data(const loco_net_welcome *w, const char *data, const char *shard, loco_source *src, char *msg,
+                     size_t msglen) {
+    uint32_t mine = shard ? LOCO_NET_DATA_SHARDS : data ? LOCO_NET_DATA_BYTES : LOCO_NET_DATA_EMBEDDED;
+    memset(src, 0, sizeof *src);
+    if (mine != w->data_kind) {
+        snprintf(msg, msglen, "the run trains on %s, this worker was given %s", kind_name(w->data_kind),
+                 kind_name(mine));
+        return 1;
+    }
+    if (shard) {
+        /* Only the training split: the coordinator validates. */
+        if (loco_shard_open(&src->train, shard, 0, 1, msg, msglen) != LOCO_OK) return 1;
+        src->is_shards = 1;
+        src->vocab_size = src->train.vocab_size;
+        return 0;
+    }
+    loco_bytes_dataset d;
+    if (data) {
+        if (loco_dataset_load(&d, data, 0.1, (size_t)w->seq_len + 1, msg, msglen) != LOCO_OK) return 1;
+    } else if (loco_dataset_synthetic(&d, 1 << 20, w->seed, 0.1) != LOCO_OK) {
+        snprintf(msg, msglen, "cannot build the default corpus");
+        return 1;
+    }
+    loco_source_from_bytes(src, &d);
+    return 0;
+}
+
+int loco_cmd_worker(int argc, char **argv) {
+    const char *connect = NULL, *secret = NULL, *data = NULL, *shard = NULL, *val = NULL;
+    int threads = 0, id = -1, verbose = 0;
+    float join_timeout = 0, timeout = 120;
+    const arg_spec specs[] = {
+        {"connect", ARG_STR, &connect, 0, 0, "the coordinator's endpoint: tcp://HOST:PORT or ipc://PATH"},
+        {"secret-file", ARG_STR, &secret, 0, 0, "file holding the run's secret"},
+        {"train-shard", ARG_STR, &shard, 0, 0, "this host's copy of the run's training shard"},
+        {"val-shard", ARG_STR, &val, 0, 0, "accepted and ignored (the coordinator validates)"},
+        {"data", ARG_STR, &data, 0, 0, "this host's copy of the run's text file (byte level)"},
+        {"threads", ARG_INT, &threads, 0, 1024, "threads (0: OMP_NUM_THREADS or all cores)"},
+        {"id", ARG_INT, &id, -1, 1e6, "worker id (= shard) to ask for (-1: any free one)"},
+        {"join-timeout", ARG_FLOAT, &join_timeout, 0, 1e9, "seconds to keep trying to join (0: forever)"},
+        {"timeout", ARG_FLOAT, &timeout, 0, 1e9, "seconds of silence from the coordinator before giving up (0: never)"},
+        {"verbose", ARG_INT, &verbose, 0, 1, "1: say when joining and leaving"},
+    };
+    char err[512];
+    int r = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv,
+                       "usage: loco worker --connect ENDPOINT --secret-file FILE [--train-shard F | --data F]\n\n"
+                       "Joins a `loco coordinator` and trains the tasks it sends (docs/distributed.md).",
+                       err, sizeof err);
+    if (r == 1) return 0;
+    if (r < 0) {
+        fprintf(stderr, "loco worker: %s\n", err);
+        return 2;
+    }
+    if (!connect || !secret) {
+        fprintf(stderr, "loco worker: --connect ENDPOINT and --secret-file FILE are required\n");
+        return 2;
+    }
+    if (data && shard) {
+        fprintf(stderr, "loco worker: give either --data or --train-shard, not both\n");
+        return 2;
+    }
+    loco_netw_config wc;
+    memset(&wc, 0, sizeof wc);
+    char msg[512];
+    if (loco_net_key_load(&wc.key, secret, msg, sizeof msg)) {
+        fprintf(stderr, "loco worker: %s\n", msg);
+        args_free_config();
+        return 1;
+    }
+    wc.connect = connect;
+    wc.want_id = id < 0 ? LOCO_NET_ANON : (uint32_t)id;
+    wc.join_timeout = join_timeout;
+    wc.coordinator_timeout = timeout;
+    wc.threads = loco_threads_set(threads);
+    loco_netw *w = NULL;
+    loco_net_welcome wel;
+    int e = loco_netw_join(&w, &wc, &wel, msg, sizeof msg);
+    if (e) {
+        fprintf(stderr, "loco worker: %s\n", msg);
+        args_free_config();
+        return 1;
+    }
+    if (verbose)
+        fprintf(stderr, "loco worker: joined %s as worker %u of %u\n", connect, wel.worker_id, wel.workers);
+    loco_source src;
+    loco_docs docs = {0};
+    void *owned = NULL;
+    loco_split *scratch = NULL, *split = NULL;
+    int status = open_data(&wel, data, shard, &src, msg, sizeof msg);
+    if (!status) {
+        /* The documents, cut exactly as the coordinator cut them (the iid
+         * split it also returns is not used: the run's split comes from the
+         * coordinator). */
+        train_dist_args d;
+        train_dist_defaults(&d);
+        status = train_dist_split(&d, (int)wel.workers, &src, wel.seed, &docs, &owned, &scratch, msg, sizeof msg)
+                     ? 1
+                     : 0;
+    }
+    if (!status && (docs.n_docs != (int)wel.data_docs || loco_net_docs_fingerprint(&docs) != wel.data_fingerprint)) {
+        snprintf(msg, sizeof msg, "this host's data (%d documents) is not the coordinator's (%llu documents): "
+                 "fingerprints differ", docs.n_docs, (unsigned long long)wel.data_docs);
+        status = 1;
+    }
+    if (!status && loco_net_split_from_assign(&split, &docs, wel.assign, wel.n_assign, (int)wel.workers, msg,
+                                              sizeof msg) != LOCO_OK)
+        status = 1;
+    if (status) loco_netw_leave(w, msg);
+    else if ((e = loco_netw_serve(w, split, msg, sizeof msg)) != LOCO_OK) status = 1;
+    if (status) fprintf(stderr, "loco worker: %s\n", msg);
+    else if (verbose) fprintf(stderr, "loco worker: done after %ld rounds\n", loco_netw_rounds(w));
+    loco_netw_free(w);
+    loco_split_free(split);
+    loco_split_free(scratch);
+    if (src.is_shards) {
+        loco_shard_close(&src.train);
+    } else {
+        free((void *)docs.offsets);
+        free(owned);
+        loco_dataset_free(&src.bytes);
+    }
+    args_free_config();
+    return status;
+}

@@ -1,0 +1,212 @@
+/* ZeroMQ sockets speaking the protocol (src/net/link.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "net/link.h"
+
+double loco__now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+/* Returns LOCO_EIO with ZeroMQ's reason. */
+int loco__link_open(loco__link *l, int router, const char *endpoint, const loco_net_key *key,
+                    size_t payload_max, char *msg, size_t msglen) {
+    memset(l, 0, sizeof *l);
+    l->router = router;
+    l->key = *key;
+    l->payload_max = payload_max;
+    l->who = router ? "loco coordinator" : "loco worker";
+    l->ctx = zmq_ctx_new();
+    l->sock = l->ctx ? zmq_socket(l->ctx, router ? ZMQ_ROUTER : ZMQ_DEALER) : NULL;
+    if (!l->sock) {
+        snprintf(msg, msglen, "cannot create a ZeroMQ socket: %s", zmq_strerror(zmq_errno()));
+        loco__link_close(l);
+        return LOCO_EIO;
+    }
+    /* ZeroMQ refuses any frame longer than the largest valid one before it
+     * allocates it, and drops the connection of the peer that sent it. */
+    int64_t maxmsg = (int64_t)(payload_max > LOCO_NET_HEADER_BYTES ? payload_max : LOCO_NET_HEADER_BYTES);
+    int zero = 0, one = 1, hwm = 1000;
+    int e = zmq_setsockopt(l->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    if (!e) e = zmq_setsockopt(l->sock, ZMQ_LINGER, &zero, sizeof zero);
+    if (!e) e = zmq_setsockopt(l->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    if (!e) e = zmq_setsockopt(l->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    /* A ROUTER reports a send to a peer that is gone instead of dropping it
+     * silently, so that the coordinator learns of it. */
+    if (!e && router) e = zmq_setsockopt(l->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    if (!e && !router) {
+        /* Reconnect quickly at first, backing off to 5 s. */
+        int ivl = 100, ivl_max = 5000;
+        e = zmq_setsockopt(l->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
+        if (!e) e = zmq_setsockopt(l->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
+    }
+    if (!e) e = router ? zmq_bind(l->sock, endpoint) : zmq_connect(l->sock, endpoint);
+    if (e) {
+        snprintf(msg, msglen, "%s %s: %s", router ? "cannot listen on" : "cannot connect to", endpoint,
+                 zmq_strerror(zmq_errno()));
+        loco__link_close(l);
+        return LOCO_EIO;
+    }
+    return LOCO_OK;
+}
+
+void loco__link_close(loco__link *l) {
+    if (l->sock) zmq_close(l->sock);
+    if (l->ctx) zmq_ctx_term(l->ctx);
+    l->sock = l->ctx = NULL;
+}
+
+void loco__link_endpoint(const loco__link *l, char *out, size_t n) {
+    size_t len = n;
+    if (!l->sock || zmq_getsockopt(l->sock, ZMQ_LAST_ENDPOINT, out, &len) != 0) out[0] = 0;
+}
+
+/* Sends one frame; more != 0 if others follow.  Returns LOCO_ERANGE when
+ * the peer cannot take it now (full queue, or gone), LOCO_EIO otherwise. */
+static int send_frame(loco__link *l, zmq_msg_t *m, int more) {
+    size_t n = zmq_msg_size(m);
+    if (zmq_msg_send(m, l->sock, ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0)) < 0) {
+        int err = zmq_errno();
+        zmq_msg_close(m);
+        return err == EAGAIN || err == EHOSTUNREACH ? LOCO_ERANGE : LOCO_EIO;
+    }
+    l->bytes_out += (double)n;
+    return LOCO_OK;
+}
+
+/* Sends the identity (ROUTER) and the header; returns as send_frame. */
+static int send_envelope(loco__link *l, const uint8_t *ident, size_t ident_len, int type, uint64_t session,
+                         const loco_net_sealer *s) {
+    zmq_msg_t f;
+    if (l->router) {
+        if (zmq_msg_init_size(&f, ident_len)) return LOCO_EIO;
+        memcpy(zmq_msg_data(&f), ident, ident_len);
+        int e = send_frame(l, &f, 1);
+        if (e) return e;
+    }
+    loco_net_header h = {0};
+    h.type = (uint16_t)type;
+    h.sender = l->self;
+    h.seq = ++l->seq;
+    h.run_id = l->run_id;
+    h.session = session;
+    if (zmq_msg_init_size(&f, LOCO_NET_HEADER_BYTES)) return LOCO_EIO;
+    loco_net_seal_header(s, &h, zmq_msg_data(&f));
+    return send_frame(l, &f, 1);
+}
+
+int loco__link_send_sealed(loco__link *l, const uint8_t *ident, size_t ident_len, int type, uint64_t session,
+                           const loco_net_sealer *s, zmq_msg_t *payload) {
+    int e = send_envelope(l, ident, ident_len, type, session, s);
+    if (e) return e;
+    zmq_msg_t f;
+    /* A copy shares the payload's buffer by reference count. */
+    if (zmq_msg_init(&f) || zmq_msg_copy(&f, payload)) return LOCO_EIO;
+    return send_frame(l, &f, 0);
+}
+
+int loco__link_send(loco__link *l, const uint8_t *ident, size_t ident_len, int type, uint64_t session,
+                    const void *head, size_t n_head, const void *body, size_t n_body) {
+    zmq_msg_t p;
+    if (zmq_msg_init_size(&p, n_head + n_body)) return LOCO_EIO;
+    uint8_t *d = zmq_msg_data(&p);
+    if (n_head) memcpy(d, head, n_head);
+    if (n_body) memcpy(d + n_head, body, n_body);
+    loco_net_sealer s;
+    int e = loco_net_seal_begin(&s, &l->key, d, n_head + n_body);
+    if (!e) e = loco__link_send_sealed(l, ident, ident_len, type, session, &s, &p);
+    zmq_msg_close(&p);
+    return e;
+}
+
+void loco__link_reject(loco__link *l, const char *reason) {
+    l->rejected++;
+    if (l->rejected <= 20 || l->rejected % 1000 == 0) {
+        l->logged++;
+        fprintf(stderr, "%s: dropped a message: %s (%ld dropped so far)\n", l->who, reason, l->rejected);
+    }
+}
+
+void loco__msg_close(loco__msg *m) {
+    zmq_msg_close(&m->payload);
+    m->data = NULL;
+    m->n = 0;
+}
+
+/* Receives every frame of one message into frames[0..max) (the rest are
+ * read and discarded); returns the count, or -1 on a socket error. */
+static int recv_parts(loco__link *l, zmq_msg_t *frames, int max) {
+    int n = 0, more = 1;
+    while (more) {
+        zmq_msg_t f;
+        zmq_msg_init(&f);
+        if (zmq_msg_recv(&f, l->sock, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            zmq_msg_close(&f);
+            for (int i = 0; i < n && i < max; i++) zmq_msg_close(&frames[i]);
+            return -1;
+        }
+        l->bytes_in += (double)zmq_msg_size(&f);
+        more = zmq_msg_more(&f);
+        if (n < max) {
+            zmq_msg_init(&frames[n]);
+            zmq_msg_move(&frames[n], &f);
+        }
+        zmq_msg_close(&f);
+        n++;
+    }
+    return n;
+}
+
+/* Returns LOCO_OK, LOCO_ERANGE (nothing valid in time) or LOCO_EIO. */
+int loco__link_recv(loco__link *l, int timeout_ms, loco__msg *m) {
+    const double t_end = loco__now() + timeout_ms / 1000.0;
+    for (;;) {
+        zmq_pollitem_t it = {l->sock, 0, ZMQ_POLLIN, 0};
+        int wait = timeout_ms < 0 ? -1 : (int)((t_end - loco__now()) * 1000 + 0.999);
+        if (wait < 0 && timeout_ms >= 0) wait = 0;
+        int r = zmq_poll(&it, 1, wait);
+        if (r < 0) return LOCO_EIO;
+        if (r == 0) return LOCO_ERANGE;
+        enum { MAXF = 4 };
+        zmq_msg_t f[MAXF];
+        int n = recv_parts(l, f, MAXF);
+        if (n < 0) {
+            if (zmq_errno() == EAGAIN) continue;
+            return LOCO_EIO;
+        }
+        const int want = l->router ? 3 : 2, kept = n < MAXF ? n : MAXF;
+        const char *why = NULL;
+        char reason[160];
+        if (n != want) {
+            snprintf(reason, sizeof reason, "%d frames instead of %d", l->router ? n - 1 : n, 2);
+            why = reason;
+        } else {
+            const int o = l->router ? 1 : 0;
+            if (l->router) {
+                m->ident_len = zmq_msg_size(&f[0]);
+                if (m->ident_len > LOCO__IDENT_MAX) m->ident_len = LOCO__IDENT_MAX;
+                memcpy(m->ident, zmq_msg_data(&f[0]), m->ident_len);
+            } else {
+                m->ident_len = 0;
+            }
+            char r2[128];
+            if (loco_net_open(&l->key, zmq_msg_data(&f[o]), zmq_msg_size(&f[o]), zmq_msg_data(&f[o + 1]),
+                              zmq_msg_size(&f[o + 1]), l->payload_max, &m->h, r2, sizeof r2) != LOCO_OK) {
+                snprintf(reason, sizeof reason, "%s", r2);
+                why = reason;
+            } else {
+                zmq_msg_init(&m->payload);
+                zmq_msg_move(&m->payload, &f[o + 1]);
+                m->data = zmq_msg_data(&m->payload);
+                m->n = zmq_msg_size(&m->payload);
+            }
+        }
+        for (int i = 0; i < kept; i++) zmq_msg_close(&f[i]);
+        if (!why) return LOCO_OK;
+        loco__link_reject(l, why);
+        if (timeout_ms >= 0 && loco__now() >= t_end) return LOCO_ERANGE;
+    }
+}

@@ -1,0 +1,322 @@
+/*
+ * A worker of synchronous DiLoCo over ZeroMQ (include/loco/net_engine.h):
+ * joins, then trains whatever task the coordinator sends, on its shard, with
+ * the simulator's inner step (src/dist/worker.c) and the simulator's message
+ * encoding (src/dist/diloco_msg.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dist/worker.h"
+#include "loco/diloco_msg.h"
+#include "loco/net_engine.h"
+#include "loco/sim.h"
+#include "net/link.h"
+#include "net/wire.h"
+
+struct loco_netw {
+    loco_netw_config c;
+    loco__link link;
+    uint8_t *welcome_buf;       /* the WELCOME payload, which w.assign points into */
+    loco_net_welcome w;
+    uint64_t session, coord_seq;
+    double last_heard, last_beat;
+    long rounds, steps_done;
+};
+
+void loco_netw_free(loco_netw *w) {
+    if (!w) return;
+    loco__link_close(&w->link);
+    free(w->welcome_buf);
+    free(w);
+}
+
+long loco_netw_rounds(const loco_netw *w) { return w->rounds; }
+
+void loco_netw_leave(loco_netw *w, const char *text) {
+    uint8_t buf[8 + LOCO_NET_MAX_TEXT];
+    size_t n = loco_net_encode_error((uint32_t)-LOCO_EINVAL, text, buf, sizeof buf);
+    loco__link_send(&w->link, NULL, 0, LOCO_NET_ERROR, w->session, buf, n, NULL, 0);
+    int ms = 1000;   /* let it leave before the socket closes */
+    zmq_setsockopt(w->link.sock, ZMQ_LINGER, &ms, sizeof ms);
+}
+
+/* Checks that m comes from the coordinator of our session, in order.
+ * Returns 1 if so (and records its sequence number). */
+static int from_coordinator(loco_netw *w, const loco__msg *m) {
+    if (m->h.sender != LOCO_NET_COORDINATOR || m->h.session != w->session || m->h.run_id != w->link.run_id) {
+        loco__link_reject(&w->link, "message from another session or run");
+        return 0;
+    }
+    if (m->h.seq <= w->coord_seq) {
+        loco__link_reject(&w->link, "replayed message (old sequence number)");
+        return 0;
+    }
+    w->coord_seq = m->h.seq;
+    w->last_heard = loco__now();
+    return 1;
+}
+
+/* Sends a HELLO with a fresh nonce (kept in nonce). */
+static int hello(loco_netw *w, uint8_t *nonce) {
+    loco_net_hello h;
+    if (loco_net_random(h.nonce, sizeof h.nonce)) return LOCO_EIO;
+    memcpy(nonce, h.nonce, sizeof h.nonce);
+    h.time_ms = loco_net_wall_ms();
+    h.want_id = w->c.want_id;
+    uint8_t buf[LOCO_NET_HELLO_BYTES];
+    loco_net_encode_hello(&h, buf, sizeof buf);
+    return loco__link_send(&w->link, NULL, 0, LOCO_NET_HELLO, 0, buf, sizeof buf, NULL, 0) == LOCO_EIO ? LOCO_EIO
+                                                                                                    : LOCO_OK;
+}
+
+/* Returns LOCO_ERANGE (join timeout), LOCO_EINVAL (refused), LOCO_EIO. */
+int loco_netw_join(loco_netw **out, const loco_netw_config *c, loco_net_welcome *welcome, char *msg,
+                   size_t msglen) {
+    *out = NULL;
+    loco_netw *w = calloc(1, sizeof *w);
+    if (!w) return LOCO_ENOMEM;
+    w->c = *c;
+    /* The coordinator's largest message is THETA or WELCOME, whose sizes
+     * come with the run; it is authenticated, so the limit is generous. */
+    int e = loco__link_open(&w->link, 0, c->connect, &c->key, (size_t)1 << 40, msg, msglen);
+    if (e) {
+        loco_netw_free(w);
+        return e;
+    }
+    w->link.self = LOCO_NET_ANON;
+    uint8_t nonce[LOCO_NET_NONCE_BYTES];
+    const double t0 = loco__now();
+    double last_hello = -1e9;
+    for (;;) {
+        double now = loco__now();
+        if (c->join_timeout > 0 && now - t0 > c->join_timeout) {
+            snprintf(msg, msglen, "no answer from %s in %g s", c->connect, c->join_timeout);
+            e = LOCO_ERANGE;
+            break;
+        }
+        if (now - last_hello >= 2.0) {
+            if ((e = hello(w, nonce)) != LOCO_OK) {
+                snprintf(msg, msglen, "cannot send to %s", c->connect);
+                break;
+            }
+            last_hello = now;
+        }
+        loco__msg m;
+        e = loco__link_recv(&w->link, 200, &m);
+        if (e == LOCO_ERANGE) continue;
+        if (e) {
+            snprintf(msg, msglen, "the socket failed: %s", zmq_strerror(zmq_errno()));
+            break;
+        }
+        loco_net_error er;
+        if (m.h.sender == LOCO_NET_COORDINATOR && m.h.type == LOCO_NET_ERROR && m.h.session == 0 &&
+            loco_net_decode_error(m.data, m.n, &er) == LOCO_OK) {
+            snprintf(msg, msglen, "the coordinator refused: %s", er.text);
+            loco__msg_close(&m);
+            e = LOCO_EINVAL;
+            break;
+        }
+        int ok = m.h.sender == LOCO_NET_COORDINATOR && m.h.type == LOCO_NET_WELCOME && m.h.session != 0 &&
+                 m.h.run_id != 0 && loco_net_decode_welcome(m.data, m.n, welcome) == LOCO_OK;
+        /* A WELCOME for an earlier HELLO is superseded by the one to come. */
+        if (ok && memcmp(welcome->nonce, nonce, sizeof nonce) == 0) {
+            w->welcome_buf = malloc(m.n);
+            if (!w->welcome_buf) {
+                loco__msg_close(&m);
+                e = LOCO_ENOMEM;
+                snprintf(msg, msglen, "out of memory for the run configuration");
+                break;
+            }
+            memcpy(w->welcome_buf, m.data, m.n);
+            loco_net_decode_welcome(w->welcome_buf, m.n, welcome);
+            w->w = *welcome;
+            w->session = m.h.session;
+            w->link.run_id = m.h.run_id;
+            w->link.self = welcome->worker_id;
+            w->coord_seq = m.h.seq;
+            w->last_heard = loco__now();
+            loco__msg_close(&m);
+            *out = w;
+            return LOCO_OK;
+        }
+        if (!ok) loco__link_reject(&w->link, "unexpected message while joining");
+        loco__msg_close(&m);
+    }
+    loco_netw_free(w);
+    return e;
+}
+
+/* Sends a heartbeat if one is due. */
+static void beat(loco_netw *w, uint64_t round) {
+    double now = loco__now();
+    if (now - w->last_beat < w->w.heartbeat_ms / 1000.0) return;
+    w->last_beat = now;
+    loco_net_heartbeat hb = {round, (uint64_t)w->steps_done};
+    uint8_t buf[LOCO_NET_HEARTBEAT_BYTES];
+    loco_net_encode_heartbeat(&hb, buf, sizeof buf);
+    loco__link_send(&w->link, NULL, 0, LOCO_NET_HEARTBEAT, w->session, buf, sizeof buf, NULL, 0);
+}
+
+/* Everything a worker allocates once. */
+typedef struct {
+    loco_gpt *m;
+    loco_diloco_layout lay;
+    float *block, *theta, *ef, *dec, *losses;
+    uint8_t *head, *contrib;
+    int *tok, *tgt;
+    loco_rng rng;
+} kit;
+
+static void kit_free(kit *k) {
+    loco_gpt_free(k->m);
+    free(k->block);
+    free(k->head);
+    free(k->contrib);
+    free(k->tok);
+    free(k->tgt);
+}
+
+/* Returns LOCO_ECONFIG / LOCO_EINVAL / LOCO_ENOMEM with a reason in msg. */
+static int kit_make(kit *k, const loco_net_welcome *w, char *msg, size_t msglen) {
+    memset(k, 0, sizeof *k);
+    int e = loco_gpt_create(&k->m, &w->model, w->batch, w->seq_len, w->seed, msg, msglen);
+    if (!e) e = loco_diloco_layout_init(&k->lay, k->m, w->codec, w->keep, msg, msglen);
+    if (e) return e;
+    const size_t P = k->lay.P, H = (size_t)w->inner_steps, BT = (size_t)w->batch * w->seq_len;
+    k->block = calloc((w->error_feedback ? 3 : 2) * P + H, sizeof(float));
+    k->head = malloc(LOCO_NET_PUSH_FIXED + 4 * H);
+    k->contrib = malloc(k->lay.msg_bytes);
+    k->tok = malloc(BT * sizeof(int));
+    k->tgt = malloc(BT * sizeof(int));
+    if (!k->block || !k->head || !k->contrib || !k->tok || !k->tgt) {
+        snprintf(msg, msglen, "out of memory for a worker of %zu parameters", P);
+        return LOCO_ENOMEM;
+    }
+    k->theta = k->block;
+    k->dec = k->theta + P;
+    k->losses = k->dec + P;
+    k->ef = w->error_feedback ? k->losses + H : NULL;
+    /* The simulator's worker w draws from this stream, round after round. */
+    loco_rng_seed(&k->rng, loco_sim_worker_seed(w->seed, (int)w->worker_id));
+    return LOCO_OK;
+}
+
+/* Trains task t from theta and pushes the contribution.  Returns
+ * LOCO_ENONFINITE (reason in msg) if training diverges. */
+static int run_task(loco_netw *w, kit *k, const loco_net_task *t, const loco_split *split, char *msg,
+                    size_t msglen) {
+    const int id = (int)w->w.worker_id;
+    float *p = loco_gpt_params(k->m);
+    memcpy(p, k->theta, k->lay.P * sizeof(float));
+    for (uint32_t i = 0; i < t->inner_steps; i++) {
+        double ls = 0;
+        int e = loco__worker_step(k->m, split, id, &k->rng, w->w.batch, w->w.seq_len, &w->w.inner,
+                                  (long)(t->first_step + i), k->tok, k->tgt, id, &ls, msg, msglen);
+        if (e) return e;
+        k->losses[i] = (float)ls;   /* exact: ls is one float loss */
+        w->steps_done++;
+        beat(w, t->round);
+    }
+    int e = loco_diloco_encode(&k->lay, k->theta, p, k->ef, k->dec, k->contrib);
+    if (e) {
+        snprintf(msg, msglen, "worker %d, round %llu: pseudo-gradient is not finite", id,
+                 (unsigned long long)t->round);
+        return LOCO_ENONFINITE;
+    }
+    loco_net_push push = {t->round, t->version, t->shard, t->inner_steps, (const uint8_t *)k->losses,
+                          k->lay.msg_bytes, NULL};
+    /* Losses go out as little-endian fp32, whatever the host. */
+    uint8_t *lb = k->head + LOCO_NET_PUSH_FIXED;
+    for (uint32_t i = 0; i < t->inner_steps; i++) loco__putf(lb + 4 * (size_t)i, k->losses[i]);
+    push.losses = lb;
+    size_t n = loco_net_encode_push_head(&push, k->head, LOCO_NET_PUSH_FIXED + 4 * (size_t)t->inner_steps);
+    /* A full queue or a vanished coordinator loses this push, as a network
+     * would; the coordinator counts it missing. */
+    loco__link_send(&w->link, NULL, 0, LOCO_NET_PUSH, w->session, k->head, n, k->contrib, k->lay.msg_bytes);
+    w->rounds++;
+    return LOCO_OK;
+}
+
+/* Returns LOCO_OK on BYE, or the error that ended the run (reason in msg). */
+int loco_netw_serve(loco_netw *w, const loco_split *split, char *msg, size_t msglen) {
+    kit k;
+    int e = kit_make(&k, &w->w, msg, msglen);
+    if (e) {
+        kit_free(&k);
+        return e;
+    }
+    uint64_t theta_version = 0;
+    int have_theta = 0, have_task = 0;
+    loco_net_task task = {0};
+    for (;;) {
+        /* Take every message already queued before training, so that a
+         * worker that fell behind starts from the newest theta and task. */
+        loco__msg m;
+        int wait = have_task ? 0 : (int)w->w.heartbeat_ms;
+        e = loco__link_recv(&w->link, wait, &m);
+        if (e == LOCO_ERANGE) {
+            if (have_task) {
+                have_task = 0;
+                if ((e = run_task(w, &k, &task, split, msg, msglen)) != LOCO_OK) break;
+                continue;
+            }
+            beat(w, (uint64_t)-1);
+            if (w->c.coordinator_timeout > 0 && loco__now() - w->last_heard > w->c.coordinator_timeout) {
+                snprintf(msg, msglen, "the coordinator has been silent for %g s", w->c.coordinator_timeout);
+                e = LOCO_ERANGE;
+                break;
+            }
+            continue;
+        }
+        if (e) {
+            snprintf(msg, msglen, "the socket failed: %s", zmq_strerror(zmq_errno()));
+            break;
+        }
+        if (!from_coordinator(w, &m)) {
+            loco__msg_close(&m);
+            continue;
+        }
+        int type = m.h.type, bad = 0;
+        if (type == LOCO_NET_THETA) {
+            loco_net_theta th = {0};
+            bad = loco_net_decode_theta(m.data, m.n, &th) || th.n_params != k.lay.P ||
+                  loco_codec_decode(LOCO_CODEC_FP32, 1.0f, th.params, 4 * (size_t)th.n_params, 1, k.lay.P, k.theta);
+            have_theta = !bad;
+            theta_version = th.version;
+            have_task = 0;   /* a task follows its theta */
+        } else if (type == LOCO_NET_TASK) {
+            loco_net_task t;
+            bad = loco_net_decode_task(m.data, m.n, &t) || t.shard != w->w.worker_id || !have_theta ||
+                  t.version != theta_version || t.inner_steps > (uint32_t)w->w.inner_steps;
+            if (!bad) {
+                task = t;
+                have_task = 1;
+            }
+        } else if (type == LOCO_NET_BYE) {
+            loco__msg_close(&m);
+            e = LOCO_OK;
+            break;
+        } else if (type == LOCO_NET_ERROR) {
+            loco_net_error er;
+            if (loco_net_decode_error(m.data, m.n, &er) == LOCO_OK) {
+                snprintf(msg, msglen, "the coordinator says: %s", er.text);
+                loco__msg_close(&m);
+                e = LOCO_EINVAL;
+                break;
+            }
+            bad = 1;
+        } else if (type != LOCO_NET_HEARTBEAT) {
+            bad = 1;
+        }
+        if (bad) loco__link_reject(&w->link, "unexpected or malformed message from the coordinator");
+        loco__msg_close(&m);
+    }
+    if (e == LOCO_OK) {
+        loco__link_send(&w->link, NULL, 0, LOCO_NET_BYE, w->session, NULL, 0, NULL, 0);
+        int ms = 1000;
+        zmq_setsockopt(w->link.sock, ZMQ_LINGER, &ms, sizeof ms);
+    }
+    kit_free(&k);
+    return e;
+}

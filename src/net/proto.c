@@ -1,0 +1,186 @@
+/* The message envelope of the networked engine (include/loco/net.h): keys,
+ * the authenticated header, and HELLO replay protection.  The payloads are
+ * in src/net/payload.c. */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "loco/net.h"
+#include "loco/shard.h"
+#include "net/wire.h"
+
+_Static_assert(sizeof(crypto_auth_hmacsha256_state) <= sizeof(((loco_net_sealer *)0)->state),
+               "loco_net_sealer.state is too small for libsodium's HMAC state");
+
+const char *loco_net_type_name(int type) {
+    static const char *names[] = {"HELLO", "WELCOME", "TASK", "THETA", "PUSH", "HEARTBEAT", "BYE", "ERROR"};
+    return type >= LOCO_NET_HELLO && type <= LOCO_NET_ERROR ? names[type - 1] : "unknown";
+}
+
+/* sodium_init is idempotent and thread-safe; returns LOCO_EIO if it fails. */
+static int sodium_ready(void) {
+    return sodium_init() < 0 ? LOCO_EIO : LOCO_OK;
+}
+
+/* Returns LOCO_EINVAL for a short secret, LOCO_EIO if libsodium fails. */
+int loco_net_key_from_secret(loco_net_key *key, const uint8_t *secret, size_t n, char *msg, size_t msglen) {
+    if (!key || (!secret && n)) return LOCO_EINVAL;
+    if (n < LOCO_NET_MIN_SECRET) {
+        if (msg) snprintf(msg, msglen, "the secret has %zu bytes, fewer than %d", n, LOCO_NET_MIN_SECRET);
+        return LOCO_EINVAL;
+    }
+    if (sodium_ready()) {
+        if (msg) snprintf(msg, msglen, "libsodium cannot start");
+        return LOCO_EIO;
+    }
+    /* A domain-separated hash, so that the same secret used elsewhere does
+     * not give the same key, and any length of secret gives 32 bytes. */
+    crypto_hash_sha256_state st;
+    static const char domain[] = "loco-net-1";
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, (const unsigned char *)domain, sizeof domain - 1);
+    crypto_hash_sha256_update(&st, secret, n);
+    crypto_hash_sha256_final(&st, key->k);
+    sodium_memzero(&st, sizeof st);
+    return LOCO_OK;
+}
+
+/* Returns LOCO_EIO (cannot read) or LOCO_EINVAL (bad size), naming path. */
+int loco_net_key_load(loco_net_key *key, const char *path, char *msg, size_t msglen) {
+    uint8_t buf[4097];
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (msg) snprintf(msg, msglen, "%s: cannot open the secret file", path);
+        return LOCO_EIO;
+    }
+    size_t n = fread(buf, 1, sizeof buf, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        if (msg) snprintf(msg, msglen, "%s: cannot read the secret file", path);
+        return LOCO_EIO;
+    }
+    if (n == sizeof buf) {
+        if (msg) snprintf(msg, msglen, "%s: the secret file is longer than 4096 bytes", path);
+        return LOCO_EINVAL;
+    }
+    /* One trailing newline is the editor's, not the secret's. */
+    if (n && buf[n - 1] == '\n') n--;
+    if (n && buf[n - 1] == '\r') n--;
+    char why[128];
+    int e = loco_net_key_from_secret(key, buf, n, why, sizeof why);
+    sodium_memzero(buf, sizeof buf);
+    if (e && msg) snprintf(msg, msglen, "%s: %s", path, why);
+    return e;
+}
+
+int loco_net_random(void *buf, size_t n) {
+    if (sodium_ready()) return LOCO_EIO;
+    randombytes_buf(buf, n);
+    return LOCO_OK;
+}
+
+uint64_t loco_net_wall_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+/* Returns LOCO_EINVAL for NULL arguments, LOCO_EIO if libsodium fails. */
+int loco_net_seal_begin(loco_net_sealer *s, const loco_net_key *key, const void *payload, size_t n) {
+    if (!s || !key || (!payload && n)) return LOCO_EINVAL;
+    if (sodium_ready()) return LOCO_EIO;
+    crypto_auth_hmacsha256_state *st = (crypto_auth_hmacsha256_state *)s->state;
+    crypto_auth_hmacsha256_init(st, key->k, sizeof key->k);
+    if (n) crypto_auth_hmacsha256_update(st, payload, n);
+    s->n = n;
+    s->checksum = loco_fnv1a64(LOCO_FNV1A_INIT, payload, n);
+    return LOCO_OK;
+}
+
+/* Writes the 56 bytes the MAC covers after the payload. */
+static void put_fields(const loco_net_header *h, uint8_t *o) {
+    memcpy(o, "LOCO", 4);
+    loco__put16(o + 4, h->version);
+    loco__put16(o + 6, h->type);
+    loco__put32(o + 8, h->sender);
+    loco__put32(o + 12, 0);
+    loco__put64(o + 16, h->seq);
+    loco__put64(o + 24, h->run_id);
+    loco__put64(o + 32, h->session);
+    loco__put64(o + 40, h->payload_len);
+    loco__put64(o + 48, h->checksum);
+}
+
+/* The MAC of the sealer's payload followed by the header's fields. */
+static void finish_mac(const loco_net_sealer *s, const uint8_t *fields, uint8_t *mac) {
+    crypto_auth_hmacsha256_state st;
+    memcpy(&st, s->state, sizeof st);
+    crypto_auth_hmacsha256_update(&st, fields, 56);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_memzero(&st, sizeof st);
+}
+
+int loco_net_seal_header(const loco_net_sealer *s, loco_net_header *h, uint8_t *out) {
+    if (!s || !h || !out) return LOCO_EINVAL;
+    h->version = LOCO_NET_VERSION;
+    h->payload_len = s->n;
+    h->checksum = s->checksum;
+    put_fields(h, out);
+    finish_mac(s, out, out + 56);
+    return LOCO_OK;
+}
+
+/* Fails with a reason: LOCO_ERANGE for an oversized payload, LOCO_EINVAL
+ * for anything else. */
+int loco_net_open(const loco_net_key *key, const uint8_t *hdr, size_t hdr_len, const uint8_t *payload, size_t n,
+                  size_t payload_max, loco_net_header *h, char *msg, size_t msglen) {
+    const char *why = NULL;
+    if (!key || !h || (!hdr && hdr_len) || (!payload && n)) why = "no message";
+    else if (n > payload_max) {
+        if (msg) snprintf(msg, msglen, "payload of %zu bytes exceeds the maximum of %zu", n, payload_max);
+        return LOCO_ERANGE;
+    } else if (hdr_len != LOCO_NET_HEADER_BYTES) why = "header of the wrong length";
+    else if (memcmp(hdr, "LOCO", 4) != 0) why = "bad magic";
+    else if (loco__get16(hdr + 4) != LOCO_NET_VERSION) why = "unsupported protocol version";
+    else if (loco__get64(hdr + 40) != n) why = "payload length does not match the header";
+    else if (loco__get32(hdr + 12) != 0) why = "reserved header field is not 0";
+    else if (loco__get64(hdr + 48) != loco_fnv1a64(LOCO_FNV1A_INIT, payload, n)) why = "payload checksum mismatch";
+    if (!why) {
+        loco_net_sealer s;
+        uint8_t mac[LOCO_NET_MAC_BYTES];
+        if (loco_net_seal_begin(&s, key, payload, n)) why = "libsodium cannot start";
+        else {
+            finish_mac(&s, hdr, mac);
+            /* Constant time: a forger learns nothing from how long it took. */
+            if (sodium_memcmp(mac, hdr + 56, sizeof mac) != 0) why = "bad MAC (wrong secret or tampered)";
+            sodium_memzero(&s, sizeof s);
+        }
+    }
+    if (why) {
+        if (msg) snprintf(msg, msglen, "%s", why);
+        return LOCO_EINVAL;
+    }
+    h->version = loco__get16(hdr + 4);
+    h->type = loco__get16(hdr + 6);
+    h->sender = loco__get32(hdr + 8);
+    h->seq = loco__get64(hdr + 16);
+    h->run_id = loco__get64(hdr + 24);
+    h->session = loco__get64(hdr + 32);
+    h->payload_len = n;
+    h->checksum = loco__get64(hdr + 48);
+    return LOCO_OK;
+}
+
+/* Returns LOCO_ERANGE (stale or future timestamp) or LOCO_EINVAL (replay). */
+int loco_net_hello_accept(loco_net_nonces *c, const loco_net_hello *h, uint64_t now_ms, uint64_t max_skew_ms) {
+    if (!c || !h) return LOCO_EINVAL;
+    uint64_t d = h->time_ms > now_ms ? h->time_ms - now_ms : now_ms - h->time_ms;
+    if (d > max_skew_ms) return LOCO_ERANGE;
+    for (int i = 0; i < c->n; i++)
+        if (memcmp(c->nonce[i], h->nonce, LOCO_NET_NONCE_BYTES) == 0) return LOCO_EINVAL;
+    memcpy(c->nonce[c->next], h->nonce, LOCO_NET_NONCE_BYTES);
+    c->next = (c->next + 1) % LOCO_NET_NONCE_CACHE;
+    if (c->n < LOCO_NET_NONCE_CACHE) c->n++;
+    return LOCO_OK;
+}

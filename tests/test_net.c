@@ -1,0 +1,424 @@
+/*
+ * The networked engine end to end, as separate processes on loopback:
+ * `loco coordinator` and `loco worker`s reproduce `loco train --algo diloco`
+ * bit for bit; a rogue client's garbage, oversized, truncated,
+ * unauthenticated and replayed messages are dropped while the run goes on
+ * (still bit for bit, and without memory growth); a stopped worker does not
+ * stop the run; bad usage gets one line and a non-zero exit.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zmq.h>
+#include "loco/checkpoint.h"
+#include "loco/net.h"
+#include "test.h"
+#include "util.h"
+
+#define NET_TINY "--layers 2 --channels 32 --heads 2 --seq-len 16 --batch 4 --eval-every 0 --log-every 1000 " \
+                 "--eval-batches 1 --threads 1 --lr 3e-3"
+#define SECRET "net-test-secret-0123456789abcdef"
+
+/* A scratch directory with a byte-level shard pair and a secret file. */
+static int setup(char *d) {
+    char cmd[1024], err[1024];
+    strcpy(d, "/tmp/loco_net_XXXXXX");
+    if (!mkdtemp(d)) return -1;
+    snprintf(cmd, sizeof cmd, "for i in $(seq 1 200); do echo \"{\\\"text\\\": \\\"doc $i: %d $i plus $i\\\"}\"; done "
+             "> %s/c.jsonl && printf '%s\\n' > %s/secret", 7, d, SECRET, d);
+    if (system(cmd) != 0) return -1;
+    snprintf(cmd, sizeof cmd, "data prepare --input %s/c.jsonl --bytes 1 --val-frac 0.2 --out %s/s", d, d);
+    return loco_test_run(cmd, err, sizeof err) == 0 ? 0 : -1;
+}
+
+static void cleanup(const char *d) {
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", d);
+}
+
+/* Starts "$LOCO_BIN ARGS" with output to log; returns its pid. */
+static pid_t start(const char *args, const char *log) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "exec %s %s > %s 2>&1", loco_test_bin(), args, log);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Waits up to seconds for pid; returns its exit status, or -1 (and kills
+ * it) if it did not exit normally in time. */
+static int finish(pid_t pid, double seconds) {
+    int st;
+    for (int i = 0; i < seconds * 20; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        usleep(50000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -1;
+}
+
+/* Reads a whole small file into buf; returns its length or -1. */
+static long slurp(const char *path, char *buf, size_t n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    size_t k = fread(buf, 1, n - 1, f);
+    fclose(f);
+    buf[k] = 0;
+    return (long)k;
+}
+
+/* Waits for the coordinator to write its endpoint file. */
+static int endpoint_of(const char *path, char *ep, size_t n) {
+    for (int i = 0; i < 200; i++) {
+        if (slurp(path, ep, n) > 0) return 0;
+        usleep(50000);
+    }
+    return -1;
+}
+
+static float *params_of(const char *path, size_t *P) {
+    loco_gpt *m = NULL;
+    if (loco_checkpoint_load(path, &m, 1, 16, NULL, NULL, 0) != LOCO_OK) return NULL;
+    *P = loco_gpt_num_params(m);
+    float *p = malloc(*P * sizeof(float));
+    if (p) memcpy(p, loco_gpt_params(m), *P * sizeof(float));
+    loco_gpt_free(m);
+    return p;
+}
+
+/* 1 if the two checkpoints hold the same parameters, bit for bit. */
+static int same_params(const char *a, const char *b) {
+    size_t Pa = 0, Pb = 0;
+    float *pa = params_of(a, &Pa), *pb = params_of(b, &Pb);
+    int same = pa && pb && Pa == Pb && memcmp(pa, pb, Pa * sizeof(float)) == 0;
+    free(pa);
+    free(pb);
+    return same;
+}
+
+/* Runs the simulator with flags into DIR/sim; returns its exit status. */
+static int simulate(const char *d, const char *flags, const char *out) {
+    char cmd[2048], err[2048];
+    snprintf(cmd, sizeof cmd, "train " NET_TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin %s --out %s/%s",
+             d, d, flags, d, out);
+    int rc = loco_test_run(cmd, err, sizeof err);
+    if (rc) fprintf(stderr, "  simulator: %s", err);
+    return rc;
+}
+
+/* Starts a coordinator with flags on listen; returns its pid. */
+static pid_t coordinator(const char *d, const char *flags, const char *listen_fmt, const char *out) {
+    char args[2048], log[256], listen[256];
+    snprintf(listen, sizeof listen, listen_fmt, d);   /* "ipc://%s/c.sock" names the scratch directory */
+    snprintf(args, sizeof args, "coordinator " NET_TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin %s "
+             "--listen '%s' --endpoint-file %s/%s.ep --secret-file %s/secret --out %s/%s --verbose 1",
+             d, d, flags, listen, d, out, d, d, out);
+    snprintf(log, sizeof log, "%s/%s.log", d, out);
+    return start(args, log);
+}
+
+static pid_t worker(const char *d, const char *ep, int i, const char *extra) {
+    char args[1024], log[256];
+    snprintf(args, sizeof args, "worker --connect %s --secret-file %s/secret --train-shard %s/s.train.bin "
+             "--threads 1 --timeout 60 %s", ep, d, d, extra);
+    snprintf(log, sizeof log, "%s/w%d.log", d, i);
+    return start(args, log);
+}
+
+LOCO_TEST(net_cli_matches_simulator) {
+    char d[64], ep[256], path[256], a[256], b[256];
+    if (setup(d)) { FAIL("setup"); return; }
+    static const struct { const char *flags, *listen; int M; } runs[] = {
+        {"--algo diloco --workers 2 --inner-steps 3 --steps 9", "ipc://%s/c.sock", 2},
+        {"--algo diloco --workers 3 --inner-steps 4 --steps 13 --compress int8 --prune 0.5 --error-feedback 1 "
+         "--outer-opt adam --outer-lr 0.01", "tcp://127.0.0.1:*", 3},
+    };
+    for (int r = 0; r < 2; r++) {
+        char out[16];
+        snprintf(out, sizeof out, "net%d", r);
+        CHECK(simulate(d, runs[r].flags, "sim") == 0, "simulator run %d", r);
+        pid_t c = coordinator(d, runs[r].flags, runs[r].listen, out);
+        snprintf(path, sizeof path, "%s/%s.ep", d, out);
+        CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint from the coordinator");
+        pid_t w[3];
+        for (int i = 0; i < runs[r].M; i++) w[i] = worker(d, ep, i, "");
+        CHECK(finish(c, 60) == 0, "coordinator of run %d failed", r);
+        for (int i = 0; i < runs[r].M; i++) CHECK(finish(w[i], 10) == 0, "worker %d of run %d failed", i, r);
+        snprintf(a, sizeof a, "%s/sim/model.safetensors", d);
+        snprintf(b, sizeof b, "%s/%s/model.safetensors", d, out);
+        CHECK(same_params(a, b), "run %d (%s): the network's parameters differ from the simulator's", r,
+              runs[r].flags);
+    }
+    cleanup(d);
+}
+
+/* The coordinator's resident memory in kB, or -1. */
+static long rss_kb(pid_t pid) {
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    if (slurp(path, buf, sizeof buf) < 0) return -1;
+    const char *p = strstr(buf, "VmRSS:");
+    return p ? strtol(p + 6, NULL, 10) : -1;
+}
+
+/* Sends frames (n of them) on sock. */
+static void send_frames(void *sock, const void *const *f, const size_t *len, int n) {
+    for (int i = 0; i < n; i++) zmq_send(sock, f[i], len[i], i + 1 < n ? ZMQ_SNDMORE : 0);
+}
+
+/* Sends a message sealed with key, with the given header fields. */
+static void send_sealed(void *sock, const loco_net_key *key, int type, uint32_t sender, uint64_t seq,
+                        uint64_t session, uint64_t run, const uint8_t *p, size_t n) {
+    loco_net_sealer s;
+    loco_net_seal_begin(&s, key, p, n);
+    loco_net_header h = {0};
+    h.type = (uint16_t)type;
+    h.sender = sender;
+    h.seq = seq;
+    h.session = session;
+    h.run_id = run;
+    uint8_t hdr[LOCO_NET_HEADER_BYTES];
+    loco_net_seal_header(&s, &h, hdr);
+    const void *f[2] = {hdr, p};
+    size_t len[2] = {sizeof hdr, n};
+    send_frames(sock, f, len, 2);
+}
+
+/* Receives one message (header + payload) within ms; returns its type or
+ * -1. */
+static int recv_type(void *sock, int ms, uint64_t *session, uint64_t *run) {
+    zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, ms) <= 0) return -1;
+    uint8_t hdr[LOCO_NET_HEADER_BYTES], rest[4096];
+    int n = zmq_recv(sock, hdr, sizeof hdr, 0);
+    int more;
+    size_t ml = sizeof more;
+    zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &ml);
+    while (more) {
+        zmq_recv(sock, rest, sizeof rest, 0);
+        zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &ml);
+    }
+    if (n != LOCO_NET_HEADER_BYTES) return -1;
+    if (session) memcpy(session, hdr + 32, 8);
+    if (run) memcpy(run, hdr + 24, 8);
+    return hdr[6] | hdr[7] << 8;
+}
+
+LOCO_TEST(net_rogue_client_is_dropped) {
+    char d[64], ep[256], path[256], a[256], b[256], log[8192];
+    if (setup(d)) { FAIL("setup"); return; }
+    const char *flags = "--algo diloco --workers 2 --inner-steps 3 --steps 30";
+    CHECK(simulate(d, flags, "sim") == 0, "simulator");
+    pid_t c = coordinator(d, flags, "tcp://127.0.0.1:*", "net");
+    snprintf(path, sizeof path, "%s/net.ep", d);
+    CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
+    void *ctx = zmq_ctx_new(), *s = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    CHECK(zmq_connect(s, ep) == 0, "rogue cannot connect to %s", ep);
+    loco_net_key key, wrong;
+    loco_net_key_from_secret(&key, (const uint8_t *)SECRET, strlen(SECRET), NULL, 0);
+    loco_net_key_from_secret(&wrong, (const uint8_t *)"not-the-secret-at-all", 21, NULL, 0);
+    uint8_t junk[256];
+    for (int i = 0; i < 256; i++) junk[i] = (uint8_t)(i * 31 + 7);
+    /* Garbage: one frame, three frames, a truncated header, an empty frame. */
+    const void *f[3] = {junk, junk, junk};
+    size_t len[3] = {200, 88, 40};
+    send_frames(s, f, len, 1);
+    send_frames(s, f, len, 3);
+    len[0] = 40;
+    send_frames(s, f, len, 2);
+    len[0] = 0;
+    send_frames(s, f, len, 1);
+    /* A well-formed HELLO under the wrong secret, and a right one whose
+     * payload was altered after sealing. */
+    loco_net_hello he = {{1, 2, 3}, loco_net_wall_ms(), LOCO_NET_ANON};
+    uint8_t hp[LOCO_NET_HELLO_BYTES];
+    loco_net_encode_hello(&he, hp, sizeof hp);
+    send_sealed(s, &wrong, LOCO_NET_HELLO, LOCO_NET_ANON, 1, 0, 0, hp, sizeof hp);
+    /* A stale HELLO (an hour old) with the right secret. */
+    he.time_ms -= 3600 * 1000;
+    he.nonce[0] = 9;
+    loco_net_encode_hello(&he, hp, sizeof hp);
+    send_sealed(s, &key, LOCO_NET_HELLO, LOCO_NET_ANON, 2, 0, 0, hp, sizeof hp);
+    CHECK(recv_type(s, 300, NULL, NULL) == -1, "the coordinator answered a bad HELLO");
+    /* Memory: thousands of garbage messages must not grow the coordinator. */
+    long before = rss_kb(c);
+    for (int i = 0; i < 5000; i++) {
+        len[0] = 100 + i % 150;
+        send_frames(s, f, len, 1 + i % 3);
+    }
+    usleep(1500000);
+    long after = rss_kb(c);
+    CHECK(before > 0 && after > 0 && after - before < 4096, "coordinator RSS grew from %ld to %ld kB", before, after);
+    /* Oversized: ZeroMQ cuts the connection before allocating it. */
+    size_t big = 8u << 20;
+    uint8_t *huge = calloc(1, big);
+    const void *hf[2] = {junk, huge};
+    size_t hl[2] = {88, big};
+    send_frames(s, hf, hl, 2);
+    free(huge);
+    /* A valid HELLO joins (the test holds the secret) and leaves; replaying
+     * it, or the BYE, is refused. */
+    he.time_ms = loco_net_wall_ms();
+    he.nonce[0] = 10;
+    loco_net_encode_hello(&he, hp, sizeof hp);
+    usleep(300000);   /* the oversized frame cut the connection; let it reconnect */
+    send_sealed(s, &key, LOCO_NET_HELLO, LOCO_NET_ANON, 3, 0, 0, hp, sizeof hp);
+    uint64_t session = 0, run = 0;
+    int t = recv_type(s, 5000, &session, &run);
+    CHECK(t == LOCO_NET_WELCOME, "a valid HELLO got %d, not WELCOME", t);
+    send_sealed(s, &key, LOCO_NET_BYE, 0, 4, session, run, NULL, 0);
+    send_sealed(s, &key, LOCO_NET_BYE, 0, 4, session, run, NULL, 0);                       /* replayed seq */
+    send_sealed(s, &key, LOCO_NET_HELLO, LOCO_NET_ANON, 5, 0, 0, hp, sizeof hp);           /* replayed nonce */
+    CHECK(recv_type(s, 500, NULL, NULL) == -1, "the coordinator answered a replayed HELLO");
+    /* Now the real workers: the run must be the simulator's, bit for bit. */
+    pid_t w0 = worker(d, ep, 0, ""), w1 = worker(d, ep, 1, "");
+    CHECK(finish(c, 60) == 0, "coordinator failed");
+    CHECK(finish(w0, 10) == 0 && finish(w1, 10) == 0, "a worker failed");
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    snprintf(a, sizeof a, "%s/sim/model.safetensors", d);
+    snprintf(b, sizeof b, "%s/net/model.safetensors", d);
+    CHECK(same_params(a, b), "the rogue client changed the run");
+    snprintf(path, sizeof path, "%s/net.log", d);
+    slurp(path, log, sizeof log);
+    const char *r = strstr(log, "messages rejected");
+    long rejected = 0;
+    while (r && r > log && r[-1] == ' ') r--;
+    while (r && r > log && r[-1] >= '0' && r[-1] <= '9') r--;
+    if (r) rejected = strtol(r, NULL, 10);
+    /* 4 garbage + wrong key + stale + 5000 + replayed BYE + replayed HELLO = 5008;
+     * the oversized one never reaches the coordinator. */
+    CHECK(rejected >= 5008, "only %ld messages rejected:\n%s", rejected, log);
+    CHECK(strstr(log, "bad MAC") && strstr(log, "allowed skew") && strstr(log, "frames instead of"),
+          "the log does not name the rejections:\n%s", log);
+    cleanup(d);
+}
+
+LOCO_TEST(net_stopped_worker_misses_the_deadline) {
+    /* Three workers, rounds closing at a 0.5 s deadline with a quorum of 2:
+     * one worker stopped for 2 s costs the rounds in between its
+     * contribution, the run goes on, and after SIGCONT it pushes late (and
+     * is dropped, counted) and rejoins. */
+    char d[64], ep[256], path[256], log[8192];
+    if (setup(d)) { FAIL("setup"); return; }
+    const char *flags = "--algo diloco --workers 3 --inner-steps 2 --steps 600 --round-timeout 0.5 --quorum 2 "
+                        "--heartbeat 0.2 --worker-timeout 1";
+    pid_t c = coordinator(d, flags, "ipc://%s/c.sock", "net");
+    (void)c;
+    snprintf(path, sizeof path, "%s/net.ep", d);
+    CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
+    pid_t w[3];
+    for (int i = 0; i < 3; i++) w[i] = worker(d, ep, i, "");
+    usleep(700000);
+    kill(w[2], SIGSTOP);
+    usleep(2000000);
+    kill(w[2], SIGCONT);
+    CHECK(finish(c, 120) == 0, "coordinator failed");
+    for (int i = 0; i < 3; i++) CHECK(finish(w[i], 10) == 0, "worker %d failed", i);
+    snprintf(path, sizeof path, "%s/net.log", d);
+    slurp(path, log, sizeof log);
+    const char *m = strstr(log, "contributions missing");
+    long missing = 0;
+    while (m && m > log && m[-1] == ' ') m--;
+    while (m && m > log && m[-1] >= '0' && m[-1] <= '9') m--;
+    if (m) missing = strtol(m, NULL, 10);
+    CHECK(missing >= 1, "no contribution missing:\n%s", log);
+    CHECK(strstr(log, "declared dead") && strstr(log, "is back"), "the stopped worker was not seen dying and "
+          "coming back:\n%s", log);
+    printf("    %ld contributions missing while worker 2 was stopped\n", missing);
+    cleanup(d);
+}
+
+LOCO_TEST(net_cli_bad_usage) {
+    char d[64], cmd[2048], err[2048];
+    if (setup(d)) { FAIL("setup"); return; }
+    char data[512];
+    snprintf(data, sizeof data, "--train-shard %s/s.train.bin --val-shard %s/s.val.bin", d, d);
+    snprintf(cmd, sizeof cmd, "printf short > %s/short", d);
+    CHECK(system(cmd) == 0, "setup");
+    static const struct { const char *fmt; int rc; const char *want; } bad[] = {
+        {"coordinator %s --secret-file %s/secret", 2, "--listen"},
+        {"coordinator %s --listen ipc://%s/x.sock", 2, "--secret-file"},
+        {"coordinator %s --listen ipc://%s/x.sock --secret-file /nonexistent/secret", 1, "secret"},
+        {"coordinator %s --listen ipc://%s/x.sock --secret-file %s/short", 1, "fewer than 16"},
+        {"coordinator %s --listen ipc://%s/x.sock --secret-file %s/secret --algo async", 2, "async"},
+        {"coordinator %s --listen ipc://%s/x.sock --secret-file %s/secret --drop 0.1", 2, "--drop"},
+        {"coordinator %s --listen ipc://%s/x.sock --secret-file %s/secret --workers 2 --quorum 3", 2, "--quorum"},
+        {"coordinator %s --listen ipc://%s/x.sock --secret-file %s/secret --resume x", 2, "--resume"},
+        {"coordinator %s --listen bogus://%s --secret-file %s/secret --workers 2", 1, "cannot listen"},
+        {"coordinator %s --listen ipc://%s/x.sock --secret-file %s/secret --workers 2 --compress int9", 2,
+         "--compress"},
+        {"coordinator %s --listen ipc://%s/x.sock --secret-file %s/secret --workers 2 --inner-steps 0", 2,
+         "--inner-steps"},
+        {"worker --secret-file %2$s/secret", 2, "--connect"},
+        {"worker --connect ipc://%2$s/nobody.sock --secret-file %2$s/secret --join-timeout 0.5", 1, "no answer"},
+        {"worker --connect ipc://%2$s/x.sock --secret-file %2$s/short", 1, "fewer than 16"},
+        {"worker --connect ipc://%2$s/x.sock --secret-file %2$s/secret --data a --train-shard b", 2, "either"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char args[1024];
+        snprintf(args, sizeof args, bad[i].fmt, data, d, d);
+        snprintf(cmd, sizeof cmd, "%s " NET_TINY " --steps 3", args);
+        if (!strncmp(args, "worker", 6)) snprintf(cmd, sizeof cmd, "%s", args);
+        int rc = loco_test_run(cmd, err, sizeof err);
+        CHECK(rc == bad[i].rc && strstr(err, bad[i].want) && strchr(err, '\n') == strrchr(err, '\n'),
+              "'%s': exit %d, '%s'", args, rc, err);
+    }
+    /* A worker with the wrong secret is never admitted; one with other
+     * data is admitted, refuses, and says why in one line. */
+    char ep[256], path[256];
+    snprintf(cmd, sizeof cmd, "printf 'another-secret-0123456789' > %s/wrong", d);
+    CHECK(system(cmd) == 0, "setup");
+    pid_t c = coordinator(d, "--algo diloco --workers 1 --steps 3 --inner-steps 3 --join-timeout 20",
+                          "ipc://%s/c.sock", "net");
+    snprintf(path, sizeof path, "%s/net.ep", d);
+    CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
+    snprintf(cmd, sizeof cmd, "worker --connect %s --secret-file %s/wrong --train-shard %s/s.train.bin "
+             "--join-timeout 1", ep, d, d);
+    int rc = loco_test_run(cmd, err, sizeof err);
+    CHECK(rc == 1 && strstr(err, "no answer"), "wrong secret: exit %d, '%s'", rc, err);
+    snprintf(cmd, sizeof cmd, "worker --connect %s --secret-file %s/secret --data %s/c.jsonl --join-timeout 5",
+             ep, d, d);
+    rc = loco_test_run(cmd, err, sizeof err);
+    CHECK(rc == 1 && strstr(err, "token shards") && strchr(err, '\n') == strrchr(err, '\n'),
+          "wrong data: exit %d, '%s'", rc, err);
+    pid_t w = worker(d, ep, 0, "");
+    CHECK(finish(c, 60) == 0, "the coordinator did not finish with a good worker after bad ones");
+    CHECK(finish(w, 10) == 0, "worker failed");
+    cleanup(d);
+}
+
+LOCO_TEST(net_launch_local_matches_simulator) {
+    /* `loco train --launch local`: a coordinator and 3 worker processes on
+     * a private ipc:// endpoint, started by loco train itself, save the
+     * simulator's model (needs the hook in src/cli/train.c that hands
+     * --launch to loco_cli_launch). */
+    char d[64], cmd[2048], err[2048], a[256], b[256];
+    if (setup(d)) { FAIL("setup"); return; }
+    const char *flags = "--algo diloco --workers 3 --inner-steps 4 --steps 12 --compress bf16 --error-feedback 1";
+    CHECK(simulate(d, flags, "sim") == 0, "simulator");
+    snprintf(cmd, sizeof cmd, "train " NET_TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin %s "
+             "--launch local --out %s/net", d, d, flags, d);
+    int rc = loco_test_run(cmd, err, sizeof err);
+    CHECK(rc == 0, "loco train --launch local: exit %d, '%s'%s", rc, err,
+          strstr(err, "unknown") ? " (is the --launch hook in src/cli/train.c?)" : "");
+    snprintf(a, sizeof a, "%s/sim/model.safetensors", d);
+    snprintf(b, sizeof b, "%s/net/model.safetensors", d);
+    CHECK(rc != 0 || same_params(a, b), "--launch local differs from the simulator");
+    snprintf(cmd, sizeof cmd, "train " NET_TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin %s "
+             "--launch far-away --out %s/bad", d, d, flags, d);
+    rc = loco_test_run(cmd, err, sizeof err);
+    CHECK(rc == 2 && strstr(err, "--launch"), "--launch far-away: exit %d, '%s'", rc, err);
+    cleanup(d);
+}
