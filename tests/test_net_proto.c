@@ -115,10 +115,14 @@ LOCO_TEST(net_payloads_round_trip_and_refuse_bad_lengths) {
     w.data_kind = LOCO_NET_DATA_SHARDS;
     w.data_docs = w.n_assign = 4;
     w.assign = assign;
+    w.ckpt_every = 5;
     n = loco_net_encode_welcome(&w, buf, sizeof buf);
     CHECK(n == loco_net_welcome_bytes(4) && loco_net_decode_welcome(buf, n, &w2) == LOCO_OK &&
-          w2.model.channels == 16 && w2.keep == 0.5f && w2.codec == LOCO_CODEC_INT8_ROW && w2.seed == 42,
-          "welcome");
+          w2.model.channels == 16 && w2.keep == 0.5f && w2.codec == LOCO_CODEC_INT8_ROW && w2.seed == 42 &&
+          w2.ckpt_every == 5 && n == 168 + 16, "welcome");
+    buf[164] = 1;   /* the reserved word after ckpt_every */
+    CHECK(loco_net_decode_welcome(buf, n, &w2) == LOCO_EINVAL, "a non-zero reserved word accepted");
+    buf[164] = 0;
     accepted = 0;
     for (size_t k = 0; k < n; k++) accepted += loco_net_decode_welcome(buf, k, &w2) == LOCO_OK;
     CHECK(accepted == 0, "%d truncated welcomes accepted", accepted);

@@ -43,7 +43,7 @@
 extern "C" {
 #endif
 
-#define LOCO_NET_VERSION 1
+#define LOCO_NET_VERSION 2
 #define LOCO_NET_HEADER_BYTES 88
 #define LOCO_NET_MAC_BYTES 32
 #define LOCO_NET_NONCE_BYTES 16
@@ -147,9 +147,11 @@ typedef struct {
     uint32_t data_kind;                   /* loco_net_data_kind */
     uint64_t data_docs, data_tokens, data_fingerprint;
     uint64_t n_assign;                    /* documents; assign[d] = the shard of document d */
+    uint32_t ckpt_every;                  /* the coordinator checkpoints every this many rounds (0: never);
+                                             workers keep their state as of those rounds to redo them */
     const uint8_t *assign;                /* n_assign u32, little-endian; borrowed from the payload */
 } loco_net_welcome;
-#define LOCO_NET_WELCOME_FIXED 160        /* bytes before the assignment */
+#define LOCO_NET_WELCOME_FIXED 168        /* bytes before the assignment */
 
 typedef struct {
     uint64_t round, version;              /* the round, and theta's version it starts from */

@@ -58,6 +58,8 @@ typedef struct {
     float train_loss;          /* mean inner loss of the last round's contributions */
     double bytes_in, bytes_out;
     double round_seconds;      /* wall time of the last round */
+    long saves;                /* state files written by this process */
+    long resumed_round;        /* the round this process resumed at (-1: started afresh) */
 } loco_coord_stats;
 
 typedef struct loco_coord loco_coord;
@@ -83,6 +85,21 @@ int loco_coord_wait_workers(loco_coord *c, int min_workers, double timeout, char
  * LOCO_ENONFINITE if the mean contribution is not finite, LOCO_EIO if the
  * socket fails (reason in msg). */
 int loco_coord_round(loco_coord *c, char *msg, size_t msglen);
+
+/* Writes theta, the outer optimizer's state and the counters (rounds,
+ * outer steps, the metrics' totals) to path atomically (src/net/state.c),
+ * with time_s, the run's elapsed seconds.  Call between rounds.  Returns
+ * LOCO_EIO (reason in msg) if the file cannot be written; an earlier one at
+ * path is then intact. */
+int loco_coord_save(loco_coord *c, const char *path, double time_s, char *msg, size_t msglen);
+
+/* Continues the run saved in path by loco_coord_save: theta, the outer
+ * state and the counters are replaced by the saved ones, and *time_s (if
+ * not NULL) receives the saved elapsed time.  Call before the first round.
+ * Returns LOCO_EIO if path cannot be read, LOCO_EINVAL (reason in msg) if it
+ * is corrupt or belongs to another run (any difference in the model, data,
+ * split, optimizers, codec, H, steps, seed, heartbeat or --ckpt-every). */
+int loco_coord_resume(loco_coord *c, const char *path, double *time_s, char *msg, size_t msglen);
 
 /* Tells every live worker the run is over (BYE) and gives the messages a
  * moment (up to linger seconds) to leave. */
@@ -114,8 +131,10 @@ typedef struct {
     loco_net_key key;
     uint32_t want_id;          /* the id asked for, LOCO_NET_ANON for any */
     double join_timeout;       /* seconds to keep asking to join (HELLO again every 2 s); 0: forever */
-    double coordinator_timeout;/* seconds of silence from the coordinator before giving up; 0: never */
+    double coordinator_timeout;/* seconds of silence from the coordinator before joining it again; 0: never */
+    double give_up_after;      /* seconds of silence from any coordinator before giving up; 0: never */
     int threads;               /* informational */
+    int verbose;               /* 1: a line on stderr when rejoining */
 } loco_netw_config;
 
 typedef struct loco_netw loco_netw;
@@ -130,9 +149,19 @@ int loco_netw_join(loco_netw **out, const loco_netw_config *c, loco_net_welcome 
 
 /* Trains the tasks the coordinator sends, on shard welcome.worker_id of
  * split, until BYE.  Allocates the model and buffers once, nothing per
- * step.  Returns LOCO_OK on BYE; LOCO_ERANGE if the coordinator is silent
- * too long, LOCO_ENONFINITE if training diverges, LOCO_EINVAL if the
- * coordinator sends something inconsistent, LOCO_EIO (reasons in msg). */
+ * step.  When the coordinator answers "unknown session" (it restarted, or
+ * gave this worker's id away), or is silent for coordinator_timeout
+ * seconds, the worker joins again, asking for its id, with HELLOs 0.25 s
+ * apart at first and backing off exponentially to 8 s; it keeps its AdamW
+ * state, data stream and residual if it gets its id back, and starts them
+ * afresh otherwise.  With checkpoints (welcome.ckpt_every = K > 0) it also
+ * keeps its state as of the start of the last round that is a multiple of
+ * K, and restores it when a restarted coordinator sends that round again,
+ * so that the restarted run is the uninterrupted one bit for bit.  Returns
+ * LOCO_OK on BYE; LOCO_ERANGE if no coordinator is heard for give_up_after
+ * seconds, LOCO_ENONFINITE if training diverges, LOCO_EINVAL if the
+ * coordinator sends something inconsistent or restarts with another
+ * configuration, LOCO_EIO (reasons in msg). */
 int loco_netw_serve(loco_netw *w, const loco_split *split, char *msg, size_t msglen);
 
 /* Tells the coordinator this worker cannot go on (ERROR with text), so that

@@ -65,8 +65,9 @@ static int specs_of(coord_args *a, arg_spec *s) {
         {"val-shard", ARG_STR, &a->val_shard, 0, 0, "token shard to validate on (with --train-shard)"},
         {"tokenizer", ARG_STR, &a->tokenizer, 0, 0, "tokenizer of the shards, recorded in the checkpoint"},
         {"out", ARG_STR, &a->out, 0, 0, "directory for model.safetensors, metrics.jsonl, loss.svg"},
-        {"resume", ARG_STR, &a->resume, 0, 0, "(not supported by the coordinator yet)"},
-        {"ckpt-every", ARG_INT, &a->ckpt_every, 0, 1e9, "(not supported by the coordinator yet)"},
+        {"resume", ARG_STR, &a->resume, 0, 0, "directory whose coord.state to continue (same flags)"},
+        {"ckpt-every", ARG_INT, &a->ckpt_every, 0, 1e9, "rounds between state files in --out (0: none); "
+         "resumes by itself from --out's"},
         {"stop-after", ARG_INT, &a->stop_after, 0, 1e9, "(not supported by the coordinator yet)"},
         {"layers", ARG_INT, &a->cfg.n_layer, -1e9, 1e9, "number of transformer blocks L"},
         {"channels", ARG_INT, &a->cfg.channels, -1e9, 1e9, "embedding width C"},
@@ -114,8 +115,8 @@ static int check_usage(const coord_args *a, char *msg, size_t msglen) {
     else if (!a->secret_file) why = "--secret-file FILE is required (docs/distributed.md)";
     else if (d->algo && !strcmp(d->algo, "async")) why = "--algo async is not supported over the network yet; use diloco";
     else if (d->algo && strcmp(d->algo, "diloco")) why = "--algo must be diloco for the coordinator";
-    else if (a->resume || a->ckpt_every || a->stop_after)
-        why = "--resume, --ckpt-every and --stop-after are not supported by the coordinator yet";
+    else if (a->stop_after) why = "--stop-after is not supported by the coordinator";
+    else if (a->ckpt_every && !a->out) why = "--ckpt-every needs --out DIR, where the state is written";
     else if (d->drop != z.drop || strcmp(d->schedule, z.schedule))
         why = "--drop and --schedule are simulator flags; real workers drop and come and go on their own";
     else if (strcmp(d->rule, z.rule) || d->period || strcmp(d->stale, z.stale) || d->stale_power != z.stale_power ||
@@ -165,11 +166,53 @@ static void log_event(loco_metrics *log, const char *kind, long step, float loss
                       double t) {
     if (!log) return;
     const char *k[] = {"loss", "ppl", "bytes", "bytes_in", "bytes_out", "time_s", "round", "alive", "tasked",
-                       "received", "missing", "late", "rejected", "deaths", "round_s"};
+                       "received", "missing", "late", "rejected", "deaths", "round_s", "joins", "saves",
+                       "resumed_round"};
     double v[] = {loss, exp(loss), st->bytes_in + st->bytes_out, st->bytes_in, st->bytes_out, t, st->round,
                   st->alive, st->tasked, st->received, st->missing_total, st->late_total, st->rejected,
-                  st->deaths, st->round_seconds};
+                  st->deaths, st->round_seconds, st->joins, st->saves, st->resumed_round};
     loco_metrics_log(log, kind, step, k, v, (int)(sizeof v / sizeof v[0]));
+}
+
+/* 1 if path exists. */
+static int exists(const char *path) {
+    return access(path, F_OK) == 0;
+}
+
+/* Continues from --resume DIR's state, or from --out's when --ckpt-every is
+ * given and it holds one (a supervisor restarts the same command line), and
+ * opens the metrics log: appended to after the resumed step, or afresh.
+ * Returns 0, or the exit status after one line on stderr. */
+static int resume(const coord_args *a, loco_coord *co, double *elapsed, loco_metrics **log) {
+    char path[4200], logp[4200], msg[4400];
+    if (a->resume) snprintf(path, sizeof path, "%s/coord.state", a->resume);
+    else if (a->ckpt_every) snprintf(path, sizeof path, "%s/coord.state", a->out);
+    if (!a->resume && !(a->ckpt_every && exists(path))) {
+        if (train_open_log(a->out, log, msg, sizeof msg) == 0) return 0;
+        fprintf(stderr, "loco coordinator: %s\n", msg);
+        return 1;
+    }
+    if (loco_coord_resume(co, path, elapsed, msg, sizeof msg) != LOCO_OK) {
+        fprintf(stderr, "loco coordinator: cannot resume: %s\n", msg);
+        return 1;
+    }
+    const loco_coord_stats *st = loco_coord_get_stats(co);
+    printf("loco coordinator: resuming at round %ld of %ld (step %ld) from %s\n", st->round, st->n_rounds,
+           st->inner_step, path);
+    fflush(stdout);
+    if (!a->out) return 0;
+    snprintf(logp, sizeof logp, "%s/metrics.jsonl", a->out);
+    /* Lines logged after the state was saved are logged again by the
+     * rounds redone; a missing log (resuming into a new --out) is begun. */
+    if (exists(logp) && loco_metrics_truncate_after(logp, st->inner_step, msg, sizeof msg) != LOCO_OK) {
+        fprintf(stderr, "loco coordinator: %s\n", msg);
+        return 1;
+    }
+    if (loco_metrics_open_append(log, logp, msg, sizeof msg) != LOCO_OK) {
+        fprintf(stderr, "loco coordinator: %s\n", msg);
+        return 1;
+    }
+    return 0;
 }
 
 /* The run, once the flags are checked.  Returns the exit status. */
@@ -226,6 +269,7 @@ static int run(coord_args *a, loco_source *src) {
     r->seed = a->seed;
     r->heartbeat_ms = (uint32_t)(a->heartbeat * 1000 + 0.5);
     if (r->heartbeat_ms < 1) r->heartbeat_ms = 1;
+    r->ckpt_every = (uint32_t)a->ckpt_every;
     r->data_kind = a->train_shard ? LOCO_NET_DATA_SHARDS : a->data ? LOCO_NET_DATA_BYTES : LOCO_NET_DATA_EMBEDDED;
     cc.listen = a->listen;
     cc.round_timeout = a->round_timeout;
@@ -292,21 +336,23 @@ static int run(coord_args *a, loco_source *src) {
         status = 1;
         goto done;
     }
-    if (train_open_log(a->out, &log, msg, sizeof msg)) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        status = 1;
-        goto done;
-    }
+    double elapsed = 0;
+    if ((status = resume(a, co, &elapsed, &log)) != 0) goto done;
     int want = a->min_workers ? a->min_workers : M;
-    if ((e = loco_coord_wait_workers(co, want, a->join_timeout, msg, sizeof msg)) != LOCO_OK) {
+    if (st->round < st->n_rounds &&
+        (e = loco_coord_wait_workers(co, want, a->join_timeout, msg, sizeof msg)) != LOCO_OK) {
         fprintf(stderr, "loco coordinator: %s\n", msg);
         status = 1;
         goto done;
     }
     const int tty = isatty(STDOUT_FILENO);
-    double t0 = loco_cli_now();
+    double t0 = loco_cli_now() - elapsed;
     float vl = NAN;
     long next_log = a->log_every, next_eval = a->eval_every;
+    while (next_log <= st->inner_step) next_log += a->log_every;
+    while (a->eval_every && next_eval <= st->inner_step) next_eval += a->eval_every;
+    char state[4200];
+    snprintf(state, sizeof state, "%s/coord.state", a->out ? a->out : ".");
     while (st->round < st->n_rounds) {
         if ((e = loco_coord_round(co, msg, sizeof msg)) != LOCO_OK) {
             fprintf(stderr, "loco coordinator: %s\n", msg);
@@ -334,6 +380,14 @@ static int run(coord_args *a, loco_source *src) {
             fflush(stdout);
             log_event(log, "eval", step, vl, st, loco_cli_now() - t0);
             while (a->eval_every && next_eval <= step) next_eval += a->eval_every;
+        }
+        /* After the round's log lines, so that a resumed run's log keeps
+         * them and drops only what follows the state. */
+        if (a->ckpt_every && st->round % a->ckpt_every == 0 &&
+            loco_coord_save(co, state, loco_cli_now() - t0, msg, sizeof msg) != LOCO_OK) {
+            fprintf(stderr, "loco coordinator: %s\n", msg);
+            status = 1;
+            goto done;
         }
     }
     if (train_save_global(a->out, "loco coordinator", m, st->inner_step, &r->inner, a->seed,

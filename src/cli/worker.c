@@ -55,7 +55,7 @@ static int open_data(const loco_net_welcome *w, const char *data, const char *sh
 int loco_cmd_worker(int argc, char **argv) {
     const char *connect = NULL, *secret = NULL, *data = NULL, *shard = NULL, *val = NULL;
     int threads = 0, id = -1, verbose = 0;
-    float join_timeout = 0, timeout = 120;
+    float join_timeout = 0, timeout = 30, give_up = 600;
     const arg_spec specs[] = {
         {"connect", ARG_STR, &connect, 0, 0, "the coordinator's endpoint: tcp://HOST:PORT or ipc://PATH"},
         {"secret-file", ARG_STR, &secret, 0, 0, "file holding the run's secret"},
@@ -65,8 +65,10 @@ int loco_cmd_worker(int argc, char **argv) {
         {"threads", ARG_INT, &threads, 0, 1024, "threads (0: OMP_NUM_THREADS or all cores)"},
         {"id", ARG_INT, &id, -1, 1e6, "worker id (= shard) to ask for (-1: any free one)"},
         {"join-timeout", ARG_FLOAT, &join_timeout, 0, 1e9, "seconds to keep trying to join (0: forever)"},
-        {"timeout", ARG_FLOAT, &timeout, 0, 1e9, "seconds of silence from the coordinator before giving up (0: never)"},
-        {"verbose", ARG_INT, &verbose, 0, 1, "1: say when joining and leaving"},
+        {"timeout", ARG_FLOAT, &timeout, 0, 1e9, "seconds of silence from the coordinator before joining again "
+         "(0: never)"},
+        {"give-up-after", ARG_FLOAT, &give_up, 0, 1e9, "seconds without any coordinator before exiting (0: never)"},
+        {"verbose", ARG_INT, &verbose, 0, 1, "1: say when joining, rejoining and leaving"},
     };
     char err[512];
     int r = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv,
@@ -98,6 +100,8 @@ int loco_cmd_worker(int argc, char **argv) {
     wc.want_id = id < 0 ? LOCO_NET_ANON : (uint32_t)id;
     wc.join_timeout = join_timeout;
     wc.coordinator_timeout = timeout;
+    wc.give_up_after = give_up;
+    wc.verbose = verbose;
     wc.threads = loco_threads_set(threads);
     loco_netw *w = NULL;
     loco_net_welcome wel;

@@ -15,7 +15,9 @@
 #include <string.h>
 #include "loco/diloco_msg.h"
 #include "loco/net_engine.h"
+#include "loco/shard.h"
 #include "net/link.h"
+#include "net/state.h"
 #include "net/wire.h"
 
 enum { SLOT_FREE = 0, SLOT_ALIVE, SLOT_DEAD };
@@ -46,6 +48,8 @@ struct loco_coord {
     uint8_t *wire;              /* the download, for lossy codecs */
     uint8_t *welcome;           /* the WELCOME payload; worker id and nonce patched per join */
     size_t welcome_len;
+    uint64_t fingerprint;       /* of the run's configuration, for the state file */
+    size_t state_n;             /* floats of outer optimizer state */
     slot *slots;
     loco_net_nonces nonces;
     /* the round in progress */
@@ -93,6 +97,21 @@ static int check_config(const loco_coord_config *c, char *msg, size_t msglen) {
     return why ? LOCO_EINVAL : LOCO_OK;
 }
 
+/* The fingerprint of the run a state file belongs to: the WELCOME payload
+ * less the per-worker fields (worker id, nonce), and the outer optimizer. */
+static uint64_t run_fingerprint(const loco_coord *c) {
+    uint64_t h = loco_fnv1a64(LOCO_FNV1A_INIT, c->welcome + 4, 4);
+    h = loco_fnv1a64(h, c->welcome + 8 + LOCO_NET_NONCE_BYTES, c->welcome_len - 8 - LOCO_NET_NONCE_BYTES);
+    uint8_t o[20];
+    const loco_outer_config *oc = &c->c.outer;
+    loco__put32(o, (uint32_t)oc->kind);
+    loco__putf(o + 4, oc->lr);
+    loco__putf(o + 8, oc->momentum);
+    loco__putf(o + 12, oc->beta2);
+    loco__putf(o + 16, oc->eps);
+    return loco_fnv1a64(h, o, sizeof o);
+}
+
 /* Returns LOCO_EINVAL, LOCO_EIO or LOCO_ENOMEM with a reason in msg. */
 int loco_coord_create(loco_coord **out, const loco_coord_config *cfg, const float *init, char *msg, size_t msglen) {
     *out = NULL;
@@ -124,6 +143,7 @@ int loco_coord_create(loco_coord **out, const loco_coord_config *cfg, const floa
         goto fail;
     }
     c->ostate = c->block;
+    c->state_n = state_n;
     c->dec = c->ostate + state_n;
     c->avg = c->dec + c->P;
     if (loco_net_encode_welcome(&cfg->run, c->welcome, c->welcome_len) != c->welcome_len) {
@@ -131,6 +151,7 @@ int loco_coord_create(loco_coord **out, const loco_coord_config *cfg, const floa
         snprintf(msg, msglen, "cannot encode the run configuration");
         goto fail;
     }
+    c->fingerprint = run_fingerprint(c);
     /* The largest message a worker may send is a PUSH of a full round; a
      * HELLO, HEARTBEAT or ERROR is far smaller. */
     size_t max_push = loco_net_push_bytes((uint32_t)c->H, c->lay.msg_bytes);
@@ -145,6 +166,7 @@ int loco_coord_create(loco_coord **out, const loco_coord_config *cfg, const floa
     c->link.run_id |= 1;   /* never 0, which HELLO uses */
     loco__link_endpoint(&c->link, c->endpoint, sizeof c->endpoint);
     c->st.n_rounds = (long)((cfg->run.steps + c->H - 1) / c->H);
+    c->st.resumed_round = -1;
     *out = c;
     return LOCO_OK;
 fail:
@@ -500,6 +522,51 @@ int loco_coord_round(loco_coord *c, char *msg, size_t msglen) {
     c->st.round++;
     c->st.inner_step += c->h;
     c->st.round_seconds = loco__now() - t0;
+    refresh_stats(c);
+    return LOCO_OK;
+}
+
+/* The state file's view of c (theta and the outer state borrowed). */
+static loco__coord_state state_of(loco_coord *c) {
+    loco__coord_state s = {c->fingerprint, c->P, c->state_n, c->st.round, c->st.inner_step, c->st.outer_steps,
+                           c->st.joins, c->st.deaths, c->st.missing_total, c->st.late_total, c->link.rejected,
+                           c->link.bytes_in, c->link.bytes_out, 0, c->st.train_loss, c->theta, c->ostate};
+    return s;
+}
+
+/* Returns LOCO_EIO (reason in msg) if the state cannot be written. */
+int loco_coord_save(loco_coord *c, const char *path, double time_s, char *msg, size_t msglen) {
+    loco__coord_state s = state_of(c);
+    s.time_s = time_s;
+    int e = loco__state_save(path, &s, msg, msglen);
+    if (!e) c->st.saves++;
+    return e;
+}
+
+/* Returns LOCO_EIO or LOCO_EINVAL (reason in msg); c is unchanged then,
+ * except theta and the outer state, which must not be used. */
+int loco_coord_resume(loco_coord *c, const char *path, double *time_s, char *msg, size_t msglen) {
+    loco__coord_state s = state_of(c);
+    int e = loco__state_load(path, &s, msg, msglen);
+    if (e) return e;
+    if (s.round > c->st.n_rounds || s.inner_step != (s.round < c->st.n_rounds ? s.round * c->H : c->c.run.steps)) {
+        snprintf(msg, msglen, "%s: round %lld does not fit this run of %ld rounds", path, (long long)s.round,
+                 c->st.n_rounds);
+        return LOCO_EINVAL;
+    }
+    c->st.round = (long)s.round;
+    c->st.inner_step = (long)s.inner_step;
+    c->st.outer_steps = (long)s.outer_steps;
+    c->st.joins = (long)s.joins;
+    c->st.deaths = (long)s.deaths;
+    c->st.missing_total = (long)s.missing;
+    c->st.late_total = (long)s.late;
+    c->st.train_loss = s.train_loss;
+    c->link.rejected = (long)s.rejected;
+    c->link.bytes_in = s.bytes_in;
+    c->link.bytes_out = s.bytes_out;
+    c->st.resumed_round = c->st.round;
+    if (time_s) *time_s = s.time_s;
     refresh_stats(c);
     return LOCO_OK;
 }

@@ -11,6 +11,7 @@
 #include "loco/diloco_msg.h"
 #include "loco/net_engine.h"
 #include "loco/sim.h"
+#include "nn/gpt_internal.h"
 #include "net/link.h"
 #include "net/wire.h"
 
@@ -18,10 +19,12 @@ struct loco_netw {
     loco_netw_config c;
     loco__link link;
     uint8_t *welcome_buf;       /* the WELCOME payload, which w.assign points into */
+    size_t welcome_len;
     loco_net_welcome w;
     uint64_t session, coord_seq;
     double last_heard, last_beat;
     long rounds, steps_done;
+    long rejoins;               /* times this worker joined again */
 };
 
 void loco_netw_free(loco_netw *w) {
@@ -64,10 +67,88 @@ static int hello(loco_netw *w, uint8_t *nonce) {
     memcpy(nonce, h.nonce, sizeof h.nonce);
     h.time_ms = loco_net_wall_ms();
     h.want_id = w->c.want_id;
+    /* A HELLO comes from no session of no run, even when joining again. */
+    w->link.self = LOCO_NET_ANON;
+    w->link.run_id = 0;
     uint8_t buf[LOCO_NET_HELLO_BYTES];
     loco_net_encode_hello(&h, buf, sizeof buf);
     return loco__link_send(&w->link, NULL, 0, LOCO_NET_HELLO, 0, buf, sizeof buf, NULL, 0) == LOCO_EIO ? LOCO_EIO
                                                                                                     : LOCO_OK;
+}
+
+/* Sends HELLOs (the first at once, then every `every` seconds, doubling up
+ * to every_max) until a WELCOME that echoes the latest HELLO's nonce
+ * arrives, and adopts it: its payload goes to w->welcome_buf (the old one
+ * is freed), the session, run id, worker id and the coordinator's sequence
+ * number to w.  A refusal (ERROR answering a HELLO) ends it if fatal, and
+ * is retried otherwise, or if it says the run is full.  Returns LOCO_ERANGE once `deadline` (loco__now()
+ * time; 0: none) passes, LOCO_EINVAL on a fatal refusal (its text in msg),
+ * LOCO_EIO, LOCO_ENOMEM. */
+static int handshake(loco_netw *w, double deadline, double every, double every_max, int fatal, char *msg,
+                     size_t msglen) {
+    uint8_t nonce[LOCO_NET_NONCE_BYTES];
+    double next_hello = 0;
+    for (;;) {
+        double now = loco__now();
+        if (deadline > 0 && now > deadline) {
+            snprintf(msg, msglen, "no answer from %s", w->c.connect);
+            return LOCO_ERANGE;
+        }
+        if (now >= next_hello) {
+            if (hello(w, nonce) != LOCO_OK) {
+                snprintf(msg, msglen, "cannot send to %s", w->c.connect);
+                return LOCO_EIO;
+            }
+            next_hello = now + every;
+            every = every * 2 < every_max ? every * 2 : every_max;
+        }
+        loco__msg m;
+        int e = loco__link_recv(&w->link, 200, &m);
+        if (e == LOCO_ERANGE) continue;
+        if (e) {
+            snprintf(msg, msglen, "the socket failed: %s", zmq_strerror(zmq_errno()));
+            return e;
+        }
+        loco_net_error er;
+        loco_net_welcome wel;
+        if (m.h.sender == LOCO_NET_COORDINATOR && m.h.type == LOCO_NET_ERROR && m.h.session == 0 &&
+            loco_net_decode_error(m.data, m.n, &er) == LOCO_OK) {
+            loco__msg_close(&m);
+            /* A full run is waited out: a spare worker takes the id of the
+             * next one to die or leave. */
+            if (fatal && er.code != (uint32_t)-LOCO_ERANGE) {
+                snprintf(msg, msglen, "the coordinator refused: %s", er.text);
+                return LOCO_EINVAL;
+            }
+            continue;
+        }
+        int ok = m.h.sender == LOCO_NET_COORDINATOR && m.h.type == LOCO_NET_WELCOME && m.h.session != 0 &&
+                 m.h.run_id != 0 && loco_net_decode_welcome(m.data, m.n, &wel) == LOCO_OK;
+        /* A WELCOME for an earlier HELLO is superseded by the one to come;
+         * anything else is from the session being replaced. */
+        if (ok && memcmp(wel.nonce, nonce, sizeof nonce) == 0) {
+            uint8_t *buf = malloc(m.n);
+            if (!buf) {
+                loco__msg_close(&m);
+                snprintf(msg, msglen, "out of memory for the run configuration");
+                return LOCO_ENOMEM;
+            }
+            memcpy(buf, m.data, m.n);
+            free(w->welcome_buf);
+            w->welcome_buf = buf;
+            w->welcome_len = m.n;
+            loco_net_decode_welcome(buf, m.n, &w->w);
+            w->session = m.h.session;
+            w->link.run_id = m.h.run_id;
+            w->link.self = w->w.worker_id;
+            w->coord_seq = m.h.seq;
+            w->last_heard = loco__now();
+            loco__msg_close(&m);
+            return LOCO_OK;
+        }
+        if (!ok) loco__link_reject(&w->link, "unexpected message while joining");
+        loco__msg_close(&m);
+    }
 }
 
 /* Returns LOCO_ERANGE (join timeout), LOCO_EINVAL (refused), LOCO_EIO. */
@@ -85,66 +166,15 @@ int loco_netw_join(loco_netw **out, const loco_netw_config *c, loco_net_welcome 
         return e;
     }
     w->link.self = LOCO_NET_ANON;
-    uint8_t nonce[LOCO_NET_NONCE_BYTES];
-    const double t0 = loco__now();
-    double last_hello = -1e9;
-    for (;;) {
-        double now = loco__now();
-        if (c->join_timeout > 0 && now - t0 > c->join_timeout) {
-            snprintf(msg, msglen, "no answer from %s in %g s", c->connect, c->join_timeout);
-            e = LOCO_ERANGE;
-            break;
-        }
-        if (now - last_hello >= 2.0) {
-            if ((e = hello(w, nonce)) != LOCO_OK) {
-                snprintf(msg, msglen, "cannot send to %s", c->connect);
-                break;
-            }
-            last_hello = now;
-        }
-        loco__msg m;
-        e = loco__link_recv(&w->link, 200, &m);
-        if (e == LOCO_ERANGE) continue;
-        if (e) {
-            snprintf(msg, msglen, "the socket failed: %s", zmq_strerror(zmq_errno()));
-            break;
-        }
-        loco_net_error er;
-        if (m.h.sender == LOCO_NET_COORDINATOR && m.h.type == LOCO_NET_ERROR && m.h.session == 0 &&
-            loco_net_decode_error(m.data, m.n, &er) == LOCO_OK) {
-            snprintf(msg, msglen, "the coordinator refused: %s", er.text);
-            loco__msg_close(&m);
-            e = LOCO_EINVAL;
-            break;
-        }
-        int ok = m.h.sender == LOCO_NET_COORDINATOR && m.h.type == LOCO_NET_WELCOME && m.h.session != 0 &&
-                 m.h.run_id != 0 && loco_net_decode_welcome(m.data, m.n, welcome) == LOCO_OK;
-        /* A WELCOME for an earlier HELLO is superseded by the one to come. */
-        if (ok && memcmp(welcome->nonce, nonce, sizeof nonce) == 0) {
-            w->welcome_buf = malloc(m.n);
-            if (!w->welcome_buf) {
-                loco__msg_close(&m);
-                e = LOCO_ENOMEM;
-                snprintf(msg, msglen, "out of memory for the run configuration");
-                break;
-            }
-            memcpy(w->welcome_buf, m.data, m.n);
-            loco_net_decode_welcome(w->welcome_buf, m.n, welcome);
-            w->w = *welcome;
-            w->session = m.h.session;
-            w->link.run_id = m.h.run_id;
-            w->link.self = welcome->worker_id;
-            w->coord_seq = m.h.seq;
-            w->last_heard = loco__now();
-            loco__msg_close(&m);
-            *out = w;
-            return LOCO_OK;
-        }
-        if (!ok) loco__link_reject(&w->link, "unexpected message while joining");
-        loco__msg_close(&m);
+    e = handshake(w, c->join_timeout > 0 ? loco__now() + c->join_timeout : 0, 2.0, 2.0, 1, msg, msglen);
+    if (e) {
+        if (e == LOCO_ERANGE) snprintf(msg, msglen, "no answer from %s in %g s", c->connect, c->join_timeout);
+        loco_netw_free(w);
+        return e;
     }
-    loco_netw_free(w);
-    return e;
+    *welcome = w->w;
+    *out = w;
+    return LOCO_OK;
 }
 
 /* Sends a heartbeat if one is due. */
@@ -166,6 +196,11 @@ typedef struct {
     uint8_t *head, *contrib;
     int *tok, *tgt;
     loco_rng rng;
+    /* With checkpoints: the inner state (AdamW m and v, then the residual)
+     * as of the start of round snap_round, to redo that round exactly. */
+    float *snap;
+    long snap_t, snap_round;
+    loco_rng snap_rng;
 } kit;
 
 static void kit_free(kit *k) {
@@ -175,6 +210,17 @@ static void kit_free(kit *k) {
     free(k->contrib);
     free(k->tok);
     free(k->tgt);
+    free(k->snap);
+}
+
+/* Starts worker id's inner state afresh: AdamW at zero, no residual, and
+ * the simulator's worker id's data stream from its start. */
+static void kit_reset(kit *k, const loco_net_welcome *w) {
+    memset(k->m->opt_state, 0, 2 * k->lay.P * sizeof(float));
+    k->m->adam_t = 0;
+    if (k->ef) memset(k->ef, 0, k->lay.P * sizeof(float));
+    loco_rng_seed(&k->rng, loco_sim_worker_seed(w->seed, (int)w->worker_id));
+    k->snap_round = -1;
 }
 
 /* Returns LOCO_ECONFIG / LOCO_EINVAL / LOCO_ENOMEM with a reason in msg. */
@@ -189,7 +235,8 @@ static int kit_make(kit *k, const loco_net_welcome *w, char *msg, size_t msglen)
     k->contrib = malloc(k->lay.msg_bytes);
     k->tok = malloc(BT * sizeof(int));
     k->tgt = malloc(BT * sizeof(int));
-    if (!k->block || !k->head || !k->contrib || !k->tok || !k->tgt) {
+    if (w->ckpt_every) k->snap = malloc((w->error_feedback ? 3 : 2) * P * sizeof(float));
+    if (!k->block || !k->head || !k->contrib || !k->tok || !k->tgt || (w->ckpt_every && !k->snap)) {
         snprintf(msg, msglen, "out of memory for a worker of %zu parameters", P);
         return LOCO_ENOMEM;
     }
@@ -198,8 +245,33 @@ static int kit_make(kit *k, const loco_net_welcome *w, char *msg, size_t msglen)
     k->losses = k->dec + P;
     k->ef = w->error_feedback ? k->losses + H : NULL;
     /* The simulator's worker w draws from this stream, round after round. */
-    loco_rng_seed(&k->rng, loco_sim_worker_seed(w->seed, (int)w->worker_id));
+    kit_reset(k, w);
     return LOCO_OK;
+}
+
+/* With checkpoints every K rounds, before training round r: a round seen
+ * before is being redone by a restarted coordinator, so the state saved at
+ * its start comes back; otherwise the state is saved when r is a multiple
+ * of K (the coordinator's state files hold theta after such rounds). */
+static void snapshot(loco_netw *w, kit *k, uint64_t round) {
+    const size_t P = k->lay.P;
+    const uint32_t K = w->w.ckpt_every;
+    if (!K) return;
+    if ((long)round == k->snap_round) {
+        memcpy(k->m->opt_state, k->snap, 2 * P * sizeof(float));
+        if (k->ef) memcpy(k->ef, k->snap + 2 * P, P * sizeof(float));
+        k->m->adam_t = k->snap_t;
+        k->rng = k->snap_rng;
+        if (w->c.verbose)
+            fprintf(stderr, "loco worker: redoing round %llu from the state kept at its start\n",
+                    (unsigned long long)round);
+    } else if (round % K == 0) {
+        memcpy(k->snap, k->m->opt_state, 2 * P * sizeof(float));
+        if (k->ef) memcpy(k->snap + 2 * P, k->ef, P * sizeof(float));
+        k->snap_t = k->m->adam_t;
+        k->snap_rng = k->rng;
+        k->snap_round = (long)round;
+    }
 }
 
 /* Trains task t from theta and pushes the contribution.  Returns
@@ -208,6 +280,7 @@ static int run_task(loco_netw *w, kit *k, const loco_net_task *t, const loco_spl
                     size_t msglen) {
     const int id = (int)w->w.worker_id;
     float *p = loco_gpt_params(k->m);
+    snapshot(w, k, t->round);
     memcpy(p, k->theta, k->lay.P * sizeof(float));
     for (uint32_t i = 0; i < t->inner_steps; i++) {
         double ls = 0;
@@ -238,6 +311,55 @@ static int run_task(loco_netw *w, kit *k, const loco_net_task *t, const loco_spl
     return LOCO_OK;
 }
 
+/* Joins again after the coordinator restarted or forgot this worker,
+ * asking for the same id.  Returns LOCO_ERANGE once give_up_after seconds
+ * have passed since the coordinator was last heard, LOCO_EINVAL if the new
+ * WELCOME describes another run, LOCO_EIO, LOCO_ENOMEM (reason in msg). */
+static int rejoin(loco_netw *w, kit *k, const char *why, char *msg, size_t msglen) {
+    const uint32_t id = w->w.worker_id;
+    uint8_t *old = w->welcome_buf;
+    const size_t old_len = w->welcome_len;
+    if (w->c.verbose) fprintf(stderr, "loco worker: %s: joining again as worker %u\n", why, id);
+    w->c.want_id = id;
+    w->welcome_buf = NULL;
+    double deadline = w->c.give_up_after > 0 ? w->last_heard + w->c.give_up_after : 0;
+    int e = handshake(w, deadline, 0.25, 8.0, 0, msg, msglen);
+    if (e == LOCO_ERANGE)
+        snprintf(msg, msglen, "no coordinator at %s for %g s: giving up", w->c.connect, w->c.give_up_after);
+    /* Everything but the worker id and the nonce must be as before: the
+     * worker's model, data and state are those of that configuration. */
+    if (!e && (w->welcome_len != old_len || memcmp(w->welcome_buf + 4, old + 4, 4) ||
+               memcmp(w->welcome_buf + 24, old + 24, old_len - 24))) {
+        snprintf(msg, msglen, "the coordinator at %s now runs another configuration", w->c.connect);
+        e = LOCO_EINVAL;
+    }
+    if (e) {
+        if (!w->welcome_buf) {
+            w->welcome_buf = old;
+            old = NULL;
+        }
+        free(old);
+        return e;
+    }
+    free(old);
+    w->rejoins++;
+    if (w->w.worker_id != id) {
+        /* Another worker holds our id (and shard) now: this one takes the
+         * id it was given as a fresh worker would. */
+        kit_reset(k, &w->w);
+        if (w->c.verbose) fprintf(stderr, "loco worker: worker %u is now worker %u\n", id, w->w.worker_id);
+    }
+    return LOCO_OK;
+}
+
+/* 1 if m is the coordinator's "unknown session" answer to this worker's
+ * session, whatever the run: the coordinator restarted or gave our id away. */
+static int forgotten(const loco_netw *w, const loco__msg *m) {
+    loco_net_error er;
+    return m->h.sender == LOCO_NET_COORDINATOR && m->h.type == LOCO_NET_ERROR && m->h.session == w->session &&
+           loco_net_decode_error(m->data, m->n, &er) == LOCO_OK && !strncmp(er.text, "unknown session", 15);
+}
+
 /* Returns LOCO_OK on BYE, or the error that ended the run (reason in msg). */
 int loco_netw_serve(loco_netw *w, const loco_split *split, char *msg, size_t msglen) {
     kit k;
@@ -263,15 +385,20 @@ int loco_netw_serve(loco_netw *w, const loco_split *split, char *msg, size_t msg
             }
             beat(w, (uint64_t)-1);
             if (w->c.coordinator_timeout > 0 && loco__now() - w->last_heard > w->c.coordinator_timeout) {
-                snprintf(msg, msglen, "the coordinator has been silent for %g s", w->c.coordinator_timeout);
-                e = LOCO_ERANGE;
-                break;
+                if ((e = rejoin(w, &k, "the coordinator is silent", msg, msglen)) != LOCO_OK) break;
+                have_theta = 0;
             }
             continue;
         }
         if (e) {
             snprintf(msg, msglen, "the socket failed: %s", zmq_strerror(zmq_errno()));
             break;
+        }
+        if (forgotten(w, &m)) {
+            loco__msg_close(&m);
+            if ((e = rejoin(w, &k, "the coordinator does not know this session", msg, msglen)) != LOCO_OK) break;
+            have_theta = have_task = 0;
+            continue;
         }
         if (!from_coordinator(w, &m)) {
             loco__msg_close(&m);

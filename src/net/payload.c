@@ -155,6 +155,8 @@ size_t loco_net_encode_welcome(const loco_net_welcome *x, uint8_t *out, size_t c
     w64(&c, x->data_tokens);
     w64(&c, x->data_fingerprint);
     w64(&c, x->n_assign);
+    w32(&c, x->ckpt_every);
+    w32(&c, 0);
     if (c.ok && x->n_assign > (c.n - c.at) / 4) c.ok = 0;
     wbytes(&c, x->assign, c.ok ? 4 * (size_t)x->n_assign : 0);
     return written(&c);
@@ -205,6 +207,8 @@ int loco_net_decode_welcome(const uint8_t *p, size_t n, loco_net_welcome *x) {
     x->data_tokens = r64(&c);
     x->data_fingerprint = r64(&c);
     x->n_assign = r64(&c);
+    x->ckpt_every = r32(&c);
+    if (r32(&c) != 0) return LOCO_EINVAL;   /* reserved */
     if (!c.ok || x->n_assign > (c.n - c.at) / 4) return LOCO_EINVAL;
     x->assign = rspace(&c, 4 * (size_t)x->n_assign);
     if (done(&c) != LOCO_OK) return LOCO_EINVAL;

@@ -1,0 +1,31 @@
+/* The coordinator's durable state (src/net/state.c): what a restarted
+ * coordinator needs to go on where it left off.  Internal to src/net. */
+#ifndef LOCO_NET_STATE_H
+#define LOCO_NET_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint64_t fingerprint;        /* of the run's configuration: a state resumes only the same run */
+    uint64_t P, state_n;         /* floats of theta and of the outer optimizer's state */
+    int64_t round, inner_step, outer_steps, joins, deaths, missing, late, rejected;
+    double bytes_in, bytes_out, time_s;
+    float train_loss;
+    float *theta, *ostate;       /* P and state_n floats; borrowed */
+} loco__coord_state;
+
+/* Writes s to path atomically: a temporary file in the same directory,
+ * flushed and fsync'd, renamed over path, and the directory fsync'd.
+ * Returns LOCO_EIO (reason naming path in msg) if any of it fails, leaving
+ * an earlier file at path intact. */
+int loco__state_save(const char *path, const loco__coord_state *s, char *msg, size_t msglen);
+
+/* Reads path into s, whose fingerprint, P, state_n, theta and ostate the
+ * caller sets to the run's: the file must match them.  Returns LOCO_EIO
+ * if it cannot be read, LOCO_EINVAL (reason naming path) if it is
+ * truncated, corrupt (checksum), another run's, or holds a non-finite
+ * number; theta and ostate are then unspecified. */
+int loco__state_load(const char *path, loco__coord_state *s, char *msg, size_t msglen);
+
+#endif
