@@ -6,6 +6,7 @@
  * (still bit for bit, and without memory growth); a stopped worker does not
  * stop the run; bad usage gets one line and a non-zero exit.
  */
+#include <dirent.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -460,29 +461,53 @@ LOCO_TEST(net_coordinator_kill9_resumes_exactly) {
     char flags[512];
     snprintf(flags, sizeof flags, "%s --ckpt-every 3 --heartbeat 0.2", sim);
     CHECK(simulate(d, sim, "sim") == 0, "simulator");
-    pid_t c = coordinator_as(d, flags, "ipc://%s/c.sock", "net", "net1");
-    snprintf(path, sizeof path, "%s/net.ep", d);
-    CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
-    pid_t w[3];
-    for (int i = 0; i < 3; i++) w[i] = worker(d, ep, i, "--timeout 5 --give-up-after 60 --verbose 1");
-    snprintf(path, sizeof path, "%s/net/coord.state", d);
-    for (int i = 0; i < 400 && !exists(path); i++) usleep(25000);
-    usleep(400000);
-    int st;
-    CHECK(waitpid(c, &st, WNOHANG) == 0, "the run ended before the kill: make it longer");
-    kill(c, SIGKILL);
-    waitpid(c, &st, 0);
-    usleep(300000);
-    c = coordinator_as(d, flags, "ipc://%s/c.sock", "net", "net2");
-    CHECK(finish(c, 120) == 0, "the restarted coordinator failed");
-    for (int i = 0; i < 3; i++) CHECK(finish(w[i], 20) == 0, "worker %d failed", i);
-    snprintf(path, sizeof path, "%s/net2.log", d);
-    double resumed = number_after(path, "resuming at round ");
-    CHECK(resumed > 0, "the second coordinator did not resume");
-    snprintf(a, sizeof a, "%s/sim/model.safetensors", d);
-    snprintf(b, sizeof b, "%s/net/model.safetensors", d);
-    CHECK(same_params(a, b), "the resumed run's parameters differ from the fault-free simulator's");
-    printf("    killed, resumed at round %.0f of 600, bit for bit\n", resumed);
+    /* Over ipc://, and over TCP, where the restarted coordinator binds the
+     * port the first one was given and ZeroMQ reconnects the workers. */
+    for (int t = 0; t < 2; t++) {
+        const char *out = t ? "tcp" : "net";
+        char l1[32], l2[32];
+        snprintf(l1, sizeof l1, "%s1", out);
+        snprintf(l2, sizeof l2, "%s2", out);
+        pid_t c = coordinator_as(d, flags, t ? "tcp://127.0.0.1:*" : "ipc://%s/c.sock", out, l1);
+        snprintf(path, sizeof path, "%s/%s.ep", d, out);
+        CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
+        pid_t w[3];
+        for (int i = 0; i < 3; i++) w[i] = worker(d, ep, i, "--timeout 5 --give-up-after 60 --verbose 1");
+        snprintf(path, sizeof path, "%s/%s/coord.state", d, out);
+        for (int i = 0; i < 400 && !exists(path); i++) usleep(25000);
+        usleep(400000);
+        int st;
+        CHECK(waitpid(c, &st, WNOHANG) == 0, "the run ended before the kill: make it longer");
+        kill(c, SIGKILL);
+        waitpid(c, &st, 0);
+        usleep(300000);
+        c = coordinator_as(d, flags, t ? ep : "ipc://%s/c.sock", out, l2);
+        CHECK(finish(c, 120) == 0, "the restarted coordinator failed (%s)", out);
+        for (int i = 0; i < 3; i++) CHECK(finish(w[i], 20) == 0, "worker %d failed (%s)", i, out);
+        snprintf(path, sizeof path, "%s/%s.log", d, l2);
+        double resumed = number_after(path, "resuming at round ");
+        CHECK(resumed > 0, "the second coordinator did not resume (%s)", out);
+        snprintf(a, sizeof a, "%s/sim/model.safetensors", d);
+        snprintf(b, sizeof b, "%s/%s/model.safetensors", d, out);
+        CHECK(same_params(a, b), "the resumed run's parameters differ from the fault-free simulator's (%s)", out);
+        printf("    %s: killed, resumed at round %.0f of 600, bit for bit\n", t ? "tcp" : "ipc", resumed);
+    }
+    /* The state refuses another run's flags, and a corrupted state, with
+     * one line and status 1, before waiting for any worker. */
+    char cmd[2048], err[2048];
+    for (int k = 0; k < 2; k++) {
+        if (k == 1) {
+            snprintf(cmd, sizeof cmd, "printf 'X' | dd of=%s/net/coord.state bs=1 seek=5000 conv=notrunc "
+                     "2>/dev/null", d);
+            CHECK(system(cmd) == 0, "cannot corrupt the state");
+        }
+        snprintf(cmd, sizeof cmd, "coordinator " NET_TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin "
+                 "%s %s --listen ipc://%s/y.sock --secret-file %s/secret --out %s/net --join-timeout 5", d, d,
+                 flags, k == 0 ? "--seed 5" : "", d, d, d);
+        int rc = loco_test_run(cmd, err, sizeof err);
+        CHECK(rc == 1 && strstr(err, k == 0 ? "another run" : "corrupt") && strchr(err, '\n') == strrchr(err, '\n'),
+              "resuming %s: exit %d, '%s'", k == 0 ? "with another seed" : "a corrupt state", rc, err);
+    }
     cleanup(d);
 }
 
@@ -540,5 +565,57 @@ LOCO_TEST(net_workers_kill9_elastic) {
     CHECK(deaths >= 3, "%g deaths seen, 3 kills", deaths);
     printf("    3 workers killed and replaced: val_loss %.4f, fault-free %.4f (%+.2f%%)\n", got, ref,
            100 * (got - ref) / ref);
+    cleanup(d);
+}
+
+/* The pid of a child of parent whose command line holds word, or -1. */
+static pid_t child_running(pid_t parent, const char *word) {
+    DIR *proc = opendir("/proc");
+    pid_t found = -1;
+    for (struct dirent *e; proc && found < 0 && (e = readdir(proc));) {
+        char path[300], buf[1024];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        if (slurp(path, buf, sizeof buf) <= 0) continue;
+        const char *rp = strrchr(buf, ')');   /* the command name may hold spaces */
+        int ppid = 0;
+        char state;
+        if (!rp || sscanf(rp + 1, " %c %d", &state, &ppid) != 2 || ppid != (int)parent) continue;
+        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        FILE *f = fopen(path, "rb");
+        if (!f) continue;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        for (size_t i = 0; i < n; i++)
+            if (!buf[i]) buf[i] = ' ';
+        buf[n] = 0;
+        if (strstr(buf, word)) found = (pid_t)strtol(e->d_name, NULL, 10);
+    }
+    if (proc) closedir(proc);
+    return found;
+}
+
+LOCO_TEST(net_launch_restarts_killed_worker) {
+    /* `loco train --launch local`: a worker killed with SIGKILL is replaced
+     * by the launcher, the newcomer takes the dead one's id, and the run
+     * completes with status 0. */
+    char d[64], cmd[2048], log[256], text[16384];
+    if (setup(d)) { FAIL("setup"); return; }
+    snprintf(cmd, sizeof cmd, "train " NET_TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin "
+             "--algo diloco --workers 3 --inner-steps 4 --steps 2400 --heartbeat 0.2 --worker-timeout 1 "
+             "--launch local --out %s/net", d, d, d);
+    snprintf(log, sizeof log, "%s/launch.log", d);
+    pid_t l = start(cmd, log);
+    pid_t victim = -1;
+    for (int i = 0; i < 100 && victim < 0; i++) {
+        usleep(50000);
+        victim = child_running(l, "loco worker ");
+    }
+    usleep(700000);
+    CHECK(victim > 0, "no worker among the launcher's children");
+    if (victim > 0) kill(victim, SIGKILL);
+    CHECK(finish(l, 120) == 0, "the launched run failed");
+    slurp(log, text, sizeof text);
+    CHECK(strstr(text, "killed by signal 9") && strstr(text, "1 deaths"), "no replacement seen:\n%s", text);
     cleanup(d);
 }

@@ -14,7 +14,11 @@
  * the same configuration and seed gives the simulator's theta bit for bit.
  *
  * Faults: workers send HEARTBEATs; one silent for worker_timeout seconds is
- * dead, and its id (and shard) goes to the next worker that joins.  A round
+ * dead, and its id (and shard) goes to the next worker that joins.  The
+ * coordinator can save its state every K rounds and resume from it
+ * (loco_coord_save, loco_coord_resume); workers join a restarted
+ * coordinator again by themselves and, with K > 0, redo the rounds since
+ * its state exactly (loco_netw_serve).  A round
  * closes when every worker it was sent to has pushed or died, or, with a
  * round timeout, at the deadline once `quorum` contributions are in.  A
  * contribution that arrives after its round closed is dropped and counted.
@@ -139,11 +143,12 @@ typedef struct {
 
 typedef struct loco_netw loco_netw;
 
-/* Connects and joins: sends HELLO until a WELCOME arrives.  *welcome is the
- * run configuration; its assignment points into memory the worker owns
- * until loco_netw_free.  Returns LOCO_ERANGE on the join timeout, LOCO_EIO
- * if the socket fails, LOCO_EINVAL if the coordinator refused (its ERROR's
- * text in msg). */
+/* Connects and joins: sends HELLO every 2 s until a WELCOME arrives ("the
+ * run is full" is waited out: a spare worker takes the next free id).
+ * *welcome is the run configuration; its assignment points into memory the
+ * worker owns until loco_netw_serve joins again or loco_netw_free.  Returns
+ * LOCO_ERANGE on the join timeout, LOCO_EIO if the socket fails,
+ * LOCO_EINVAL if the coordinator refused (its ERROR's text in msg). */
 int loco_netw_join(loco_netw **out, const loco_netw_config *c, loco_net_welcome *welcome, char *msg,
                    size_t msglen);
 

@@ -184,7 +184,7 @@ static int exists(const char *path) {
  * opens the metrics log: appended to after the resumed step, or afresh.
  * Returns 0, or the exit status after one line on stderr. */
 static int resume(const coord_args *a, loco_coord *co, double *elapsed, loco_metrics **log) {
-    char path[4200], logp[4200], msg[4400];
+    char path[4200] = "", logp[4200], msg[4400];
     if (a->resume) snprintf(path, sizeof path, "%s/coord.state", a->resume);
     else if (a->ckpt_every) snprintf(path, sizeof path, "%s/coord.state", a->out);
     if (!a->resume && !(a->ckpt_every && exists(path))) {
@@ -389,6 +389,10 @@ static int run(coord_args *a, loco_source *src) {
             status = 1;
             goto done;
         }
+    }
+    if (isnan(vl)) {   /* resumed from the state of a run that had ended */
+        vl = loco_cli_eval_loss(m, src, a->B, a->T, a->eval_batches, tok, tgt);
+        log_event(log, "eval", st->inner_step, vl, st, loco_cli_now() - t0);
     }
     if (train_save_global(a->out, "loco coordinator", m, st->inner_step, &r->inner, a->seed,
                           a->tokenizer, &log, msg, sizeof msg)) {

@@ -129,8 +129,12 @@ int loco_cli_launch(int argc, char **argv) {
         goto done;
     }
     for (long w = 1; w <= M; w++) pids[w] = spawn(wargs, 1);
-    /* Until the coordinator ends; a worker failing first ends the run. */
+    /* Until the coordinator ends.  A worker killed by a signal (the OOM
+     * killer, an operator's kill -9) is replaced by a new one, which takes
+     * its id once the coordinator declares it dead, up to 3 M times; a
+     * worker that exits with an error ends the run: it would fail again. */
     int st = 0, coord_st = -1;
+    long restarts = 0;
     for (;;) {
         pid_t p = waitpid(-1, &st, 0);
         if (p < 0 && errno == EINTR) continue;
@@ -140,8 +144,19 @@ int loco_cli_launch(int argc, char **argv) {
             pids[0] = 0;
             break;
         }
+        long who = 0;
         for (long w = 1; w <= M; w++)
-            if (pids[w] == p) pids[w] = 0;
+            if (pids[w] == p) {
+                pids[w] = 0;
+                who = w;
+            }
+        if (who && WIFSIGNALED(st) && restarts < 3 * M) {
+            restarts++;
+            fprintf(stderr, "loco train: a worker was killed by signal %d; starting another (%ld of at most %ld)\n",
+                    WTERMSIG(st), restarts, 3 * M);
+            pids[who] = spawn(wargs, 1);
+            continue;
+        }
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
             fprintf(stderr, "loco train: a worker failed; stopping the run\n");
             kill(pids[0], SIGTERM);

@@ -24,7 +24,6 @@ struct loco_netw {
     uint64_t session, coord_seq;
     double last_heard, last_beat;
     long rounds, steps_done;
-    long rejoins;               /* times this worker joined again */
 };
 
 void loco_netw_free(loco_netw *w) {
@@ -81,9 +80,9 @@ static int hello(loco_netw *w, uint8_t *nonce) {
  * arrives, and adopts it: its payload goes to w->welcome_buf (the old one
  * is freed), the session, run id, worker id and the coordinator's sequence
  * number to w.  A refusal (ERROR answering a HELLO) ends it if fatal, and
- * is retried otherwise, or if it says the run is full.  Returns LOCO_ERANGE once `deadline` (loco__now()
- * time; 0: none) passes, LOCO_EINVAL on a fatal refusal (its text in msg),
- * LOCO_EIO, LOCO_ENOMEM. */
+ * is retried otherwise, or if it says the run is full.  Returns
+ * LOCO_ERANGE once `deadline` (loco__now() time; 0: none) passes,
+ * LOCO_EINVAL on a fatal refusal (its text in msg), LOCO_EIO, LOCO_ENOMEM. */
 static int handshake(loco_netw *w, double deadline, double every, double every_max, int fatal, char *msg,
                      size_t msglen) {
     uint8_t nonce[LOCO_NET_NONCE_BYTES];
@@ -342,7 +341,6 @@ static int rejoin(loco_netw *w, kit *k, const char *why, char *msg, size_t msgle
         return e;
     }
     free(old);
-    w->rejoins++;
     if (w->w.worker_id != id) {
         /* Another worker holds our id (and shard) now: this one takes the
          * id it was given as a fresh worker would. */

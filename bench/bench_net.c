@@ -1,0 +1,200 @@
+/*
+ * bench_net: the networked engine's cost per outer step, for a model shape
+ * (default GPT-2 124M: L12 C768 NH12 V50257, 1024 positions), over ZeroMQ on
+ * loopback TCP, in one process with the protocol's own code (src/net/link.c:
+ * sealing, MAC checks; src/dist/diloco_msg.c: encoding and reduction;
+ * src/optim/outer.c: the outer step).  Per round it measures:
+ *   - THETA: theta encoded, sealed once, sent to M workers, each opening it
+ *     (MAC) and decoding it;
+ *   - PUSH: each worker encoding its contribution and sending it; the
+ *     coordinator opening each (MAC) and adding it to the reduction;
+ *   - the target and the outer step (Nesterov);
+ * and prints bytes on the wire per worker and round against the theoretical
+ * payload, the latency, and the overhead against H inner steps whose time is
+ * measured on this machine (forward, backward, AdamW of B x T tokens).
+ * The workers' parameters are theta plus a fixed perturbation: no training
+ * happens here, only what happens between inner steps.
+ *
+ * usage: bench_net [--workers M] [--rounds R] [--codec fp32|int8|...] [--layers L] [--channels C]
+ *                  [--heads NH] [--vocab V] [--max-seq-len T] [--batch B] [--seq T] [--inner H]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "loco/diloco_msg.h"
+#include "loco/outer.h"
+#include "net/link.h"
+#include "net/wire.h"
+
+static const char *usage =
+    "usage: bench_net [--workers M] [--rounds R] [--codec fp32|fp16|bf16|int8|int8-tensor] [--layers L]\n"
+    "                 [--channels C] [--heads NH] [--vocab V] [--max-seq-len T] [--batch B] [--seq T] [--inner H]\n";
+
+/* Returns the exit status after one line on stderr. */
+static int fail(const char *what) {
+    fprintf(stderr, "bench_net: %s\n", what);
+    return 1;
+}
+
+int main(int argc, char **argv) {
+    loco_gpt_config cfg = {1024, 50257, 12, 12, 768};
+    int M = 2, R = 3, B = 1, T = 64, H = 100;
+    const char *codec_name = "fp32";
+    for (int i = 1; i < argc; i++) {
+        const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int *ip = !strcmp(f, "--workers") ? &M : !strcmp(f, "--rounds") ? &R : !strcmp(f, "--layers") ? &cfg.n_layer
+                  : !strcmp(f, "--channels") ? &cfg.channels : !strcmp(f, "--heads") ? &cfg.n_head
+                  : !strcmp(f, "--vocab") ? &cfg.vocab_size : !strcmp(f, "--max-seq-len") ? &cfg.max_seq_len
+                  : !strcmp(f, "--batch") ? &B : !strcmp(f, "--seq") ? &T : !strcmp(f, "--inner") ? &H : NULL;
+        if (!v || (!ip && strcmp(f, "--codec"))) {
+            fputs(usage, stderr);
+            return 2;
+        }
+        if (ip) *ip = atoi(v);
+        else codec_name = v;
+        i++;
+    }
+    loco_codec codec;
+    char msg[256];
+    if (M < 1 || R < 1 || B < 1 || T < 1 || H < 1 || loco_codec_parse(codec_name, &codec)) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    loco_gpt *m = NULL;
+    if (loco_gpt_create(&m, &cfg, B, T, 1337, msg, sizeof msg)) return fail(msg);
+    loco_diloco_layout lay;
+    if (loco_diloco_layout_init(&lay, m, codec, 1.0f, msg, sizeof msg)) return fail(msg);
+    const size_t P = lay.P;
+    float *theta = loco_gpt_params(m);
+    float *wp = malloc((size_t)M * P * sizeof(float)), *dec = malloc(P * sizeof(float));
+    float *avg = malloc(P * sizeof(float)), *target = malloc(P * sizeof(float));
+    float *ostate = calloc(P, sizeof(float)), *ef = calloc(P, sizeof(float));
+    double *sum = malloc(P * sizeof(double));
+    uint8_t *contrib = malloc(lay.msg_bytes), *wire = malloc(lay.msg_bytes);
+    if (!wp || !dec || !avg || !target || !ostate || !ef || !sum || !contrib || !wire) return fail("out of memory");
+
+    /* One ROUTER (the coordinator) and M DEALERs (the workers) on loopback. */
+    loco_net_key key;
+    const char secret[] = "bench-net-secret-0123456789abcdef";
+    if (loco_net_key_from_secret(&key, (const uint8_t *)secret, sizeof secret - 1, msg, sizeof msg)) return fail(msg);
+    loco__link co, *wk = calloc((size_t)M, sizeof *wk);
+    char ep[256];
+    if (!wk) return fail("out of memory");
+    if (loco__link_open(&co, 1, "tcp://127.0.0.1:*", &key, (size_t)1 << 40, msg, sizeof msg)) return fail(msg);
+    loco__link_endpoint(&co, ep, sizeof ep);
+    for (int w = 0; w < M; w++) {
+        if (loco__link_open(&wk[w], 0, ep, &key, (size_t)1 << 40, msg, sizeof msg)) return fail(msg);
+        wk[w].self = (uint32_t)w;
+    }
+    /* Each worker says hello so that the ROUTER learns its identity. */
+    uint8_t ident[64][LOCO__IDENT_MAX];
+    size_t ident_len[64];
+    if (M > 64) return fail("at most 64 workers");
+    for (int w = 0; w < M; w++) loco__link_send(&wk[w], NULL, 0, LOCO_NET_HEARTBEAT, 0, NULL, 0, NULL, 0);
+    for (int got = 0; got < M;) {
+        loco__msg mm;
+        if (loco__link_recv(&co, 5000, &mm)) return fail("a worker did not connect");
+        memcpy(ident[mm.h.sender], mm.ident, mm.ident_len);
+        ident_len[mm.h.sender] = mm.ident_len;
+        loco__msg_close(&mm);
+        got++;
+    }
+    loco_outer_config oc;
+    loco_outer_config_default(&oc);
+    const size_t theta_bytes = loco_net_theta_bytes(P);
+    double t_theta = 0, t_push = 0, t_outer = 0;
+    const double in0 = co.bytes_in, out0 = co.bytes_out;
+    for (int r = 0; r < R; r++) {
+        double t0 = loco__now();
+        zmq_msg_t th;
+        if (zmq_msg_init_size(&th, theta_bytes)) return fail("out of memory");
+        uint8_t *d = zmq_msg_data(&th);
+        loco_net_encode_theta_head((uint64_t)r, P, d, LOCO_NET_THETA_FIXED);
+        loco_codec_encode(LOCO_CODEC_FP32, 1.0f, theta, 1, P, d + LOCO_NET_THETA_FIXED, NULL);
+        loco_net_sealer s;
+        loco_net_seal_begin(&s, &key, d, theta_bytes);
+        for (int w = 0; w < M; w++)
+            loco__link_send_sealed(&co, ident[w], ident_len[w], LOCO_NET_THETA, 0, &s, &th);
+        zmq_msg_close(&th);
+        for (int w = 0; w < M; w++) {
+            loco__msg mm;
+            loco_net_theta tv;
+            if (loco__link_recv(&wk[w], 60000, &mm) || loco_net_decode_theta(mm.data, mm.n, &tv) ||
+                loco_codec_decode(LOCO_CODEC_FP32, 1.0f, tv.params, 4 * P, 1, P, wp + (size_t)w * P))
+                return fail("THETA did not arrive");
+            loco__msg_close(&mm);
+            /* The worker "trained": a fixed small move per parameter. */
+            for (size_t j = 0; j < P; j++) wp[(size_t)w * P + j] += 1e-4f * (float)((j * 2654435761u + w) % 17) - 8e-4f;
+        }
+        double t1 = loco__now();
+        memset(sum, 0, P * sizeof(double));
+        for (int w = 0; w < M; w++) {
+            uint8_t head[LOCO_NET_PUSH_FIXED + 4 * 1024];
+            float losses[1024] = {0};
+            int hn = H < 1024 ? H : 1024;
+            if (loco_diloco_encode(&lay, theta, wp + (size_t)w * P, NULL, dec, contrib)) return fail("not finite");
+            loco_net_push pu = {(uint64_t)r, (uint64_t)r, (uint32_t)w, (uint32_t)hn, NULL, lay.msg_bytes, NULL};
+            for (int i = 0; i < hn; i++) loco__putf(head + LOCO_NET_PUSH_FIXED + 4 * i, losses[i]);
+            pu.losses = head + LOCO_NET_PUSH_FIXED;
+            size_t n = loco_net_encode_push_head(&pu, head, sizeof head);
+            loco__link_send(&wk[w], NULL, 0, LOCO_NET_PUSH, 0, head, n, contrib, lay.msg_bytes);
+            loco__msg mm;
+            loco_net_push got;
+            if (loco__link_recv(&co, 60000, &mm) || loco_net_decode_push(mm.data, mm.n, &got) ||
+                loco_diloco_accumulate(&lay, got.contrib, (size_t)got.contrib_len, sum, dec))
+                return fail("PUSH did not arrive");
+            loco__msg_close(&mm);
+        }
+        double t2 = loco__now();
+        if (loco_diloco_target(&lay, sum, M, theta, avg, wire, target)) return fail("not finite");
+        loco_outer_step(&oc, theta, target, ostate, P, r + 1);
+        double t3 = loco__now();
+        t_theta += t1 - t0;
+        t_push += t2 - t1;
+        t_outer += t3 - t2;
+    }
+    const double per_in = (co.bytes_in - in0) / R / M, per_out = (co.bytes_out - out0) / R / M;
+    const double round_s = (t_theta + t_push + t_outer) / R;
+    /* The inner compute: median-free mean of a few full steps of B x T. */
+    int *tok = malloc(sizeof(int) * B * T), *tgt = malloc(sizeof(int) * B * T);
+    if (!tok || !tgt) return fail("out of memory");
+    for (int i = 0; i < B * T; i++) tok[i] = tgt[i] = (i * 7919) % cfg.vocab_size;
+    loco_adamw_config ac;
+    loco_adamw_config_default(&ac, 100);
+    double ts = 0;
+    const int steps = 2;
+    for (int i = 0; i < steps + 1; i++) {
+        double a = loco__now();
+        loco_gpt_zero_grad(m);
+        loco_gpt_forward(m, tok, tgt, B, T);
+        loco_gpt_backward(m);
+        loco_gpt_adamw_step(m, &ac, i, NULL);
+        if (i) ts += loco__now() - a;   /* the first step warms up */
+    }
+    ts /= steps;
+    printf("bench_net: P=%zu (L%d C%d V%d), M=%d workers, %d rounds, codec %s, loopback TCP\n", P, cfg.n_layer,
+           cfg.channels, cfg.vocab_size, M, R, codec_name);
+    printf("  bytes per worker and round: in (PUSH) %.0f, theoretical %zu (+%.0f overhead); out (THETA) %.0f, "
+           "theoretical %zu (+%.0f)\n", per_in, lay.msg_bytes, per_in - (double)lay.msg_bytes, per_out,
+           (size_t)4 * P, per_out - 4.0 * (double)P);
+    printf("  outer-step latency: %.3f s per round = THETA to %d workers %.3f s + PUSH and reduce %.3f s + "
+           "target and outer step %.3f s\n", round_s, M, t_theta / R, t_push / R, t_outer / R);
+    printf("  inner step (B=%d, T=%d): %.3f s; H=%d inner steps: %.1f s; communication overhead %.2f%% "
+           "(latency / (latency + H steps))\n", B, T, ts, H, H * ts, 100 * round_s / (round_s + H * ts));
+    for (int w = 0; w < M; w++) loco__link_close(&wk[w]);
+    loco__link_close(&co);
+    loco_gpt_free(m);
+    free(wk);
+    free(wp);
+    free(dec);
+    free(avg);
+    free(target);
+    free(ostate);
+    free(ef);
+    free(sum);
+    free(contrib);
+    free(wire);
+    free(tok);
+    free(tgt);
+    return 0;
+}
