@@ -6,7 +6,7 @@
 #   scripts/async_experiments.sh report           the tables and plots from the runs present
 # Levels (seconds per inner step of the 4 workers, docs/async.md):
 #   none 1,1,1,1   slight 1,1.1,1.2,1.3   moderate 1,1.4,2,3   very 0.58,0.75,1.51,3.33
-# Methods: sync naive buffer dn dn-dylu
+# Methods: sync naive buffer dn dn-dylu (and dn-dylu-long: 5x the pushes, run by name)
 #
 # Setting: the C4 sample in ../shared/data, the model and pretrained checkpoint
 # of scripts/diloco_experiments.sh (GPT L=2 C=128, BPE 4096), M = 4 workers,
@@ -29,6 +29,9 @@ run() {
     buffer) flags="--rule buffer" ;;
     dn) flags="--rule dn" ;;
     dn-dylu) flags="--rule dn --dylu 1" ;;
+    # The same method given the simulated time synchronous DiLoCo takes at
+    # the "very" level (5x the pushes; each shard's schedule spans the run).
+    dn-dylu-long) flags="--rule dn --dylu 1 --steps 3000" ;;
     *) echo "async_experiments: unknown method '$method'" >&2; exit 2 ;;
     esac
     echo "== $level $method"
@@ -37,8 +40,8 @@ run() {
     # shellcheck disable=SC2086
     if $loco train --train-shard out/diloco/train.train.bin --val-shard out/diloco/validation.train.bin \
         --tokenizer out/diloco/tokenizer.json --init out/diloco/pretrain/model.safetensors \
-        --seq-len 64 --batch 8 --steps "$STEPS" --lr 2e-3 --warmup 50 --eval-every 50 --eval-batches 16 \
-        --algo async --workers 4 --inner-steps 50 --hetero "$level" $flags \
+        --seq-len 64 --batch 8 --lr 2e-3 --warmup 50 --eval-every 50 --eval-batches 16 \
+        --algo async --workers 4 --inner-steps 50 --hetero "$level" --steps "$STEPS" $flags \
         --out "$out/$level-$method" > "$out/$level-$method.log" 2>&1; then
         tail -1 "$out/$level-$method.log"
         $loco eval --checkpoint "$out/$level-$method/model.safetensors" \

@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 LEVELS = ["none", "slight", "moderate", "very"]
-METHODS = ["sync", "naive", "buffer", "dn", "dn-dylu"]
+METHODS = ["sync", "naive", "buffer", "dn", "dn-dylu", "dn-dylu-long"]
 
 
 def load(path):
@@ -54,24 +54,31 @@ def main():
         if not runs:
             continue
         print("\n**%s**\n" % level)
-        print("| method | val ppl (16 batches) | val ppl (whole file) | updates | inner steps | simulated time |"
-              " time to sync's final ppl | speed-up |")
-        print("|---|---|---|---|---|---|---|---|")
         # A run whose perplexity ends above 10x where the runs started has
         # diverged: it is reported, but left out of the plots, whose scale it
         # would flatten.
         start = min(r[0][0]["ppl"] for r in runs.values())
         diverged = {m for m, r in runs.items() if not r[0][-1]["ppl"] < 10 * start}
+        # A target every converging run reaches: the highest of their best
+        # perplexities.
+        common = max(min(e["ppl"] for e in r[0]) for m, r in runs.items() if m not in diverged)
+        t_common = {m: next((e["sim_s"] for e in r[0] if e["ppl"] <= common * (1 + 1e-9)), None)
+                    for m, r in runs.items()}
+        print("| method | val ppl (16 batches) | val ppl (whole file) | updates | inner steps | simulated time |"
+              " time to sync's final ppl | speed-up | time to ppl %.0f | speed-up |" % common)
+        print("|---|---|---|---|---|---|---|---|---|---|")
         target = runs["sync"][0][-1]["ppl"] if "sync" in runs else None
         t_sync = runs["sync"][0][-1]["sim_s"] if "sync" in runs else None
         for m, (evals, full, inner) in runs.items():
             last = evals[-1]
             reach = next((e["sim_s"] for e in evals if target and e["ppl"] <= target * (1 + 1e-9)), None)
             ppl = "diverged (%.3g)" % last["ppl"] if m in diverged else "%.2f" % last["ppl"]
-            print("| %s | %s | %s | %d | %d | %.0f s | %s | %s |" % (
+            tc, ts = t_common.get(m), t_common.get("sync")
+            print("| %s | %s | %s | %d | %d | %.0f s | %s | %s | %s | %s |" % (
                 m, ppl, "%.2f" % full if full and m not in diverged else "-", last["updates"], inner, last["sim_s"],
                 "%.0f s" % reach if reach else "not reached",
-                "%.2fx" % (t_sync / reach) if reach and t_sync else "-"))
+                "%.2fx" % (t_sync / reach) if reach and t_sync else "-",
+                "%.0f s" % tc if tc else "not reached", "%.2fx" % (ts / tc) if tc and ts else "-"))
         names = [m for m in runs if m not in diverged]
         logs = [os.path.join(out, level + "-" + m, "metrics.jsonl") for m in names]
         base = [loco, "plot"] + logs + ["--eval-only", "--y", "ppl", "--labels", ",".join(names)]
