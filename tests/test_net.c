@@ -319,9 +319,12 @@ LOCO_TEST(net_stopped_worker_misses_the_deadline) {
      * one worker stopped for 2 s costs the rounds in between its
      * contribution, the run goes on, and after SIGCONT it pushes late (and
      * is dropped, counted) and rejoins. */
-    char d[64], ep[256], path[256], log[8192];
+    char d[64], ep[256], path[256], log[65536];
     if (setup(d)) { FAIL("setup"); return; }
-    const char *flags = "--algo diloco --workers 3 --inner-steps 2 --steps 600 --round-timeout 0.5 --quorum 2 "
+    /* The run must outlast the stop on an idle machine too (about 100
+     * rounds a second there), so the worker is resumed as soon as the
+     * coordinator has declared it dead, not after a fixed time. */
+    const char *flags = "--algo diloco --workers 3 --inner-steps 2 --steps 4000 --round-timeout 0.5 --quorum 2 "
                         "--heartbeat 0.2 --worker-timeout 1";
     pid_t c = coordinator(d, flags, "ipc://%s/c.sock", "net");
     (void)c;
@@ -331,7 +334,11 @@ LOCO_TEST(net_stopped_worker_misses_the_deadline) {
     for (int i = 0; i < 3; i++) w[i] = worker(d, ep, i, "");
     usleep(700000);
     kill(w[2], SIGSTOP);
-    usleep(2000000);
+    snprintf(path, sizeof path, "%s/net.log", d);
+    for (int i = 0; i < 300; i++) {   /* at most 30 s */
+        usleep(100000);
+        if (slurp(path, log, sizeof log) > 0 && strstr(log, "declared dead")) break;
+    }
     kill(w[2], SIGCONT);
     CHECK(finish(c, 120) == 0, "coordinator failed");
     for (int i = 0; i < 3; i++) CHECK(finish(w[i], 10) == 0, "worker %d failed", i);
