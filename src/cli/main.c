@@ -8,14 +8,14 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: loco <command> [flags]\n\n"
             "commands:\n"
-            "  train      train a GPT on token shards or bytes (default: an embedded addition corpus)\n"
-            "  eval       validation loss, perplexity and bits per byte of a checkpoint\n"
-            "  sample     generate text from a checkpoint\n"
-            "  tokenizer  train|encode|decode: byte-level BPE\n"
-            "  data       prepare: corpus files to train/validation token shards\n"
-            "  plot       SVG of loss curves from metrics logs\n"
+            "  train        train a GPT on token shards or bytes (default: an embedded addition corpus)\n"
+            "  eval         validation loss, perplexity and bits per byte of a checkpoint\n"
+            "  sample       generate text from a checkpoint\n"
+            "  tokenizer    train|encode|decode: byte-level BPE\n"
+            "  data         prepare: corpus files to train/validation token shards\n"
+            "  plot         SVG plots of metrics logs (loss, perplexity, bytes, ...)\n"
             "  coordinator  hold the global model of a DiLoCo run over the network (docs/distributed.md)\n"
-            "  worker     join a coordinator and train the tasks it sends\n\n"
+            "  worker       join a coordinator and train the tasks it sends\n\n"
             "Run 'loco <command> --help' for the flags of a command.\n");
 }
 
