@@ -6,7 +6,8 @@
 #   scripts/async_experiments.sh report           the tables and plots from the runs present
 # Levels (seconds per inner step of the 4 workers, docs/async.md):
 #   none 1,1,1,1   slight 1,1.1,1.2,1.3   moderate 1,1.4,2,3   very 0.58,0.75,1.51,3.33
-# Methods: sync naive buffer dn dn-dylu (and dn-dylu-long: 5x the pushes, run by name)
+# Methods: sync naive buffer dn dn-dylu (and, run by name: dn-dylu-long, 5x the pushes;
+# dn-poly, staleness weights (1+s)^-0.5; dn-lr035, outer lr 0.35)
 #
 # Setting: the C4 sample in ../shared/data, the model and pretrained checkpoint
 # of scripts/diloco_experiments.sh (GPT L=2 C=128, BPE 4096), M = 4 workers,
@@ -32,6 +33,9 @@ run() {
     # The same method given the simulated time synchronous DiLoCo takes at
     # the "very" level (5x the pushes; each shard's schedule spans the run).
     dn-dylu-long) flags="--rule dn --dylu 1 --steps 3000" ;;
+    # Two probes of the outer hyperparameters, run by name.
+    dn-poly) flags="--rule dn --stale poly" ;;
+    dn-lr035) flags="--rule dn --outer-lr 0.35" ;;
     *) echo "async_experiments: unknown method '$method'" >&2; exit 2 ;;
     esac
     echo "== $level $method"

@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 LEVELS = ["none", "slight", "moderate", "very"]
-METHODS = ["sync", "naive", "buffer", "dn", "dn-dylu", "dn-dylu-long"]
+METHODS = ["sync", "naive", "buffer", "dn", "dn-dylu", "dn-dylu-long", "dn-poly", "dn-lr035"]
 
 
 def load(path):
