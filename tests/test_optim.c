@@ -170,13 +170,9 @@ LOCO_TEST(adamw_matches_torch) {
         goto cleanup;
     }
 
-    int rc = loco_test_python(REF_SCRIPT, in_path, out_path);
-    if (rc == 3) {
-        FAIL("%s cannot import torch; apt-get install python3-torch", LOCO_TEST_PYTHON);
-        goto cleanup;
-    }
-    if (rc != 0) {
-        FAIL("%s %s failed (exit status %d)", LOCO_TEST_PYTHON, REF_SCRIPT, rc);
+    char why[256];
+    if (loco_test_reference(REF_SCRIPT, in_path, out_path, "torch", why, sizeof why) != 0) {
+        FAIL("%s", why);
         goto cleanup;
     }
     f = fopen(out_path, "rb");

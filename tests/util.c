@@ -64,3 +64,11 @@ int loco_test_python(const char *script, const char *in, const char *out) {
     if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
     return WEXITSTATUS(status);
 }
+
+int loco_test_reference(const char *script, const char *in, const char *out, const char *module, char *why,
+                        size_t n) {
+    int rc = loco_test_python(script, in, out);
+    if (rc == 3) snprintf(why, n, "%s cannot import %s; apt-get install python3-%s", LOCO_TEST_PYTHON, module, module);
+    else if (rc != 0) snprintf(why, n, "%s %s failed (exit status %d)", LOCO_TEST_PYTHON, script, rc);
+    return rc;
+}

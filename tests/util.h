@@ -18,4 +18,9 @@ int loco_test_put(FILE *f, const void *buf, size_t bytes);
 /* Runs LOCO_TEST_PYTHON script in out (a PyTorch reference); returns its exit
  * status, or -1 if it could not be started or did not exit normally. */
 int loco_test_python(const char *script, const char *in, const char *out);
+/* Runs a reference script (see loco_test_python) whose exit status 3 means it
+ * cannot import `module`; returns its exit status, and for a non-zero one a
+ * one-line reason in why (naming the Debian package for status 3). */
+int loco_test_reference(const char *script, const char *in, const char *out, const char *module, char *why,
+                        size_t n);
 #endif

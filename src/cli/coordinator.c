@@ -278,9 +278,7 @@ static int run(coord_args *a, loco_source *src) {
     cc.max_skew_ms = (uint64_t)(a->max_skew * 1000);
     cc.verbose = a->verbose;
 
-    loco_docs docs = {0};
-    void *owned = NULL;
-    loco_split *split = NULL;
+    train_shards ts = {0};
     float *init = NULL;
     uint8_t *assign = NULL;
     loco_coord *co = NULL;
@@ -288,32 +286,32 @@ static int run(coord_args *a, loco_source *src) {
     int *tok = malloc(sizeof(int) * a->B * a->T), *tgt = malloc(sizeof(int) * a->B * a->T);
     train_common tc = {a->cfg, a->B, a->T, a->steps, a->eval_every, a->eval_batches, a->log_every, a->threads,
                        a->seed, r->inner, a->out, a->tokenizer, "coordinator"};
-    int status = tok && tgt ? train_dist_split(&a->dist, M, src, a->seed, &docs, &owned, &split, msg, sizeof msg) : 1;
+    int status = tok && tgt ? train_shards_open(&ts, &a->dist, M, src, a->seed, msg, sizeof msg) : 1;
     if (status) {
         fprintf(stderr, "loco coordinator: %s\n", tok && tgt ? msg : "out of memory");
         goto done;
     }
     for (int w = 0; w < M; w++)
-        if (loco_split_worker_tokens(split, w) < (uint64_t)a->T + 1) {
+        if (loco_split_worker_tokens(ts.split, w) < (uint64_t)a->T + 1) {
             fprintf(stderr, "loco coordinator: worker %d's shard holds %llu tokens, fewer than --seq-len + 1 = %d\n",
-                    w, (unsigned long long)loco_split_worker_tokens(split, w), a->T + 1);
+                    w, (unsigned long long)loco_split_worker_tokens(ts.split, w), a->T + 1);
             status = 2;
             goto done;
         }
-    assign = malloc(4 * (size_t)docs.n_docs);
+    assign = malloc(4 * (size_t)ts.docs.n_docs);
     if (!assign) {
         fprintf(stderr, "loco coordinator: out of memory for the split\n");
         status = 1;
         goto done;
     }
     for (int w = 0; w < M; w++) {
-        const int *list = loco_split_worker_doc_list(split, w);
-        for (long i = 0; i < loco_split_worker_docs(split, w); i++)
+        const int *list = loco_split_worker_doc_list(ts.split, w);
+        for (long i = 0; i < loco_split_worker_docs(ts.split, w); i++)
             for (int b = 0; b < 4; b++) assign[4 * (size_t)list[i] + b] = (uint8_t)((unsigned)w >> (8 * b));
     }
-    r->data_docs = r->n_assign = (uint64_t)docs.n_docs;
-    r->data_tokens = docs.offsets[docs.n_docs];
-    r->data_fingerprint = loco_net_docs_fingerprint(&docs);
+    r->data_docs = r->n_assign = (uint64_t)ts.docs.n_docs;
+    r->data_tokens = ts.docs.offsets[ts.docs.n_docs];
+    r->data_fingerprint = loco_net_docs_fingerprint(&ts.docs);
     r->assign = assign;
     if (a->dist.init && (status = train_load_init(a->dist.init, &tc, &init, msg, sizeof msg)) != 0) {
         fprintf(stderr, "loco coordinator: %s\n", msg);
@@ -411,11 +409,7 @@ static int run(coord_args *a, loco_source *src) {
 done:
     loco_metrics_close(log);
     loco_coord_free(co);
-    loco_split_free(split);
-    if (!src->is_shards) {   /* the byte corpus's documents were built by train_dist_split */
-        free((void *)docs.offsets);
-        free(owned);
-    }
+    train_shards_close(&ts);
     free(assign);
     free(init);
     free(tok);

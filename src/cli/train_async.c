@@ -140,14 +140,12 @@ int train_async_run(const train_dist_args *d, train_common *c, loco_source *src)
         fprintf(stderr, "loco train: %s\n", msg);
         return status;
     }
-    loco_docs docs = {0};
-    void *owned = NULL;
-    loco_split *split = NULL;
+    train_shards ts = {0};
     float *init = NULL;
     loco_async_sim *sim = NULL;
     loco_metrics *log = NULL;
     int *tok = malloc(sizeof(int) * c->B * c->T), *tgt = malloc(sizeof(int) * c->B * c->T);
-    status = tok && tgt ? train_dist_split(d, shards, src, c->seed, &docs, &owned, &split, msg, sizeof msg) : 1;
+    status = tok && tgt ? train_shards_open(&ts, d, shards, src, c->seed, msg, sizeof msg) : 1;
     if (status) {
         fprintf(stderr, "loco train: %s\n", tok && tgt ? msg : "out of memory");
         goto done;
@@ -158,7 +156,7 @@ int train_async_run(const train_dist_args *d, train_common *c, loco_source *src)
     }
     const int M = ac.workers;
     printf("loco train: data=%s (%d documents; %llu train / %llu val tokens, vocabulary %d)\n", c->data_name,
-           docs.n_docs, (unsigned long long)loco_source_tokens(src, 0),
+           ts.docs.n_docs, (unsigned long long)loco_source_tokens(src, 0),
            (unsigned long long)loco_source_tokens(src, 1), src->vocab_size);
     printf("  model  L=%d C=%d NH=%d V=%d max_seq_len=%d%s%s\n", c->cfg.n_layer, c->cfg.channels, c->cfg.n_head,
            c->cfg.vocab_size, c->cfg.max_seq_len, d->init ? " warm start from " : "", d->init ? d->init : "");
@@ -173,7 +171,7 @@ int train_async_run(const train_dist_args *d, train_common *c, loco_source *src)
            c->threads);
     if (c->out) printf("  output %s/{model.safetensors,metrics.jsonl,loss.svg}\n", c->out);
     fflush(stdout);
-    int e = loco_async_sim_create(&sim, &ac, &c->cfg, init, split, msg, sizeof msg);
+    int e = loco_async_sim_create(&sim, &ac, &c->cfg, init, ts.split, msg, sizeof msg);
     if (e) {
         fprintf(stderr, "loco train: %s\n", e == LOCO_ENOMEM ? "out of memory" : msg);
         status = e == LOCO_EINVAL ? 2 : 1;
@@ -224,11 +222,7 @@ int train_async_run(const train_dist_args *d, train_common *c, loco_source *src)
 done:
     loco_metrics_close(log);
     loco_async_sim_free(sim);
-    loco_split_free(split);
-    if (!src->is_shards) {
-        free((void *)docs.offsets);
-        free(owned);
-    }
+    train_shards_close(&ts);
     free(init);
     free(tok);
     free(tgt);

@@ -136,37 +136,35 @@ static char **read_labels(const char *path, int n_docs, char *msg, size_t msglen
     return lab;
 }
 
-int train_dist_split(const train_dist_args *d, int M, const loco_source *src, uint64_t seed, loco_docs *docs,
-                     void **owned, loco_split **split, char *msg, size_t msglen) {
+int train_shards_open(train_shards *ts, const train_dist_args *d, int M, const loco_source *src, uint64_t seed,
+                      char *msg, size_t msglen) {
+    memset(ts, 0, sizeof *ts);
+    loco_docs *docs = &ts->docs;
     if (src->is_shards) {
         *docs = (loco_docs){src->train.tokens, src->train.token_bytes, src->train.doc_offsets,
                             (int)src->train.n_docs};
     } else {
         size_t n = src->bytes.n_train, chunk = 1024, nd = (n + chunk - 1) / chunk;
-        uint16_t *ids = malloc(n * sizeof *ids);
-        uint64_t *off = malloc((nd + 1) * sizeof *off);
-        *docs = (loco_docs){ids, 2, off, (int)nd};
-        *owned = ids;
-        if (!ids || !off) {
+        ts->ids = malloc(n * sizeof *ts->ids);
+        ts->offsets = malloc((nd + 1) * sizeof *ts->offsets);
+        if (!ts->ids || !ts->offsets) {
             snprintf(msg, msglen, "out of memory for the documents");
             return 1;
         }
-        for (size_t i = 0; i < n; i++) ids[i] = src->bytes.bytes[i];
-        for (size_t k = 0; k <= nd; k++) off[k] = k * chunk < n ? k * chunk : n;
+        for (size_t i = 0; i < n; i++) ts->ids[i] = src->bytes.bytes[i];
+        for (size_t k = 0; k <= nd; k++) ts->offsets[k] = k * chunk < n ? k * chunk : n;
+        *docs = (loco_docs){ts->ids, 2, ts->offsets, (int)nd};
     }
     int e;
     int *assign = malloc(sizeof(int) * (size_t)docs->n_docs);
-    long *sizes = calloc((size_t)M, sizeof *sizes);
-    if (!assign || !sizes) {
-        free(assign);
-        free(sizes);
+    if (!assign) {
         snprintf(msg, msglen, "out of memory for the split");
         return 1;
     }
     if (!strcmp(d->split, "iid")) {
         e = loco_split_iid_tokens(docs, M, seed, assign, msg, msglen);
     } else if (!strcmp(d->split, "kmeans")) {
-        e = loco_split_kmeans(docs, M, seed, 1 << 16, 30, assign, sizes, msg, msglen);
+        e = loco_split_kmeans(docs, M, seed, 1 << 16, 30, assign, NULL, msg, msglen);
     } else if (!strcmp(d->split, "label")) {
         char **labels = d->labels ? read_labels(d->labels, docs->n_docs, msg, msglen) : NULL;
         if (!d->labels) snprintf(msg, msglen, "--split label needs --labels FILE");
@@ -177,10 +175,16 @@ int train_dist_split(const train_dist_args *d, int M, const loco_source *src, ui
         snprintf(msg, msglen, "--split must be iid, kmeans or label (got '%s')", d->split);
         e = LOCO_EINVAL;
     }
-    if (e == LOCO_OK) e = loco_split_create(split, docs, assign, M, msg, msglen);
+    if (e == LOCO_OK) e = loco_split_create(&ts->split, docs, assign, M, msg, msglen);
     free(assign);
-    free(sizes);
     return e == LOCO_OK ? 0 : e == LOCO_EINVAL ? 2 : 1;
+}
+
+void train_shards_close(train_shards *ts) {
+    loco_split_free(ts->split);
+    free(ts->ids);
+    free(ts->offsets);
+    memset(ts, 0, sizeof *ts);
 }
 
 /* Parses the names into a simulator configuration; returns 0 or 2 (bad
@@ -308,14 +312,12 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
         fprintf(stderr, "loco train: %s\n", msg);
         return status;
     }
-    loco_docs docs = {0};
-    void *owned = NULL;
-    loco_split *split = NULL;
+    train_shards ts = {0};
     float *init = NULL;
     loco_sim *sim = NULL;
     loco_metrics *log = NULL;
     int *tok = malloc(sizeof(int) * c->B * c->T), *tgt = malloc(sizeof(int) * c->B * c->T);
-    status = tok && tgt ? train_dist_split(d, d->workers, src, c->seed, &docs, &owned, &split, msg, sizeof msg) : 1;
+    status = tok && tgt ? train_shards_open(&ts, d, d->workers, src, c->seed, msg, sizeof msg) : 1;
     if (status) {
         fprintf(stderr, "loco train: %s\n", tok && tgt ? msg : "out of memory");
         goto done;
@@ -324,7 +326,7 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
         fprintf(stderr, "loco train: %s\n", msg);
         goto done;
     }
-    int e = loco_sim_create(&sim, &sc, &c->cfg, init, split, msg, sizeof msg);
+    int e = loco_sim_create(&sim, &sc, &c->cfg, init, ts.split, msg, sizeof msg);
     if (e) {
         fprintf(stderr, "loco train: %s\n", e == LOCO_ENOMEM ? "out of memory" : msg);
         status = e == LOCO_EINVAL ? 2 : 1;
@@ -336,7 +338,7 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
     const int diloco = sc.algo == LOCO_ALGO_DILOCO;
 
     printf("loco train: data=%s (%d documents; %llu train / %llu val tokens, vocabulary %d)\n", c->data_name,
-           docs.n_docs, (unsigned long long)loco_source_tokens(src, 0),
+           ts.docs.n_docs, (unsigned long long)loco_source_tokens(src, 0),
            (unsigned long long)loco_source_tokens(src, 1), src->vocab_size);
     printf("  model  L=%d C=%d NH=%d V=%d max_seq_len=%d params=%zu (%.2f M)%s%s\n", c->cfg.n_layer,
            c->cfg.channels, c->cfg.n_head, c->cfg.vocab_size, c->cfg.max_seq_len, loco_gpt_num_params(m),
@@ -348,9 +350,9 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
                sc.outer.lr, sc.outer.momentum, loco_codec_name(sc.codec), sc.keep, sc.error_feedback,
                sc.drop_prob, loco_schedule_name(sc.schedule));
     printf("  split  %s:", d->split);
-    for (int w = 0; w < M; w++) printf(" %ld", loco_split_worker_docs(split, w));
+    for (int w = 0; w < M; w++) printf(" %ld", loco_split_worker_docs(ts.split, w));
     printf(" docs;");
-    for (int w = 0; w < M; w++) printf(" %llu", (unsigned long long)loco_split_worker_tokens(split, w));
+    for (int w = 0; w < M; w++) printf(" %llu", (unsigned long long)loco_split_worker_tokens(ts.split, w));
     printf(" tokens\n");
     printf("  train  B=%d T=%d per worker, steps=%d per worker, seed=%llu threads=%d\n", c->B, c->T, c->steps,
            (unsigned long long)c->seed, c->threads);
@@ -421,11 +423,7 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
 done:
     loco_metrics_close(log);
     loco_sim_free(sim);
-    loco_split_free(split);
-    if (!src->is_shards) {   /* the byte corpus's documents were built here */
-        free((void *)docs.offsets);
-        free(owned);
-    }
+    train_shards_close(&ts);
     free(init);
     free(tok);
     free(tgt);

@@ -40,12 +40,22 @@ int train_dist_requested(const train_dist_args *d);
  * failure, 2 bad usage). */
 int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src);
 
-/* Worker shards: token shards keep their documents; a byte corpus is cut
- * into documents of 1 KiB (uint16 ids in *owned, offsets in docs->offsets,
- * both the caller's to free).  M shards by d->split.  Returns 0, 2 (bad
- * usage, e.g. more workers than documents) or 1, with a reason in msg. */
-int train_dist_split(const train_dist_args *d, int M, const loco_source *src, uint64_t seed, loco_docs *docs,
-                     void **owned, loco_split **split, char *msg, size_t msglen);
+/* The training documents and their M shards.  Token shards keep their
+ * documents; a byte corpus is cut into documents of 1 KiB, held here as
+ * uint16 ids. */
+typedef struct {
+    loco_docs docs;
+    loco_split *split;
+    uint16_t *ids;        /* a byte corpus's tokens (NULL for token shards) */
+    uint64_t *offsets;    /* its documents' offsets (NULL for token shards) */
+} train_shards;
+
+/* Opens the documents of src and splits them into M shards by d->split.
+ * Returns 0, 2 (bad usage, e.g. more workers than documents) or 1, with a
+ * reason in msg; ts is then safe to close. */
+int train_shards_open(train_shards *ts, const train_dist_args *d, int M, const loco_source *src, uint64_t seed,
+                      char *msg, size_t msglen);
+void train_shards_close(train_shards *ts);
 /* Human-readable bytes: "1.23 MB" (powers of 1000) into buf. */
 const char *train_fmt_bytes(double b, char *buf, size_t n);
 /* Reads the parameters of checkpoint path (--init) into a malloc'd array;

@@ -114,9 +114,8 @@ int loco_cmd_worker(int argc, char **argv) {
     if (verbose)
         fprintf(stderr, "loco worker: joined %s as worker %u of %u\n", connect, wel.worker_id, wel.workers);
     loco_source src;
-    loco_docs docs = {0};
-    void *owned = NULL;
-    loco_split *scratch = NULL, *split = NULL;
+    train_shards ts = {0};
+    loco_split *split = NULL;
     int status = open_data(&wel, data, shard, &src, msg, sizeof msg);
     if (!status) {
         /* The documents, cut exactly as the coordinator cut them (the iid
@@ -124,16 +123,15 @@ int loco_cmd_worker(int argc, char **argv) {
          * coordinator). */
         train_dist_args d;
         train_dist_defaults(&d);
-        status = train_dist_split(&d, (int)wel.workers, &src, wel.seed, &docs, &owned, &scratch, msg, sizeof msg)
-                     ? 1
-                     : 0;
+        status = train_shards_open(&ts, &d, (int)wel.workers, &src, wel.seed, msg, sizeof msg) ? 1 : 0;
     }
-    if (!status && (docs.n_docs != (int)wel.data_docs || loco_net_docs_fingerprint(&docs) != wel.data_fingerprint)) {
+    if (!status && (ts.docs.n_docs != (int)wel.data_docs ||
+                    loco_net_docs_fingerprint(&ts.docs) != wel.data_fingerprint)) {
         snprintf(msg, sizeof msg, "this host's data (%d documents) is not the coordinator's (%llu documents): "
-                 "fingerprints differ", docs.n_docs, (unsigned long long)wel.data_docs);
+                 "fingerprints differ", ts.docs.n_docs, (unsigned long long)wel.data_docs);
         status = 1;
     }
-    if (!status && loco_net_split_from_assign(&split, &docs, wel.assign, wel.n_assign, (int)wel.workers, msg,
+    if (!status && loco_net_split_from_assign(&split, &ts.docs, wel.assign, wel.n_assign, (int)wel.workers, msg,
                                               sizeof msg) != LOCO_OK)
         status = 1;
     if (status) loco_netw_leave(w, msg);
@@ -142,14 +140,9 @@ int loco_cmd_worker(int argc, char **argv) {
     else if (verbose) fprintf(stderr, "loco worker: done after %ld rounds\n", loco_netw_rounds(w));
     loco_netw_free(w);
     loco_split_free(split);
-    loco_split_free(scratch);
-    if (src.is_shards) {
-        loco_shard_close(&src.train);
-    } else {
-        free((void *)docs.offsets);
-        free(owned);
-        loco_dataset_free(&src.bytes);
-    }
+    train_shards_close(&ts);
+    if (src.is_shards) loco_shard_close(&src.train);
+    else loco_dataset_free(&src.bytes);
     args_free_config();
     return status;
 }
