@@ -128,6 +128,13 @@ float loco_gpt_loss(const loco_gpt *model);
 /* The logits of the last forward pass, (B, T, V); valid until backward runs
  * (backward overwrites them with their gradient). */
 const float *loco_gpt_logits(const loco_gpt *model);
+/* The per-position cross-entropy losses of the last forward pass, (B, T), or
+ * NULL if it had no targets.  Valid until the next forward. */
+const float *loco_gpt_losses(const loco_gpt *model);
+/* The final hidden states of the last forward pass (the output of the final
+ * LayerNorm, the input of the LM head), (B, T, C).  Valid until the next
+ * forward or backward. */
+const float *loco_gpt_hidden(const loco_gpt *model);
 
 /* Sets all parameter gradients to zero. */
 void loco_gpt_zero_grad(loco_gpt *model);

@@ -205,6 +205,8 @@ float *loco_gpt_params(loco_gpt *m) { return m->params; }
 float *loco_gpt_grads(loco_gpt *m) { return m->grads; }
 float loco_gpt_loss(const loco_gpt *m) { return m->loss; }
 const float *loco_gpt_logits(const loco_gpt *m) { return m->a.logits; }
+const float *loco_gpt_losses(const loco_gpt *m) { return m->have_targets ? m->a.losses : NULL; }
+const float *loco_gpt_hidden(const loco_gpt *m) { return m->a.lnf; }
 
 size_t loco_gpt_memory_bytes(const loco_gpt *m) {
     return (4 * m->num_params + m->act_floats) * sizeof(float);
