@@ -186,6 +186,10 @@ void loco_adamw_update(float *p, const float *g, float *m, float *v, size_t n,
 int loco_gpt_adamw_step(loco_gpt *model, const loco_adamw_config *cfg, int step,
                         float *norm_out);
 
+/* Zeroes the AdamW moments and the update count, as a fresh model has them
+ * (the next step's bias correction starts again at t = 1). */
+void loco_gpt_adamw_reset(loco_gpt *model);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,7 @@ static void usage(FILE *f) {
             "  sample       generate text from a checkpoint\n"
             "  tokenizer    train|encode|decode: byte-level BPE\n"
             "  data         prepare: corpus files to train/validation token shards\n"
+            "  route        fit|assign: the DiPaCo document router (docs/routing.md)\n"
             "  plot         SVG plots of metrics logs (loss, perplexity, bytes, ...)\n"
             "  coordinator  hold the global model of a DiLoCo run over the network (docs/distributed.md)\n"
             "  worker       join a coordinator and train the tasks it sends\n\n"
@@ -33,6 +34,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "sample")) return loco_cmd_sample(argc - 2, argv + 2);
     if (!strcmp(argv[1], "tokenizer")) return loco_cmd_tokenizer(argc - 2, argv + 2);
     if (!strcmp(argv[1], "data")) return loco_cmd_data(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "route")) return loco_cmd_route(argc - 2, argv + 2);
     if (!strcmp(argv[1], "plot")) return loco_cmd_plot(argc - 2, argv + 2);
     if (!strcmp(argv[1], "coordinator")) return loco_cmd_coordinator(argc - 2, argv + 2);
     if (!strcmp(argv[1], "worker")) return loco_cmd_worker(argc - 2, argv + 2);

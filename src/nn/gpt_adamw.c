@@ -2,6 +2,7 @@
  * schedule, and AdamW with weight decay on matrices only (as nanoGPT does:
  * embeddings and linear weights decay; biases and LayerNorm gains do not). */
 #include <math.h>
+#include <string.h>
 #include "nn/gpt_internal.h"
 
 /* Returns LOCO_ENONFINITE, leaving the parameters untouched, when the
@@ -26,4 +27,9 @@ int loco_gpt_adamw_step(loco_gpt *m, const loco_adamw_config *cfg, int step, flo
                           lr, cfg->beta1, cfg->beta2, cfg->eps, wd, gscale, t);
     }
     return LOCO_OK;
+}
+
+void loco_gpt_adamw_reset(loco_gpt *m) {
+    memset(m->opt_state, 0, 2 * m->num_params * sizeof(float));
+    m->adam_t = 0;
 }
