@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "loco/checkpoint.h"
+#include "cli/eval_docs.h"
 #include "loco/source.h"
 
 int loco_cmd_eval(int argc, char **argv) {
@@ -18,6 +19,9 @@ int loco_cmd_eval(int argc, char **argv) {
     int B = 8, T = 0, threads = 0;
     long max_tokens = 0;
     int max_tok_i = 0;
+    eval_docs_args ed = {0};
+    ed.prefix = 32;
+    int per_doc = 0;
     const arg_spec specs[] = {
         {"checkpoint", ARG_STR, &ckpt, 0, 0, "model checkpoint (.safetensors) to evaluate"},
         {"val-shard", ARG_STR, &val_shard, 0, 0, "token shard to evaluate on"},
@@ -27,13 +31,34 @@ int loco_cmd_eval(int argc, char **argv) {
         {"seq-len", ARG_INT, &T, 0, LOCO_MAX_SEQ_LEN, "window length (0: the model's max_seq_len)"},
         {"max-tokens", ARG_INT, &max_tok_i, 0, 2e9, "score at most this many tokens (0: all)"},
         {"threads", ARG_INT, &threads, 0, 1024, "threads (0: OMP_NUM_THREADS or all cores)"},
+        {"per-doc", ARG_INT, &per_doc, 0, 1, "1: score each document after its first --prefix tokens"},
+        {"dipaco", ARG_STR, &ed.dipaco, 0, 0, "a DiPaCo model directory: route each document, run one path"},
+        {"router", ARG_STR, &ed.router, 0, 0, "DiPaCo: the router file (default: the one the model names)"},
+        {"prefix", ARG_INT, &ed.prefix, 1, 4096, "per-doc / DiPaCo: routing tokens, not scored (default 32)"},
+        {"block", ARG_INT, &ed.block, 0, LOCO_MAX_SEQ_LEN, "per-doc / DiPaCo: targets per block (0: --seq-len)"},
+        {"reroute", ARG_INT, &ed.reroute, 0, 1, "DiPaCo: 1 = choose the path again for every block"},
+        {"max-docs", ARG_INT, &ed.max_docs, 0, 2e9, "per-doc / DiPaCo: score at most this many documents"},
     };
     char err[512], msg[512];
     int r = args_parse(specs, sizeof specs / sizeof specs[0], argc, argv,
-                       "usage: loco eval --checkpoint FILE (--val-shard FILE | --data FILE) [flags]\n\n"
+                       "usage: loco eval --checkpoint FILE (--val-shard FILE | --data FILE) [flags]\n"
+                       "       loco eval (--checkpoint FILE --per-doc 1 | --dipaco DIR) --val-shard FILE [flags]\n\n"
                        "Prints validation loss, perplexity and bits per byte.", err, sizeof err);
     if (r == 1) return 0;
     if (r < 0) { fprintf(stderr, "loco eval: %s\n", err); return 2; }
+    if (ed.dipaco || per_doc) {
+        if (!ed.dipaco == !ckpt || !val_shard) {
+            fprintf(stderr, "loco eval: --per-doc needs --checkpoint and --dipaco replaces it; both need "
+                    "--val-shard\n");
+            return 2;
+        }
+        loco_threads_set(threads);
+        ed.checkpoint = ckpt;
+        ed.val_shard = val_shard;
+        ed.B = B;
+        ed.T = T;
+        return loco_cli_eval_docs(&ed);
+    }
     if (!ckpt) { fprintf(stderr, "loco eval: --checkpoint is required\n"); return 2; }
     if (!val_shard == !data) { fprintf(stderr, "loco eval: give one of --val-shard or --data\n"); return 2; }
     max_tokens = max_tok_i;

@@ -149,13 +149,13 @@ int loco_cmd_train(int argc, char **argv) {
         {"eval-batches", ARG_INT, &eval_batches, 1, 1e6, "batches per validation evaluation"},
         {"log-every", ARG_INT, &log_every, 1, 1e9, "steps between progress lines"},
     };
-    arg_spec specs[sizeof base / sizeof base[0] + 32];
+    arg_spec specs[sizeof base / sizeof base[0] + 48];
     memcpy(specs, base, sizeof base);
     const int ns = (int)(sizeof base / sizeof base[0]) + train_dist_specs(&dist, specs + sizeof base / sizeof base[0]);
     char err[512];
     int r = args_parse(specs, ns, argc, argv,
                        "usage: loco train [flags]\n\nTrains a GPT-2 style model on bytes or token shards, alone or as\n"
-                       "M simulated workers (--algo ddp|diloco|async; docs/diloco.md, docs/async.md).\n"
+                       "M simulated workers (--algo ddp|diloco|async|dipaco; docs/diloco.md, docs/async.md, docs/dipaco.md).\n"
                        "With --launch local --workers M, as a coordinator and M worker processes\n"
                        "on this host (docs/distributed.md).",
                        err, sizeof err);
@@ -183,7 +183,7 @@ int loco_cmd_train(int argc, char **argv) {
     int distributed = dist.algo && strcmp(dist.algo, "single") != 0;
     if (!distributed && train_dist_requested(&dist)) {
         fprintf(stderr, "loco train: --workers, --inner-steps, --outer-*, --split, --compress, --prune, "
-                "--drop, --schedule, --init and the async flags need --algo ddp, diloco or async\n");
+                "--drop, --schedule, --init, the async and the dipaco flags need --algo ddp, diloco, async or dipaco\n");
         return 2;
     }
     if (distributed && (resume || stop_after || ckpt_every)) {

@@ -42,7 +42,7 @@ void train_dist_defaults(train_dist_args *d) {
 
 int train_dist_specs(train_dist_args *d, arg_spec *s) {
     const arg_spec t[] = {
-        {"algo", ARG_STR, &d->algo, 0, 0, "single (plain training), or simulated workers: ddp, diloco, async"},
+        {"algo", ARG_STR, &d->algo, 0, 0, "single (plain training), or simulated workers: ddp, diloco, async, dipaco"},
         {"workers", ARG_INT, &d->workers, -1e9, 1e9, "simulated workers M (ddp, diloco)"},
         {"inner-steps", ARG_INT, &d->inner_steps, -1e9, 1e9, "DiLoCo: inner steps H between outer steps"},
         {"outer-opt", ARG_STR, &d->outer_opt, 0, 0, "DiLoCo outer optimizer: nesterov, sgd or adam"},
@@ -73,6 +73,10 @@ int train_dist_specs(train_dist_args *d, arg_spec *s) {
         {"jitter", ARG_FLOAT, &d->jitter, -1e9, 1e9, "async: task time times exp(jitter N(0,1))"},
         {"preempt-prob", ARG_FLOAT, &d->preempt_prob, -1e9, 1e9, "async: chance a task starts with a preemption"},
         {"preempt-seconds", ARG_FLOAT, &d->preempt_seconds, -1e9, 1e9, "async: length of a preemption"},
+        {"modules", ARG_STR, &d->modules, 0, 0, "dipaco: levels as BLOCKSxMODULES, e.g. 1x4,1x4 (16 paths)"},
+        {"router", ARG_STR, &d->router, 0, 0, "dipaco: router file (loco route fit) giving each document a path"},
+        {"private-base", ARG_INT, &d->private_base, 0, 1, "dipaco: 1 = embeddings and final norm per path"},
+        {"reset-inner", ARG_INT, &d->reset_inner, 0, 1, "dipaco: 1 = every (path, round) task starts afresh"},
     };
     memcpy(s, t, sizeof t);
     return (int)(sizeof t / sizeof t[0]);
@@ -88,7 +92,8 @@ int train_dist_requested(const train_dist_args *d) {
            d->drop != z.drop || strcmp(d->schedule, z.schedule) || d->init || strcmp(d->rule, z.rule) ||
            d->period != z.period || strcmp(d->stale, z.stale) || d->stale_power != z.stale_power || d->dylu ||
            d->grace != z.grace || d->shards != z.shards || strcmp(d->hetero, z.hetero) || d->speeds ||
-           d->jitter != z.jitter || d->preempt_prob != z.preempt_prob || d->preempt_seconds != z.preempt_seconds;
+           d->jitter != z.jitter || d->preempt_prob != z.preempt_prob || d->preempt_seconds != z.preempt_seconds ||
+           d->modules || d->router || d->private_base || d->reset_inner;
 }
 
 /* Parameters of a configuration: V C + T_max C, then per block 12 C^2 + 13 C
@@ -195,7 +200,7 @@ static int make_config(const train_dist_args *d, const train_common *c, loco_sim
     if (!strcmp(d->algo, "ddp")) sc->algo = LOCO_ALGO_DDP;
     else if (!strcmp(d->algo, "diloco")) sc->algo = LOCO_ALGO_DILOCO;
     else {
-        snprintf(msg, msglen, "--algo must be single, ddp, diloco or async (got '%s')", d->algo);
+        snprintf(msg, msglen, "--algo must be single, ddp, diloco, async or dipaco (got '%s')", d->algo);
         return 2;
     }
     if (loco_outer_parse(d->outer_opt, &sc->outer.kind)) {
@@ -296,6 +301,11 @@ int train_save_global(const char *out, const char *who, loco_gpt *m, long step, 
 
 int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) {
     if (!strcmp(d->algo, "async")) return train_async_run(d, c, src);
+    if (!strcmp(d->algo, "dipaco")) return train_dipaco_run(d, c, src);
+    if (d->modules || d->router || d->private_base || d->reset_inner) {
+        fprintf(stderr, "loco train: --modules, --router, --private-base and --reset-inner apply to --algo dipaco\n");
+        return 2;
+    }
     char msg[512], b1[32], b2[32], b3[32];
     train_dist_args z;
     train_dist_defaults(&z);

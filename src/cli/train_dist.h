@@ -20,6 +20,9 @@ typedef struct {
     const char *rule, *stale, *speeds, *hetero;
     int period, dylu, shards;
     float stale_power, grace, jitter, preempt_prob, preempt_seconds;
+    /* --algo dipaco */
+    const char *modules, *router;
+    int private_base, reset_inner;
 } train_dist_args;
 
 /* What train.c has already parsed and checked. */
@@ -72,6 +75,9 @@ int train_save_global(const char *out, const char *who, loco_gpt *m, long step, 
                       uint64_t seed, const char *tokenizer, loco_metrics **log, char *msg, size_t msglen);
 /* `--algo async` (src/cli/train_async.c); same contract as train_dist_run. */
 int train_async_run(const train_dist_args *d, train_common *c, loco_source *src);
+
+/* `--algo dipaco` (src/cli/train_dipaco.c); same contract as train_dist_run. */
+int train_dipaco_run(const train_dist_args *d, train_common *c, loco_source *src);
 
 /* Mean validation loss over n_batches batches drawn with a fixed seed (the
  * plain trainer's evaluation). */

@@ -1,0 +1,181 @@
+/*
+ * `loco train --algo dipaco`: DiPaCo in the simulator (include/loco/dipaco.h).
+ * The documents are routed to the P paths by --router (loco route fit), or,
+ * without one, split by --split like DiLoCo's workers (then `loco eval
+ * --dipaco` needs a router to score the model).  Every path trains --steps
+ * inner steps; the modules are written to --out as DiPaCo module files.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli/cli.h"
+#include "cli/common.h"
+#include "cli/train_dist.h"
+#include "loco/checkpoint.h"
+#include "loco/dipaco.h"
+#include "loco/metrics.h"
+#include "loco/route.h"
+
+/* Routes every training document with the router at path; fills ts like
+ * train_shards_open.  Returns 0, 2 (bad usage) or 1 with a reason in msg. */
+static int route_shards(train_shards *ts, const char *path, int P, const loco_source *src, char *msg,
+                        size_t msglen) {
+    memset(ts, 0, sizeof *ts);
+    if (!src->is_shards) {
+        snprintf(msg, msglen, "--router needs token shards (--train-shard), whose documents it routes");
+        return 2;
+    }
+    ts->docs = (loco_docs){src->train.tokens, src->train.token_bytes, src->train.doc_offsets,
+                           (int)src->train.n_docs};
+    loco_router *r = NULL;
+    loco_gpt *fm = NULL;
+    int *assign = malloc(sizeof(int) * (size_t)ts->docs.n_docs);
+    int e = assign ? loco_router_load(&r, path, msg, msglen) : LOCO_ENOMEM;
+    if (!e && loco_router_paths(r) != P) {
+        snprintf(msg, msglen, "router %s has %d paths but --modules makes %d", path, loco_router_paths(r), P);
+        e = LOCO_EINVAL;
+    }
+    if (!e && loco_router_kind_of(r) != LOCO_ROUTER_RANDOM)
+        e = loco_checkpoint_load(loco_router_feature_model(r), &fm, 64, loco_router_prefix(r), NULL, msg, msglen);
+    if (!e) e = loco_router_assign_docs(r, fm, &ts->docs, 1, assign, msg, msglen);
+    if (!e) e = loco_split_create(&ts->split, &ts->docs, assign, P, msg, msglen);
+    if (e == LOCO_ENOMEM) snprintf(msg, msglen, "out of memory routing the documents");
+    loco_gpt_free(fm);
+    loco_router_free(r);
+    free(assign);
+    return e == LOCO_OK ? 0 : e == LOCO_EINVAL ? 2 : 1;
+}
+
+int train_dipaco_run(const train_dist_args *d, train_common *c, loco_source *src) {
+    char msg[512], b1[32], b2[32];
+    train_dist_args z;
+    train_dist_defaults(&z);
+    if (d->workers != z.workers || strcmp(d->compress, "fp32") || d->prune != 1.0f || d->error_feedback ||
+        d->drop || strcmp(d->schedule, "constant") || strcmp(d->rule, z.rule) || d->dylu || d->shards ||
+        strcmp(d->hetero, "none") || d->speeds) {
+        fprintf(stderr, "loco train: --algo dipaco has one worker per path (--modules sets them) and sends "
+                "fp32 parameters; --workers, --compress, --prune, --error-feedback, --drop, --schedule and the "
+                "async flags do not apply\n");
+        return 2;
+    }
+    loco_dipaco_sim_config dc;
+    memset(&dc, 0, sizeof dc);
+    if (loco_dipaco_parse(d->modules ? d->modules : "", &dc.d, msg, sizeof msg)) {
+        fprintf(stderr, "loco train: %s\n", d->modules ? msg : "--algo dipaco needs --modules, e.g. 1x4,1x4");
+        return 2;
+    }
+    dc.d.shared_base = !d->private_base;
+    dc.inner_steps = d->inner_steps;
+    dc.steps = c->steps;
+    dc.batch = c->B;
+    dc.seq_len = c->T;
+    dc.inner = c->oc;
+    loco_outer_config_default(&dc.outer);
+    if (loco_outer_parse(d->outer_opt, &dc.outer.kind)) {
+        fprintf(stderr, "loco train: --outer-opt must be nesterov, sgd or adam (got '%s')\n", d->outer_opt);
+        return 2;
+    }
+    dc.outer.lr = d->outer_lr;
+    dc.outer.momentum = d->outer_momentum;
+    dc.outer.beta2 = d->outer_beta2;
+    dc.reset_inner = d->reset_inner;
+    dc.seed = c->seed;
+    loco_dipaco_layout lay;
+    if (loco_dipaco_layout_init(&lay, &c->cfg, &dc.d, msg, sizeof msg)) {
+        fprintf(stderr, "loco train: %s\n", msg);
+        return 2;
+    }
+    const int P = lay.n_paths;
+
+    int status;
+    train_shards ts = {0};
+    float *init = NULL;
+    loco_dipaco_sim *sim = NULL;
+    loco_metrics *log = NULL;
+    status = d->router ? route_shards(&ts, d->router, P, src, msg, sizeof msg)
+                       : train_shards_open(&ts, d, P, src, c->seed, msg, sizeof msg);
+    if (status) {
+        fprintf(stderr, "loco train: %s\n", msg);
+        goto done;
+    }
+    if (d->init && (status = train_load_init(d->init, c, &init, msg, sizeof msg)) != 0) {
+        fprintf(stderr, "loco train: %s\n", msg);
+        goto done;
+    }
+    int e = loco_dipaco_sim_create(&sim, &dc, &c->cfg, init, ts.split, msg, sizeof msg);
+    if (e) {
+        fprintf(stderr, "loco train: %s\n", e == LOCO_ENOMEM ? "out of memory" : msg);
+        status = e == LOCO_EINVAL || e == LOCO_ECONFIG ? 2 : 1;
+        goto done;
+    }
+    const loco_dipaco_sim_stats *st = loco_dipaco_sim_get_stats(sim);
+
+    printf("loco train: data=%s (%d documents; %llu train tokens, vocabulary %d)\n", c->data_name,
+           ts.docs.n_docs, (unsigned long long)loco_source_tokens(src, 0), src->vocab_size);
+    printf("  model  L=%d C=%d NH=%d V=%d max_seq_len=%d; one path %zu params (%.2f M), all modules %zu "
+           "(%.2f M)%s%s\n", c->cfg.n_layer, c->cfg.channels, c->cfg.n_head, c->cfg.vocab_size,
+           c->cfg.max_seq_len, lay.path_params, lay.path_params / 1e6, lay.total, lay.total / 1e6,
+           d->init ? "; warm start from " : "", d->init ? d->init : "");
+    printf("  dipaco levels");
+    for (int v = 0; v < lay.d.n_levels; v++) printf(" %dx%d", lay.d.layers[v], lay.d.modules[v]);
+    printf(" (blocks x modules), %d paths, %s base, H=%d rounds=%ld outer=%s(lr %g, momentum %g)%s\n", P,
+           lay.d.shared_base ? "shared" : "private", dc.inner_steps, st->n_rounds, loco_outer_name(dc.outer.kind),
+           dc.outer.lr, dc.outer.momentum, dc.reset_inner ? ", inner state reset every task" : "");
+    printf("  shards (%s):", d->router ? d->router : d->split);
+    for (int p = 0; p < P; p++) printf(" %ld", loco_split_worker_docs(ts.split, p));
+    printf(" docs\n");
+    printf("  train  B=%d T=%d per path, steps=%d per path, seed=%llu threads=%d\n", c->B, c->T, c->steps,
+           (unsigned long long)c->seed, c->threads);
+    if (c->out) printf("  output %s/{dipaco.json,<module>.safetensors,metrics.jsonl}\n", c->out);
+    fflush(stdout);
+    if (train_open_log(c->out, &log, msg, sizeof msg)) {
+        fprintf(stderr, "loco train: %s\n", msg);
+        status = 1;
+        goto done;
+    }
+    const int tty = isatty(STDOUT_FILENO);
+    double t0 = loco_cli_now(), tlog = t0, tokens_since = 0;
+    long next_log = c->log_every;
+    while (st->round < st->n_rounds) {
+        long before = st->inner_step;
+        if ((e = loco_dipaco_sim_round(sim, msg, sizeof msg)) != LOCO_OK) {
+            fprintf(stderr, "loco train: %s\n", msg);
+            status = 1;
+            goto done;
+        }
+        tokens_since += (double)c->B * c->T * (double)(st->inner_step - before) * P;
+        double t = loco_cli_now();
+        if (st->inner_step >= next_log || st->round == st->n_rounds || st->round == 1) {
+            double eta = (t - t0) / st->round * (st->n_rounds - st->round);
+            loco_progress_print(stdout, tty, st->inner_step, c->steps, st->train_loss, tokens_since / (t - tlog), eta);
+            if (log) {
+                const char *k[] = {"loss", "ppl", "bytes", "bytes_up", "bytes_down", "time_s", "round"};
+                double v[] = {st->train_loss, exp(st->train_loss), st->bytes_up + st->bytes_down, st->bytes_up,
+                              st->bytes_down, t - t0, (double)st->round};
+                loco_metrics_log(log, "train", st->inner_step, k, v, 7);
+            }
+            tlog = t;
+            tokens_since = 0;
+            while (next_log <= st->inner_step) next_log += c->log_every;
+        }
+    }
+    if (tty) printf("\n");
+    if (c->out && loco_dipaco_save(c->out, &lay, loco_dipaco_sim_modules(sim), c->tokenizer ? c->tokenizer : "",
+                                   d->router ? d->router : "", msg, sizeof msg)) {
+        fprintf(stderr, "loco train: %s\n", msg);
+        status = 1;
+        goto done;
+    }
+    printf("done: dipaco %d paths, %ld rounds, %ld steps per path in %.1f s; last train loss %.4f; sent %s up + "
+           "%s down%s%s\n", P, st->round, st->inner_step, loco_cli_now() - t0, st->train_loss,
+           train_fmt_bytes(st->bytes_up, b1, sizeof b1), train_fmt_bytes(st->bytes_down, b2, sizeof b2),
+           c->out ? "; wrote " : "", c->out ? c->out : "");
+done:
+    loco_metrics_close(log);
+    loco_dipaco_sim_free(sim);
+    train_shards_close(&ts);
+    free(init);
+    return status;
+}
