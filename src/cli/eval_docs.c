@@ -120,7 +120,7 @@ int loco_cli_eval_docs(const eval_docs_args *a) {
     if (a->max_docs > 0 && a->max_docs < n_docs) n_docs = a->max_docs;
     size_t n_blocks = 0, cap = 0;
     feat = malloc(sizeof(float) * (size_t)(fm ? loco_gpt_get_config(fm)->channels : 1));
-    buf = malloc(sizeof(int) * (size_t)(T + 1));
+    buf = malloc(sizeof(int) * (size_t)(T + 1 > prefix ? T + 1 : prefix));   /* a window or a prefix */
     path_tokens = calloc((size_t)P, sizeof(double));
     if (!feat || !buf || !path_tokens) goto oom;
     long skipped = 0;

@@ -1,0 +1,93 @@
+#!/bin/sh
+# The DiPaCo experiments of docs/results/dipaco.md, each re-runnable on its own:
+#   scripts/dipaco_experiments.sh RUN...     one or more of the runs below
+#   scripts/dipaco_experiments.sh all        every run, then the report
+#   scripts/dipaco_experiments.sh report     the table and plot from the runs present
+# Runs: dense-s dense-4s dense-16s (dense models of about S, 4S and 16S parameters)
+#       kmeans random product (16 DiPaCo paths of size S, routed by flat k-means,
+#       a random hash, or product k-means 4x4), disc (discriminative routing)
+#
+# Setting: a mix of ../shared/data's corpora cut into documents (scripts/dipaco_corpus.py:
+# C4, WikiText-2, Brown, State of the Union, Moby-Dick, Shakespeare, TinyStories), the C4
+# BPE vocabulary of 4096 (trained on the C4 sample), T=64, batch 8, STEPS steps for every
+# model and every path.  S is GPT L=2 C=128 (0.93 M parameters); DiPaCo has two levels of
+# one block with 4 modules each (16 paths) and a shared base.  Routing features: the mean
+# final hidden state over each document's first 32 tokens of a small dense model (L=2 C=64,
+# 300 steps).  Every model is scored by `loco eval --per-doc`/`--dipaco` on the held-out
+# documents, after the 32 routing tokens of each.  Writes out/dipaco/.
+set -e
+cd "$(dirname "$0")/.."
+data=../shared/data
+out=out/dipaco
+STEPS=${STEPS:-600}
+H=${H:-50}
+loco=${LOCO:-./loco}
+[ -d "$data/c4" ] || { echo "dipaco_experiments: needs $data" >&2; exit 1; }
+[ -n "${LOCO:-}" ] || make -s -j"$(nproc)" loco
+mkdir -p "$out"
+common="--seq-len 64 --batch 8 --steps $STEPS --lr 2e-3 --warmup 50 --log-every 50"
+
+prepare() {
+    [ -f "$out/mix_train.jsonl" ] || /usr/bin/python3 scripts/dipaco_corpus.py "$data" "$out"
+    [ -f "$out/tokenizer.json" ] || $loco tokenizer train --input "$data/c4/c4_en_train00000_first1000.jsonl" \
+        --vocab-size 4096 --out "$out/tokenizer.json"
+    [ -f "$out/train.train.bin" ] || $loco data prepare --input "$out/mix_train.jsonl" \
+        --tokenizer "$out/tokenizer.json" --val-frac 0 --out "$out/train"
+    [ -f "$out/val.train.bin" ] || $loco data prepare --input "$out/mix_val.jsonl" \
+        --tokenizer "$out/tokenizer.json" --val-frac 0 --out "$out/val"
+    [ -f "$out/features/model.safetensors" ] || $loco train --train-shard "$out/train.train.bin" \
+        --val-shard "$out/val.train.bin" --tokenizer "$out/tokenizer.json" --layers 2 --channels 64 --heads 4 \
+        --seq-len 64 --batch 8 --steps 300 --lr 2e-3 --warmup 50 --eval-every 300 --out "$out/features"
+    for r in kmeans:--paths\ 16 random:--paths\ 16 product:--levels\ 4,4; do
+        m=${r%%:*}
+        [ -f "$out/router_$m.json" ] || $loco route fit --feature-model "$out/features/model.safetensors" \
+            --train-shard "$out/train.train.bin" --method "$m" ${r#*:} --out "$out/router_$m.json"
+    done
+}
+
+# dense NAME FLAGS...: one dense model, then its per-document score.
+dense() {
+    name=$1; shift
+    prepare
+    echo "== $name: $*"
+    $loco train --train-shard "$out/train.train.bin" --val-shard "$out/val.train.bin" \
+        --tokenizer "$out/tokenizer.json" $common --eval-every "$STEPS" --out "$out/$name" "$@" | tee "$out/$name.log"
+    $loco eval --checkpoint "$out/$name/model.safetensors" --val-shard "$out/val.train.bin" --per-doc 1 \
+        | tee "$out/$name/eval.txt"
+}
+
+# dipaco NAME ROUTER FLAGS...: 16 paths of size S routed by ROUTER, scored once
+# routed by the prefix and once re-routed every 64 tokens.
+dipaco() {
+    name=$1; router=$2; shift 2
+    prepare
+    echo "== $name: router $router $*"
+    $loco train --train-shard "$out/train.train.bin" --val-shard "$out/val.train.bin" \
+        --tokenizer "$out/tokenizer.json" $common --layers 2 --channels 128 --heads 4 \
+        --algo dipaco --modules 1x4,1x4 --inner-steps "$H" --router "$out/router_$router.json" \
+        --out "$out/$name" "$@" | tee "$out/$name.log"
+    $loco eval --dipaco "$out/$name" --val-shard "$out/val.train.bin" | tee "$out/$name/eval.txt"
+    $loco eval --dipaco "$out/$name" --val-shard "$out/val.train.bin" --reroute 1 --block 64 \
+        | tee "$out/$name/eval_reroute.txt"
+}
+
+one() {
+    case $1 in
+    dense-s)   dense dense-s --layers 2 --channels 128 --heads 4 ;;
+    dense-4s)  dense dense-4s --layers 4 --channels 256 --heads 4 ;;
+    dense-16s) dense dense-16s --layers 8 --channels 384 --heads 6 ;;
+    kmeans)    dipaco kmeans kmeans ;;
+    random)    dipaco random random ;;
+    product)   dipaco product product ;;
+    disc)      dipaco disc kmeans --em-round $((STEPS / H / 2)) ;;
+    prepare)   prepare ;;
+    report)    /usr/bin/python3 scripts/dipaco_report.py "$out" ;;
+    *) echo "dipaco_experiments: unknown run '$1' (see the header of $0)" >&2; exit 2 ;;
+    esac
+}
+
+[ $# -gt 0 ] || { sed -n '2,17p' "$0"; exit 2; }
+if [ "$1" = all ]; then
+    set -- dense-s dense-4s dense-16s kmeans random disc report
+fi
+for r in "$@"; do one "$r"; done
