@@ -161,6 +161,11 @@ void loco_dipaco_sim_free(loco_dipaco_sim *s);
  * merge.  Allocates nothing.  Returns LOCO_ERANGE when the run is over,
  * LOCO_ENONFINITE (reason in msg). */
 int loco_dipaco_sim_round(loco_dipaco_sim *s, char *msg, size_t msglen);
+/* Replaces the split (P shards, e.g. after re-routing the documents); the
+ * weights become the new shards' token counts.  The split is borrowed.
+ * Returns LOCO_EINVAL (reason in msg), changing nothing, if it does not have
+ * P shards of at least seq_len + 1 tokens. */
+int loco_dipaco_sim_set_split(loco_dipaco_sim *s, const loco_split *split, char *msg, size_t msglen);
 const loco_dipaco_sim_stats *loco_dipaco_sim_get_stats(const loco_dipaco_sim *s);
 const loco_dipaco_layout *loco_dipaco_sim_layout(const loco_dipaco_sim *s);
 /* The modules (l->total floats), their outer state and step counts. */

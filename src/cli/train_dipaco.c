@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/train_dipaco.h"
 #include "cli/train_dist.h"
 #include "loco/checkpoint.h"
 #include "loco/dipaco.h"
@@ -88,6 +89,12 @@ int train_dipaco_run(const train_dist_args *d, train_common *c, loco_source *src
         return 2;
     }
     const int P = lay.n_paths;
+    if (d->em_round && !d->router) {
+        fprintf(stderr, "loco train: --em-round re-routes documents: it needs a --router with a feature model\n");
+        return 2;
+    }
+    char router_used[4200];
+    snprintf(router_used, sizeof router_used, "%s", d->router ? d->router : "");
 
     int status;
     train_shards ts = {0};
@@ -160,10 +167,18 @@ int train_dipaco_run(const train_dist_args *d, train_common *c, loco_source *src
             tokens_since = 0;
             while (next_log <= st->inner_step) next_log += c->log_every;
         }
+        if (d->em_round && st->round == d->em_round && st->round < st->n_rounds) {
+            if (tty) printf("\n");
+            status = train_dipaco_em(sim, &ts, d->router, c->out, router_used, sizeof router_used, msg, sizeof msg);
+            if (status) {
+                fprintf(stderr, "loco train: %s\n", msg);
+                goto done;
+            }
+        }
     }
     if (tty) printf("\n");
     if (c->out && loco_dipaco_save(c->out, &lay, loco_dipaco_sim_modules(sim), c->tokenizer ? c->tokenizer : "",
-                                   d->router ? d->router : "", msg, sizeof msg)) {
+                                   router_used, msg, sizeof msg)) {
         fprintf(stderr, "loco train: %s\n", msg);
         status = 1;
         goto done;

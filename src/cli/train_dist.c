@@ -77,6 +77,7 @@ int train_dist_specs(train_dist_args *d, arg_spec *s) {
         {"router", ARG_STR, &d->router, 0, 0, "dipaco: router file (loco route fit) giving each document a path"},
         {"private-base", ARG_INT, &d->private_base, 0, 1, "dipaco: 1 = embeddings and final norm per path"},
         {"reset-inner", ARG_INT, &d->reset_inner, 0, 1, "dipaco: 1 = every (path, round) task starts afresh"},
+        {"em-round", ARG_INT, &d->em_round, 0, 1e9, "dipaco: after this round, re-route by the paths' losses (0: never)"},
     };
     memcpy(s, t, sizeof t);
     return (int)(sizeof t / sizeof t[0]);
@@ -93,7 +94,7 @@ int train_dist_requested(const train_dist_args *d) {
            d->period != z.period || strcmp(d->stale, z.stale) || d->stale_power != z.stale_power || d->dylu ||
            d->grace != z.grace || d->shards != z.shards || strcmp(d->hetero, z.hetero) || d->speeds ||
            d->jitter != z.jitter || d->preempt_prob != z.preempt_prob || d->preempt_seconds != z.preempt_seconds ||
-           d->modules || d->router || d->private_base || d->reset_inner;
+           d->modules || d->router || d->private_base || d->reset_inner || d->em_round;
 }
 
 /* Parameters of a configuration: V C + T_max C, then per block 12 C^2 + 13 C
@@ -302,8 +303,9 @@ int train_save_global(const char *out, const char *who, loco_gpt *m, long step, 
 int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) {
     if (!strcmp(d->algo, "async")) return train_async_run(d, c, src);
     if (!strcmp(d->algo, "dipaco")) return train_dipaco_run(d, c, src);
-    if (d->modules || d->router || d->private_base || d->reset_inner) {
-        fprintf(stderr, "loco train: --modules, --router, --private-base and --reset-inner apply to --algo dipaco\n");
+    if (d->modules || d->router || d->private_base || d->reset_inner || d->em_round) {
+        fprintf(stderr, "loco train: --modules, --router, --private-base, --reset-inner and --em-round apply to "
+                "--algo dipaco\n");
         return 2;
     }
     char msg[512], b1[32], b2[32], b3[32];

@@ -22,7 +22,7 @@ typedef struct {
     float stale_power, grace, jitter, preempt_prob, preempt_seconds;
     /* --algo dipaco */
     const char *modules, *router;
-    int private_base, reset_inner;
+    int private_base, reset_inner, em_round;
 } train_dist_args;
 
 /* What train.c has already parsed and checked. */

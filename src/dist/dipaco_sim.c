@@ -162,6 +162,23 @@ int loco_dipaco_sim_round(loco_dipaco_sim *s, char *msg, size_t msglen) {
     return LOCO_OK;
 }
 
+int loco_dipaco_sim_set_split(loco_dipaco_sim *s, const loco_split *split, char *msg, size_t msglen) {
+    const int P = s->lay.n_paths;
+    if (!split || loco_split_workers(split) != P) {
+        snprintf(msg, msglen, "the data split does not have one shard per path");
+        return LOCO_EINVAL;
+    }
+    for (int p = 0; p < P; p++)
+        if (loco_split_worker_tokens(split, p) < (uint64_t)s->c.seq_len + 1) {
+            snprintf(msg, msglen, "path %d's new shard holds %llu tokens, fewer than --seq-len + 1 = %d", p,
+                     (unsigned long long)loco_split_worker_tokens(split, p), s->c.seq_len + 1);
+            return LOCO_EINVAL;
+        }
+    s->split = split;
+    for (int p = 0; p < P; p++) s->weight[p] = (double)loco_split_worker_tokens(split, p);
+    return LOCO_OK;
+}
+
 const loco_dipaco_sim_stats *loco_dipaco_sim_get_stats(const loco_dipaco_sim *s) { return &s->st; }
 const loco_dipaco_layout *loco_dipaco_sim_layout(const loco_dipaco_sim *s) { return &s->lay; }
 float *loco_dipaco_sim_modules(loco_dipaco_sim *s) { return s->modules; }
