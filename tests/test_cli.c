@@ -105,6 +105,11 @@ LOCO_TEST(cli_pipeline_bytes) {
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "eval: %s", err);
     snprintf(cmd, sizeof cmd, "sample --checkpoint %s/run/model.safetensors --prompt line --tokens 5", d);
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "sample: %s", err);
+    /* A prompt of many bytes and few tokens: its bytes were once appended
+     * after its tokens, overrunning the id buffer. */
+    snprintf(cmd, sizeof cmd, "sample --checkpoint %s/run/model.safetensors --prompt 'line line line line line "
+             "line line line line line' --tokens 20", d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "sample with a long prompt: %s", err);
     snprintf(cmd, sizeof cmd, "plot %s/run/metrics.jsonl --out %s/p.svg", d, d);
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "plot: %s", err);
     snprintf(cmd, sizeof cmd, "%s/run/loss.svg", d);

@@ -348,6 +348,10 @@ LOCO_TEST(dipaco_cli) {
     snprintf(cmd, sizeof cmd, "eval --dipaco %s/m --router %s/r.json --val-shard %s/d.train.bin --prefix 32", dir,
              dir, dir);
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "%s: %s", cmd, err);
+    snprintf(cmd, sizeof cmd, "sample --dipaco %s/m --router %s/r.json --prompt 'document 3: the' --tokens 5", dir,
+             dir);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "%s: %s", cmd, err);
+    CHECK(strstr(err, "random router chose path") != NULL, "%s", err);
     snprintf(cmd, sizeof cmd, "eval --dipaco %s/m --val-shard %s/d.train.bin", dir, dir);
     CHECK(loco_test_run(cmd, err, sizeof err) == 2, "%s", "");
     CHECK(strstr(err, "no router") != NULL, "%s", "");
