@@ -5,7 +5,8 @@
  * (so that the checks behind the MAC are reachable) and fed to every payload
  * decoder and, as a contribution, to the server's decode-and-add.  Whatever
  * decodes must re-encode to the same bytes and keep its promises (ranges,
- * finiteness); nothing may read outside the input (ASan, UBSan).
+ * finiteness); a sealed message with any one byte changed must be refused;
+ * nothing may read outside the input (ASan, UBSan).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -96,6 +97,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (loco_net_open(&key, hdr, sizeof hdr, data, size, size, &h, msg, sizeof msg) != LOCO_OK ||
         h.payload_len != size)
         abort();
+    /* Any one byte of header or payload changed, at a place and to a value
+     * the input picks, must be refused. */
+    if (size >= 2) {
+        const size_t at = ((size_t)data[0] << 8 | data[1]) % (sizeof hdr + size);
+        uint8_t *copy = malloc(size);
+        if (!copy) abort();
+        memcpy(copy, data, size);
+        uint8_t *x = at < sizeof hdr ? hdr + at : copy + (at - sizeof hdr);
+        *x ^= (uint8_t)(data[size - 1] | 1);
+        if (loco_net_open(&key, hdr, sizeof hdr, copy, size, size, &h, msg, sizeof msg) == LOCO_OK) abort();
+        *x ^= (uint8_t)(data[size - 1] | 1);
+        free(copy);
+    }
     decode_all(data, size);
     return 0;
 }

@@ -3,10 +3,11 @@
  * counts, round trips within the documented error bounds (and near them, so
  * the bounds are not vacuous), the half-precision rounding at every rounding
  * boundary, top-k pruning against a brute-force selection, and the decoder's
- * refusal of malformed input.
+ * refusal of malformed input, and the same bytes for any thread count.
  */
 #include <float.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include "loco/codec.h"
@@ -498,5 +499,58 @@ LOCO_TEST(codec_rejects) {
                       "%s keep %g: a non-finite value accepted", name, keep);
             }
         }
+    }
+}
+
+LOCO_TEST(codec_same_bytes_for_any_thread_count) {
+    /* Large enough for the parallel paths: a 300 x 300 tensor (parallel
+     * over rows for int8-row) and a single 1 x 200000 row (parallel inside
+     * the row), dense and pruned. */
+    const size_t shapes[2][2] = {{300, 300}, {1, 200000}};
+    const float keeps[2] = {1.0f, 0.3f};
+    const int threads = omp_get_max_threads();
+    loco_rng rng;
+    loco_rng_seed(&rng, 7);
+    for (int s = 0; s < 2; s++) {
+        const size_t rows = shapes[s][0], cols = shapes[s][1], n = rows * cols;
+        float *x = malloc(n * sizeof(float)), *d1 = malloc(n * sizeof(float)), *d2 = malloc(n * sizeof(float));
+        const size_t cap = loco_codec_bytes(LOCO_CODEC_FP32, rows, cols, 1.0f);
+        uint8_t *b1 = malloc(cap), *b2 = malloc(cap);
+        CHECK(x && d1 && d2 && b1 && b2, "out of memory");
+        if (x && d1 && d2 && b1 && b2) {
+            fill(x, rows, cols, s ? 3.0f : 0.0f, &rng);
+            for (int c = 0; c < N_CODECS; c++)
+                for (int kk = 0; kk < 2; kk++) {
+                    const loco_codec cd = all_codecs[c];
+                    const size_t len = loco_codec_bytes(cd, rows, cols, keeps[kk]);
+                    omp_set_num_threads(1);
+                    int e1 = loco_codec_encode(cd, keeps[kk], x, rows, cols, b1, NULL);
+                    e1 |= loco_codec_decode(cd, keeps[kk], b1, len, rows, cols, d1);
+                    omp_set_num_threads(2);
+                    int e2 = loco_codec_encode(cd, keeps[kk], x, rows, cols, b2, NULL);
+                    e2 |= loco_codec_decode(cd, keeps[kk], b1, len, rows, cols, d2);
+                    CHECK(e1 == LOCO_OK && e2 == LOCO_OK, "%s keep %g: %d %d", loco_codec_name(cd), keeps[kk], e1, e2);
+                    CHECK(memcmp(b1, b2, len) == 0, "%s keep %g %zux%zu: bytes differ with 1 and 2 threads",
+                          loco_codec_name(cd), keeps[kk], rows, cols);
+                    CHECK(memcmp(d1, d2, n * sizeof(float)) == 0, "%s keep %g %zux%zu: decoded values differ",
+                          loco_codec_name(cd), keeps[kk], rows, cols);
+                }
+            /* A bad value in the second half, where another thread works,
+             * is still found. */
+            x[n - 5] = NAN;
+            CHECK(loco_codec_encode(LOCO_CODEC_FP32, 1.0f, x, rows, cols, b1, NULL) == LOCO_ENONFINITE, "NaN missed");
+            x[n - 5] = 0.0f;
+            loco_codec_encode(LOCO_CODEC_INT8_ROW, 1.0f, x, rows, cols, b1, NULL);
+            const size_t len = loco_codec_bytes(LOCO_CODEC_INT8_ROW, rows, cols, 1.0f);
+            b1[len - 3] = 0x80;
+            CHECK(loco_codec_decode(LOCO_CODEC_INT8_ROW, 1.0f, b1, len, rows, cols, d1) == LOCO_EINVAL,
+                  "a -128 code in the last row was accepted");
+        }
+        omp_set_num_threads(threads);
+        free(x);
+        free(d1);
+        free(d2);
+        free(b1);
+        free(b2);
     }
 }

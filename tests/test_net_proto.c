@@ -1,10 +1,13 @@
 /*
  * The wire protocol (include/loco/net.h) and DiLoCo's messages as bytes
  * (include/loco/diloco_msg.h): every payload round-trips, every byte of a
- * sealed message is covered by its MAC, every truncation and every wrong
- * length is refused, and HELLO replays are caught.
+ * sealed message is covered by its MAC (in every chunk of a multi-chunk
+ * payload, for any thread count), a peer of another protocol version hears
+ * so, every truncation and every wrong length is refused, and HELLO replays
+ * are caught.
  */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include "loco/diloco_msg.h"
@@ -61,6 +64,89 @@ LOCO_TEST(net_envelope_authenticates_every_byte) {
     /* An empty payload is fine. */
     seal(&k, LOCO_NET_BYE, NULL, 0, hdr);
     CHECK(loco_net_open(&k, hdr, sizeof hdr, NULL, 0, 0, &h, msg, sizeof msg) == LOCO_OK, "empty: %s", msg);
+}
+
+LOCO_TEST(net_mac_covers_every_chunk) {
+    /* Two full chunks and a partial third: the MAC is a tree over the
+     * chunks, so each one, the boundaries and the order must all count. */
+    loco_net_key k, other;
+    key_of(&k, "0123456789abcdef-the-secret");
+    key_of(&other, "0123456789abcdef-the-secreT");
+    const size_t C = LOCO_NET_MAC_CHUNK, n = 2 * C + 1234;
+    uint8_t *p = malloc(n), hdr[LOCO_NET_HEADER_BYTES], hdr1[LOCO_NET_HEADER_BYTES];
+    CHECK(p != NULL, "out of memory");
+    if (!p) return;
+    for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(i * 2654435761u >> 13);
+    char msg[256];
+    loco_net_header h;
+    /* The same MAC on one thread as on several (the tags combine in a
+     * fixed order). */
+    const int threads = omp_get_max_threads();
+    omp_set_num_threads(1);
+    seal(&k, LOCO_NET_PUSH, p, n, hdr1);
+    omp_set_num_threads(3);
+    seal(&k, LOCO_NET_PUSH, p, n, hdr);
+    omp_set_num_threads(threads);
+    CHECK(memcmp(hdr, hdr1, sizeof hdr) == 0, "the MAC depends on the thread count");
+    CHECK(loco_net_open(&k, hdr, sizeof hdr, p, n, n, &h, msg, sizeof msg) == LOCO_OK, "open: %s", msg);
+    CHECK(loco_net_open(&other, hdr, sizeof hdr, p, n, n, &h, msg, sizeof msg) == LOCO_EINVAL && strstr(msg, "MAC"),
+          "another secret opened it: %s", msg);
+    /* One flipped byte anywhere, chunk boundaries included, is refused. */
+    const size_t at[] = {0, 1, C / 2, C - 1, C, C + 1, 2 * C - 1, 2 * C, 2 * C + 617, n - 1};
+    int missed = 0;
+    for (size_t i = 0; i < sizeof at / sizeof at[0]; i++) {
+        p[at[i]] ^= 0x40;
+        missed += loco_net_open(&k, hdr, sizeof hdr, p, n, n, &h, NULL, 0) == LOCO_OK;
+        p[at[i]] ^= 0x40;
+    }
+    CHECK(missed == 0, "%d flipped payload bytes were accepted", missed);
+    for (size_t i = 0; i < sizeof hdr; i++) {
+        hdr[i] ^= 0x01;
+        missed += loco_net_open(&k, hdr, sizeof hdr, p, n, n, &h, NULL, 0) == LOCO_OK;
+        hdr[i] ^= 0x01;
+    }
+    CHECK(missed == 0, "%d flipped header bytes were accepted", missed);
+    /* Two chunks swapped: the same tags in another order. */
+    uint8_t *q = malloc(n);
+    CHECK(q != NULL, "out of memory");
+    if (q) {
+        memcpy(q, p + C, C);
+        memcpy(q + C, p, C);
+        memcpy(q + 2 * C, p + 2 * C, n - 2 * C);
+        CHECK(loco_net_open(&k, hdr, sizeof hdr, q, n, n, &h, NULL, 0) == LOCO_EINVAL, "swapped chunks accepted");
+        /* The payload cut at a chunk boundary, with the length field fixed
+         * up, is still refused by the MAC. */
+        uint8_t cut[LOCO_NET_HEADER_BYTES];
+        memcpy(cut, hdr, sizeof cut);
+        for (int b = 0; b < 8; b++) cut[40 + b] = (uint8_t)((uint64_t)(2 * C) >> (8 * b));
+        CHECK(loco_net_open(&k, cut, sizeof cut, p, 2 * C, n, &h, msg, sizeof msg) == LOCO_EINVAL &&
+              strstr(msg, "MAC"), "a payload cut at a chunk boundary was accepted: %s", msg);
+        free(q);
+    }
+    free(p);
+}
+
+LOCO_TEST(net_version_mismatch_is_named) {
+    /* A version 2 peer (88-byte header, FNV-1a at offset 48) and a
+     * hypothetical later one with a longer header both hear the version. */
+    loco_net_key k;
+    key_of(&k, "0123456789abcdef-the-secret");
+    uint8_t p[8] = {1, 2, 3, 4, 5, 6, 7, 8}, hdr[LOCO_NET_HEADER_BYTES + 8] = {0};
+    seal(&k, LOCO_NET_HEARTBEAT, p, sizeof p, hdr);
+    char msg[256];
+    loco_net_header h;
+    hdr[4] = 2;
+    CHECK(loco_net_open(&k, hdr, LOCO_NET_HEADER_BYTES, p, sizeof p, 100, &h, msg, sizeof msg) == LOCO_EINVAL &&
+          strstr(msg, "protocol version 2") && strstr(msg, "speaks version 3"), "version 2: '%s'", msg);
+    hdr[4] = 4;
+    CHECK(loco_net_open(&k, hdr, sizeof hdr, p, sizeof p, 100, &h, msg, sizeof msg) == LOCO_EINVAL &&
+          strstr(msg, "protocol version 4"), "version 4, longer header: '%s'", msg);
+    hdr[4] = 3;
+    CHECK(loco_net_open(&k, hdr, LOCO_NET_HEADER_BYTES, p, sizeof p, 100, &h, msg, sizeof msg) == LOCO_OK,
+          "version 3: '%s'", msg);
+    hdr[50] = 1;   /* the reserved word that was version 2's checksum */
+    CHECK(loco_net_open(&k, hdr, LOCO_NET_HEADER_BYTES, p, sizeof p, 100, &h, msg, sizeof msg) == LOCO_EINVAL &&
+          strstr(msg, "reserved"), "a non-zero reserved word: '%s'", msg);
 }
 
 LOCO_TEST(net_payloads_round_trip_and_refuse_bad_lengths) {

@@ -23,6 +23,14 @@
  * The bytes are meant for the wire, so decoding validates everything and
  * fails cleanly on any input.  See docs/compression.md.
  *
+ * Threads.  Tensors of 65 536 values or more are encoded and decoded with
+ * OpenMP threads (over rows for int8-row, over values otherwise; the
+ * selection's histograms of pruning too).  Each output comes from its own
+ * input alone, and the only reductions (the int8 scale's maximum, the
+ * validity flags, the histograms' integer counts) do not depend on the
+ * order, so the bytes and the decoded values are the same for any thread
+ * count (tests/test_codec.c checks 1 against 2 threads).
+ *
  * Worst-case absolute error of a dense round trip (keep = 1) for element x,
  * as loco_codec_error_bound() computes it (M: max|x| over the tensor, or over
  * x's row for int8-row):

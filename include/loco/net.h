@@ -15,12 +15,15 @@
  *   24  run_id       u64, the run (0 in HELLO: the worker does not know it yet)
  *   32  session      u64, the worker's session (0 in HELLO), given by WELCOME
  *   40  payload_len  u64
- *   48  checksum     u64, FNV-1a 64 of the payload
- *   56  mac          32 bytes, HMAC-SHA256(key, payload || header[0..56))
- * The key is SHA-256("loco-net-1" || secret), the secret being the contents
- * of the run's secret file.  The MAC covers the payload first so that a
- * message broadcast to many workers hashes its payload once: the HMAC state
- * after the payload is copied for each recipient's header.
+ *   48  reserved     u64, 0 (version 2's FNV-1a checksum: the MAC covers every byte)
+ *   56  mac          32 bytes, over the header's first 56 bytes and the payload
+ * The key K is SHA-256("loco-net-1" || secret), the secret being the contents
+ * of the run's secret file.  The MAC (docs/protocol.md, "MAC") is keyed
+ * BLAKE2b over the header and a digest of the payload; the digest is keyed
+ * BLAKE2b over the Poly1305 tags of the payload's 1 MiB chunks, each under
+ * its own key derived from K.  The chunks are hashed in parallel, and a
+ * message broadcast to many workers digests its payload once: the sealer
+ * keeps the digest for each recipient's header.
  *
  * Replay protection: a receiver accepts a message only if its seq is above
  * the last one accepted from that sender in that session; HELLO (which opens
@@ -43,7 +46,8 @@
 extern "C" {
 #endif
 
-#define LOCO_NET_VERSION 2
+#define LOCO_NET_VERSION 3
+#define LOCO_NET_MAC_CHUNK ((size_t)1 << 20)   /* bytes per chunk of the payload MAC (fixed: part of the format) */
 #define LOCO_NET_HEADER_BYTES 88
 #define LOCO_NET_MAC_BYTES 32
 #define LOCO_NET_NONCE_BYTES 16
@@ -69,10 +73,11 @@ const char *loco_net_type_name(int type);
 typedef struct {
     uint16_t version, type;
     uint32_t sender;
-    uint64_t seq, run_id, session, payload_len, checksum;
+    uint64_t seq, run_id, session, payload_len;
+    uint64_t checksum;   /* always 0 since version 3 (the field is reserved on the wire); kept for the API */
 } loco_net_header;
 
-/* The HMAC key derived from a run's secret. */
+/* The MAC key derived from a run's secret. */
 typedef struct {
     uint8_t k[32];
 } loco_net_key;
@@ -94,27 +99,30 @@ int loco_net_random(void *buf, size_t n);
 /* Milliseconds since the Unix epoch (the wall clock, for HELLO). */
 uint64_t loco_net_wall_ms(void);
 
-/* The MAC of one payload, ready to be finished with any number of headers
- * (a broadcast hashes its payload once).  Opaque storage for libsodium's
- * HMAC state. */
+/* The digest of one payload, ready to be finished with any number of headers
+ * (a broadcast hashes its payload once).  Opaque: the key and the payload's
+ * digest.  checksum is always 0 (version 2's FNV-1a is gone). */
 typedef struct {
     uint64_t checksum, n;
     _Alignas(16) unsigned char state[256];
 } loco_net_sealer;
 
-/* Starts a sealer over payload (n bytes; NULL when n is 0).  Returns
- * LOCO_EINVAL for a NULL argument, LOCO_EIO if libsodium cannot start. */
+/* Starts a sealer over payload (n bytes; NULL when n is 0): hashes its 1 MiB
+ * chunks in parallel (OpenMP; the result does not depend on the thread
+ * count).  Returns LOCO_EINVAL for a NULL argument, LOCO_EIO if libsodium
+ * cannot start. */
 int loco_net_seal_begin(loco_net_sealer *s, const loco_net_key *key, const void *payload, size_t n);
 
 /* Writes the LOCO_NET_HEADER_BYTES bytes of header h for the sealer's
  * payload into out, after setting h->version, h->payload_len and
- * h->checksum.  Returns LOCO_EINVAL for a NULL argument. */
+ * h->checksum (0).  Returns LOCO_EINVAL for a NULL argument. */
 int loco_net_seal_header(const loco_net_sealer *s, loco_net_header *h, uint8_t *out);
 
 /* Checks a received message: payload_max first (LOCO_ERANGE if the payload
- * is longer), then the header's length, magic, version, payload length,
- * checksum and MAC (LOCO_EINVAL for any of them), in that order, and fills
- * h.  msg receives a one-line reason.  Nothing here knows sequence numbers
+ * is longer), then the version of any header starting with the magic
+ * ("protocol version V, but this build speaks version 3..."), then the
+ * header's length, magic, payload length, reserved fields and MAC
+ * (LOCO_EINVAL for any of them), in that order, and fills h.  msg receives a one-line reason.  Nothing here knows sequence numbers
  * or sessions: the receiver checks those against its own state. */
 int loco_net_open(const loco_net_key *key, const uint8_t *hdr, size_t hdr_len, const uint8_t *payload, size_t n,
                   size_t payload_max, loco_net_header *h, char *msg, size_t msglen);

@@ -194,6 +194,13 @@ size_t loco_codec_bytes(loco_codec c, size_t rows, size_t cols, float keep) {
 
 /* ---------------------------------------------------------------- pruning */
 
+/* Below this many values a loop runs on one thread: a parallel region costs
+ * microseconds, more than converting a small tensor.  Every parallel loop
+ * here either writes each output element from its own input element alone,
+ * or reduces with an operation that does not depend on the order (integer
+ * max, bitwise or), so the bytes are the same for any thread count. */
+#define LOCO__CODEC_PAR_MIN ((size_t)1 << 16)
+
 static int mask_bit(const uint8_t *mask, size_t i) {
     return (mask[i >> 3] >> (i & 7)) & 1;
 }
@@ -223,6 +230,9 @@ static void select_top_k(const float *x, size_t n, size_t k, uint8_t *mask) {
     size_t need = k;   /* rank of the wanted key among those matching prefix */
     for (int shift = 24; shift >= 0; shift -= 8) {
         size_t hist[256] = {0};
+        /* Integer counts: the sum does not depend on how the threads split
+         * the elements. */
+        #pragma omp parallel for reduction(+ : hist[:256]) schedule(static) if (n >= LOCO__CODEC_PAR_MIN)
         for (size_t i = 0; i < n; i++) {
             const uint32_t key = magnitude_key(x[i]);
             if ((key & prefix_mask) == prefix) hist[(key >> shift) & 0xFF]++;
@@ -256,6 +266,7 @@ static float int8_scale(const float *v, size_t count) {
     /* The largest magnitude, found as the largest magnitude key (an integer
      * maximum, which vectorizes where a float one would not). */
     uint32_t key = 0;
+    #pragma omp parallel for simd reduction(max : key) schedule(static) if (count >= LOCO__CODEC_PAR_MIN)
     for (size_t j = 0; j < count; j++) {
         const uint32_t k = magnitude_key(v[j]);
         key = k > key ? k : key;
@@ -269,12 +280,15 @@ static float int8_scale(const float *v, size_t count) {
 static void encode_values(loco_codec c, const float *v, size_t count, float scale, uint8_t *out) {
     switch (c) {
     case LOCO_CODEC_FP32:
+        #pragma omp parallel for schedule(static) if (count >= LOCO__CODEC_PAR_MIN)
         for (size_t j = 0; j < count; j++) put_u32(out + 4 * j, f32_bits(v[j]));
         break;
     case LOCO_CODEC_FP16:
+        #pragma omp parallel for schedule(static) if (count >= LOCO__CODEC_PAR_MIN)
         for (size_t j = 0; j < count; j++) put_u16(out + 2 * j, f32_to_f16(v[j]));
         break;
     case LOCO_CODEC_BF16:
+        #pragma omp parallel for schedule(static) if (count >= LOCO__CODEC_PAR_MIN)
         for (size_t j = 0; j < count; j++) put_u16(out + 2 * j, f32_to_bf16(v[j]));
         break;
     case LOCO_CODEC_INT8_TENSOR:
@@ -286,6 +300,7 @@ static void encode_values(loco_codec c, const float *v, size_t count, float scal
             memset(out, 0, count);
             break;
         }
+        #pragma omp parallel for schedule(static) if (count >= LOCO__CODEC_PAR_MIN)
         for (size_t j = 0; j < count; j++) {
             float r = v[j] / scale;
             r = r > 127.0f ? 127.0f : r < -127.0f ? -127.0f : r;
@@ -303,6 +318,7 @@ static int decode_values(loco_codec c, const uint8_t *in, size_t count, float sc
     int bad = 0;
     switch (c) {
     case LOCO_CODEC_FP32:
+        #pragma omp parallel for reduction(| : bad) schedule(static) if (count >= LOCO__CODEC_PAR_MIN)
         for (size_t j = 0; j < count; j++) {
             const uint32_t u = get_u32(in + 4 * j);
             bad |= (u & 0x7F800000) == 0x7F800000;
@@ -310,6 +326,7 @@ static int decode_values(loco_codec c, const uint8_t *in, size_t count, float sc
         }
         break;
     case LOCO_CODEC_FP16:
+        #pragma omp parallel for reduction(| : bad) schedule(static) if (count >= LOCO__CODEC_PAR_MIN)
         for (size_t j = 0; j < count; j++) {
             const uint16_t h = get_u16(in + 2 * j);
             bad |= (h & 0x7C00) == 0x7C00;
@@ -317,6 +334,7 @@ static int decode_values(loco_codec c, const uint8_t *in, size_t count, float sc
         }
         break;
     case LOCO_CODEC_BF16:
+        #pragma omp parallel for reduction(| : bad) schedule(static) if (count >= LOCO__CODEC_PAR_MIN)
         for (size_t j = 0; j < count; j++) {
             const uint16_t h = get_u16(in + 2 * j);
             bad |= (h & 0x7F80) == 0x7F80;
@@ -325,6 +343,7 @@ static int decode_values(loco_codec c, const uint8_t *in, size_t count, float sc
         break;
     case LOCO_CODEC_INT8_TENSOR:
     case LOCO_CODEC_INT8_ROW:
+        #pragma omp parallel for reduction(| : bad) schedule(static) if (count >= LOCO__CODEC_PAR_MIN)
         for (size_t j = 0; j < count; j++) {
             bad |= in[j] == 0x80;
             v[j] = (float)(int8_t)in[j] * scale;
@@ -350,6 +369,7 @@ int loco_codec_encode(loco_codec c, float keep, const float *x, size_t rows, siz
     if (!x || !out || layout_of(c, rows, cols, keep, &L) != LOCO_OK) return LOCO_EINVAL;
     (void)scratch;
     int nonfinite = 0;
+    #pragma omp parallel for simd reduction(| : nonfinite) schedule(static) if (L.n >= LOCO__CODEC_PAR_MIN)
     for (size_t i = 0; i < L.n; i++) nonfinite |= (f32_bits(x[i]) & 0x7F800000) == 0x7F800000;
     if (nonfinite) return LOCO_ENONFINITE;
 
@@ -360,19 +380,22 @@ int loco_codec_encode(loco_codec c, float keep, const float *x, size_t rows, siz
      * pruned group's kept values are written in index order, converted one
      * by one; a dense group goes through the straight loops. */
     const size_t groups = c == LOCO_CODEC_INT8_ROW ? rows : 1, glen = L.n / groups;
+    if (!L.mask) {
+        /* Dense: group g's values start at g * glen * width, so the groups
+         * (the rows of int8-row) are encoded in parallel; a single large
+         * group is parallel inside encode_values instead (nested regions
+         * run on one thread). */
+        #pragma omp parallel for schedule(static) if (groups > 1 && L.n >= LOCO__CODEC_PAR_MIN)
+        for (size_t g = 0; g < groups; g++) {
+            const float *v = x + g * glen;
+            const float s = is_int8(c) ? int8_scale(v, glen) : 0.0f;
+            if (is_int8(c)) put_u32(scales + 4 * g, f32_bits(s));
+            encode_values(c, v, glen, s, values + g * glen * L.width);
+        }
+        return LOCO_OK;
+    }
     for (size_t g = 0; g < groups; g++) {
         const float *v = x + g * glen;
-        if (!L.mask) {
-            if (is_int8(c)) {
-                const float s = int8_scale(v, glen);
-                put_u32(scales + 4 * g, f32_bits(s));
-                encode_values(c, v, glen, s, values);
-            } else {
-                encode_values(c, v, glen, 0.0f, values);
-            }
-            values += glen * L.width;
-            continue;
-        }
         float s = 0.0f;
         if (is_int8(c)) {
             float m = 0.0f;
@@ -416,6 +439,16 @@ int loco_codec_decode(loco_codec c, float keep, const uint8_t *in, size_t len, s
     const size_t groups = c == LOCO_CODEC_INT8_ROW ? rows : 1, glen = L.n / groups;
     size_t at = 0;
     int bad = 0;
+    if (!L.mask) {
+        /* Dense: group g's values are at g * glen; the groups are decoded in
+         * parallel (see encode). */
+        #pragma omp parallel for reduction(| : bad) schedule(static) if (groups > 1 && L.n >= LOCO__CODEC_PAR_MIN)
+        for (size_t g = 0; g < groups; g++) {
+            const float s = L.scales ? f32_from_bits(get_u32(scales + 4 * g)) : 0.0f;
+            bad |= decode_values(c, values + g * glen * L.width, glen, s, out + g * glen);
+        }
+        return bad ? LOCO_EINVAL : LOCO_OK;
+    }
     for (size_t g = 0; g < groups; g++) {
         const size_t count = L.mask ? mask_count(mask, g * glen, (g + 1) * glen) : glen;
         const float s = L.scales ? f32_from_bits(get_u32(scales + 4 * g)) : 0.0f;

@@ -6,11 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "loco/net.h"
-#include "loco/shard.h"
 #include "net/wire.h"
-
-_Static_assert(sizeof(crypto_auth_hmacsha256_state) <= sizeof(((loco_net_sealer *)0)->state),
-               "loco_net_sealer.state is too small for libsodium's HMAC state");
 
 const char *loco_net_type_name(int type) {
     static const char *names[] = {"HELLO", "WELCOME", "TASK", "THETA", "PUSH", "HEARTBEAT", "BYE", "ERROR"};
@@ -86,19 +82,86 @@ uint64_t loco_net_wall_ms(void) {
     return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
 }
 
+/* ------------------------------------------------------------ the MAC
+ *
+ * Version 3's MAC (docs/protocol.md, "MAC"), in three layers, all keyed by
+ * subkeys of the run's key K that BLAKE2b's personalization separates:
+ *   1. the payload is cut into chunks of LOCO_NET_MAC_CHUNK bytes (the last
+ *      one shorter); chunk i gets Poly1305 under its own one-time key
+ *      r_i = BLAKE2b(key K, personal "loco-net3-chunk", LE64(i)), which
+ *      makes the chunks independent, so that they are hashed in parallel;
+ *   2. the payload digest is BLAKE2b-256(key K, personal "loco-net3-body")
+ *      of LE64(payload length) || LE64(chunk size) || the chunk tags in
+ *      order;
+ *   3. the MAC is BLAKE2b-256(key K, personal "loco-net3-head") of the
+ *      header's first 56 bytes || the payload digest.
+ * The chunk tags and the digest never leave this file: Poly1305 serves as
+ * a universal hash whose outputs only a pseudo-random function (keyed
+ * BLAKE2b) ever sees, the classic hash-then-PRF construction.  Everything is
+ * a function of the bytes alone (the chunk size is a constant, the tags are
+ * combined in index order), so the MAC is the same for any thread count. */
+
+#define LOCO__MAC_BATCH 64   /* chunks hashed per parallel pass: 64 MiB, 1 KiB of tags on the stack */
+
+static const unsigned char pers_chunk[16] = "loco-net3-chunk";
+static const unsigned char pers_body[16] = "loco-net3-body";
+static const unsigned char pers_head[16] = "loco-net3-head";
+
+_Static_assert(64 <= sizeof(((loco_net_sealer *)0)->state), "loco_net_sealer.state holds the key and the digest");
+
+/* The Poly1305 tag of chunk i (len bytes at p) under its own key. */
+static void chunk_tag(const loco_net_key *key, uint64_t i, const uint8_t *p, size_t len,
+                      unsigned char tag[crypto_onetimeauth_BYTES]) {
+    unsigned char idx[8], ck[crypto_onetimeauth_KEYBYTES];
+    loco__put64(idx, i);
+    crypto_generichash_blake2b_salt_personal(ck, sizeof ck, idx, sizeof idx, key->k, sizeof key->k, NULL,
+                                             pers_chunk);
+    crypto_onetimeauth(tag, p, len, ck);
+    sodium_memzero(ck, sizeof ck);
+}
+
+/* The payload digest of n bytes at p (layers 1 and 2) into d. */
+static void payload_digest(const loco_net_key *key, const uint8_t *p, size_t n, unsigned char d[32]) {
+    crypto_generichash_blake2b_state st;
+    unsigned char lens[16];
+    crypto_generichash_blake2b_init_salt_personal(&st, key->k, sizeof key->k, 32, NULL, pers_body);
+    loco__put64(lens, n);
+    loco__put64(lens + 8, LOCO_NET_MAC_CHUNK);
+    crypto_generichash_blake2b_update(&st, lens, sizeof lens);
+    const size_t chunks = (n + LOCO_NET_MAC_CHUNK - 1) / LOCO_NET_MAC_CHUNK;
+    unsigned char tags[LOCO__MAC_BATCH][crypto_onetimeauth_BYTES];
+    for (size_t first = 0; first < chunks; first += LOCO__MAC_BATCH) {
+        const long k = (long)(chunks - first < LOCO__MAC_BATCH ? chunks - first : LOCO__MAC_BATCH);
+        /* Each tag lands in its own slot; only the order of the update
+         * below, fixed, combines them. */
+        #pragma omp parallel for schedule(static) if (k > 1)
+        for (long j = 0; j < k; j++) {
+            const size_t c = first + (size_t)j, at = c * LOCO_NET_MAC_CHUNK;
+            const size_t len = n - at < LOCO_NET_MAC_CHUNK ? n - at : LOCO_NET_MAC_CHUNK;
+            chunk_tag(key, c, p + at, len, tags[j]);
+        }
+        crypto_generichash_blake2b_update(&st, &tags[0][0], (size_t)k * crypto_onetimeauth_BYTES);
+    }
+    crypto_generichash_blake2b_final(&st, d, 32);
+    sodium_memzero(&st, sizeof st);
+    sodium_memzero(tags, sizeof tags);
+}
+
 /* Returns LOCO_EINVAL for NULL arguments, LOCO_EIO if libsodium fails. */
 int loco_net_seal_begin(loco_net_sealer *s, const loco_net_key *key, const void *payload, size_t n) {
     if (!s || !key || (!payload && n)) return LOCO_EINVAL;
     if (sodium_ready()) return LOCO_EIO;
-    crypto_auth_hmacsha256_state *st = (crypto_auth_hmacsha256_state *)s->state;
-    crypto_auth_hmacsha256_init(st, key->k, sizeof key->k);
-    if (n) crypto_auth_hmacsha256_update(st, payload, n);
+    memset(s, 0, sizeof *s);
+    /* The key goes with the digest so that seal_header can finish the MAC
+     * without being handed it again (its signature predates version 3). */
+    memcpy(s->state, key->k, sizeof key->k);
+    payload_digest(key, payload, n, s->state + sizeof key->k);
     s->n = n;
-    s->checksum = loco_fnv1a64(LOCO_FNV1A_INIT, payload, n);
+    s->checksum = 0;
     return LOCO_OK;
 }
 
-/* Writes the 56 bytes the MAC covers after the payload. */
+/* Writes the 56 bytes of the header that the MAC covers. */
 static void put_fields(const loco_net_header *h, uint8_t *o) {
     memcpy(o, "LOCO", 4);
     loco__put16(o + 4, h->version);
@@ -109,15 +172,16 @@ static void put_fields(const loco_net_header *h, uint8_t *o) {
     loco__put64(o + 24, h->run_id);
     loco__put64(o + 32, h->session);
     loco__put64(o + 40, h->payload_len);
-    loco__put64(o + 48, h->checksum);
+    loco__put64(o + 48, 0);   /* reserved: the FNV-1a checksum of version 2 */
 }
 
-/* The MAC of the sealer's payload followed by the header's fields. */
+/* The MAC (layer 3) of the header's 56 bytes and the sealer's digest. */
 static void finish_mac(const loco_net_sealer *s, const uint8_t *fields, uint8_t *mac) {
-    crypto_auth_hmacsha256_state st;
-    memcpy(&st, s->state, sizeof st);
-    crypto_auth_hmacsha256_update(&st, fields, 56);
-    crypto_auth_hmacsha256_final(&st, mac);
+    crypto_generichash_blake2b_state st;
+    crypto_generichash_blake2b_init_salt_personal(&st, s->state, 32, LOCO_NET_MAC_BYTES, NULL, pers_head);
+    crypto_generichash_blake2b_update(&st, fields, 56);
+    crypto_generichash_blake2b_update(&st, s->state + 32, 32);
+    crypto_generichash_blake2b_final(&st, mac, LOCO_NET_MAC_BYTES);
     sodium_memzero(&st, sizeof st);
 }
 
@@ -125,7 +189,7 @@ int loco_net_seal_header(const loco_net_sealer *s, loco_net_header *h, uint8_t *
     if (!s || !h || !out) return LOCO_EINVAL;
     h->version = LOCO_NET_VERSION;
     h->payload_len = s->n;
-    h->checksum = s->checksum;
+    h->checksum = 0;
     put_fields(h, out);
     finish_mac(s, out, out + 56);
     return LOCO_OK;
@@ -136,16 +200,21 @@ int loco_net_seal_header(const loco_net_sealer *s, loco_net_header *h, uint8_t *
 int loco_net_open(const loco_net_key *key, const uint8_t *hdr, size_t hdr_len, const uint8_t *payload, size_t n,
                   size_t payload_max, loco_net_header *h, char *msg, size_t msglen) {
     const char *why = NULL;
+    char vwhy[96];
     if (!key || !h || (!hdr && hdr_len) || (!payload && n)) why = "no message";
     else if (n > payload_max) {
         if (msg) snprintf(msg, msglen, "payload of %zu bytes exceeds the maximum of %zu", n, payload_max);
         return LOCO_ERANGE;
+    } else if (hdr_len >= 6 && memcmp(hdr, "LOCO", 4) == 0 && loco__get16(hdr + 4) != LOCO_NET_VERSION) {
+        /* Before the length: a peer of another version may have another
+         * header size, and what it needs to hear is the version. */
+        snprintf(vwhy, sizeof vwhy, "protocol version %u, but this build speaks version %d: upgrade the older side",
+                 (unsigned)loco__get16(hdr + 4), LOCO_NET_VERSION);
+        why = vwhy;
     } else if (hdr_len != LOCO_NET_HEADER_BYTES) why = "header of the wrong length";
     else if (memcmp(hdr, "LOCO", 4) != 0) why = "bad magic";
-    else if (loco__get16(hdr + 4) != LOCO_NET_VERSION) why = "unsupported protocol version";
     else if (loco__get64(hdr + 40) != n) why = "payload length does not match the header";
-    else if (loco__get32(hdr + 12) != 0) why = "reserved header field is not 0";
-    else if (loco__get64(hdr + 48) != loco_fnv1a64(LOCO_FNV1A_INIT, payload, n)) why = "payload checksum mismatch";
+    else if (loco__get32(hdr + 12) != 0 || loco__get64(hdr + 48) != 0) why = "reserved header field is not 0";
     if (!why) {
         loco_net_sealer s;
         uint8_t mac[LOCO_NET_MAC_BYTES];
@@ -168,7 +237,7 @@ int loco_net_open(const loco_net_key *key, const uint8_t *hdr, size_t hdr_len, c
     h->run_id = loco__get64(hdr + 24);
     h->session = loco__get64(hdr + 32);
     h->payload_len = n;
-    h->checksum = loco__get64(hdr + 48);
+    h->checksum = 0;
     return LOCO_OK;
 }
 
