@@ -109,6 +109,9 @@ void loco_gpt_free(loco_gpt *model);
 
 const loco_gpt_config *loco_gpt_get_config(const loco_gpt *model);
 size_t loco_gpt_num_params(const loco_gpt *model);
+/* The largest micro-batch (B sequences of length T) the model was created
+ * for; either pointer may be NULL. */
+void loco_gpt_capacity(const loco_gpt *model, int *B, int *T);
 /* The single parameter / gradient block, num_params floats each. */
 float *loco_gpt_params(loco_gpt *model);
 float *loco_gpt_grads(loco_gpt *model);

@@ -201,6 +201,10 @@ void loco_gpt_free(loco_gpt *m) {
 
 const loco_gpt_config *loco_gpt_get_config(const loco_gpt *m) { return &m->cfg; }
 size_t loco_gpt_num_params(const loco_gpt *m) { return m->num_params; }
+void loco_gpt_capacity(const loco_gpt *m, int *B, int *T) {
+    if (B) *B = m->B;
+    if (T) *T = m->T;
+}
 float *loco_gpt_params(loco_gpt *m) { return m->params; }
 float *loco_gpt_grads(loco_gpt *m) { return m->grads; }
 float loco_gpt_loss(const loco_gpt *m) { return m->loss; }

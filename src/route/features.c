@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "route/route_internal.h"
-#include "nn/gpt_internal.h"   /* the model's batch capacity B, T */
 #include "core/fail.h"
 
 /* Returns LOCO_EINVAL for NULL arguments, sizes outside the capacity or a
@@ -19,7 +18,7 @@ int loco_route_features(loco_gpt *m, const int *tokens, int B, int T, float *out
     if (!m || !tokens || !out) return LOCO_EINVAL;
     int err = loco_gpt_forward(m, tokens, NULL, B, T);
     if (err) return err;
-    const int C = m->cfg.channels;
+    const int C = loco_gpt_get_config(m)->channels;
     const float *h = loco_gpt_hidden(m);
     for (int b = 0; b < B; b++)
         for (int c = 0; c < C; c++) {
@@ -36,10 +35,12 @@ int loco_route_doc_features(loco_gpt *m, const loco_docs *docs, const int *doc_i
     if (!m || !out || n < 0) return loco__fail(msg, msglen, LOCO_EINVAL, "route features: bad arguments");
     int err = loco_docs_check(docs, msg, msglen);
     if (err) return err;
-    if (prefix < 1 || prefix > m->T)
+    int Bcap, Tcap;
+    loco_gpt_capacity(m, &Bcap, &Tcap);
+    if (prefix < 1 || prefix > Tcap)
         return loco__fail(msg, msglen, LOCO_EINVAL, "route features: prefix %d outside [1, %d] (the feature "
-                          "model's sequence length)", prefix, m->T);
-    const int Bcap = m->B, C = m->cfg.channels, V = m->cfg.vocab_size;
+                          "model's sequence length)", prefix, Tcap);
+    const int C = loco_gpt_get_config(m)->channels, V = loco_gpt_get_config(m)->vocab_size;
     for (int i = 0; i < n; i++) {
         int id = doc_ids ? doc_ids[i] : i;
         if (id < 0 || id >= docs->n_docs)
