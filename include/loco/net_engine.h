@@ -22,13 +22,20 @@
  * closes when every worker it was sent to has pushed or died, or, with a
  * round timeout, at the deadline once `quorum` contributions are in.  A
  * contribution that arrives after its round closed is dropped and counted.
- * See docs/distributed.md.
+ * With a lossy codec, a worker holding the previous theta receives the
+ * round's mean pseudo-gradient in the upload's encoding (DOWN) instead of
+ * theta, and takes the outer step itself (src/net/net_down.c).
+ *
+ * Asynchronous DiLoCo (config.async, loco_coord_async_next) has no rounds:
+ * each push is applied when it arrives and its worker gets its next task at
+ * once (src/net/async_wire.c).  See docs/distributed.md.
  */
 #ifndef LOCO_NET_ENGINE_H
 #define LOCO_NET_ENGINE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "loco/async.h"
 #include "loco/net.h"
 #include "loco/outer.h"
 #include "loco/split.h"
@@ -47,6 +54,13 @@ typedef struct {
     double worker_timeout;     /* seconds of silence after which a worker is dead */
     uint64_t max_skew_ms;      /* HELLO timestamps accepted within this of the coordinator's clock */
     int verbose;               /* 1: a line on stderr per join and death */
+    /* Asynchronous DiLoCo (loco_coord_async_next): 0 for the synchronous rounds. */
+    int async;
+    loco_async_config rule;    /* the server rule, as the simulator's (include/loco/async.h) */
+    int dylu, dylu_min;        /* Dynamic Local Updates from measured speeds, and its floor */
+    long pushes;               /* the run ends after this many pushes */
+    const loco_split *split;   /* the run's split (borrowed): the coordinator draws each shard's
+                                  stream forward as its tasks consume it */
 } loco_coord_config;
 
 typedef struct {
@@ -64,6 +78,19 @@ typedef struct {
     double round_seconds;      /* wall time of the last round */
     long saves;                /* state files written by this process */
     long resumed_round;        /* the round this process resumed at (-1: started afresh) */
+    long downloads_full;       /* THETAs sent (with OSYNC for lossy codecs) */
+    long downloads_delta;      /* DOWNs sent: lossy codecs' compressed downloads */
+    /* the asynchronous engine */
+    long pushes, version;      /* pushes applied; theta's version (the rule's updates) */
+    int last_worker;           /* the worker of the last push */
+    long last_staleness;       /* its staleness: version now minus the version its task started from */
+    int last_steps;            /* the inner steps of its task */
+    long last_assigned;        /* the inner steps of that worker's next task (-1: none; DyLU's choice) */
+    double last_speed;         /* that worker's measured inner steps per second (its last task) */
+    double speed_max;          /* the fastest live worker's, when its next task was sized (0: no DyLU) */
+    double mean_staleness, max_staleness;
+    long async_inner_steps;    /* inner steps of all pushes applied */
+    long tasks_lost;           /* tasks given up because their worker died or left */
 } loco_coord_stats;
 
 typedef struct loco_coord loco_coord;
@@ -89,6 +116,22 @@ int loco_coord_wait_workers(loco_coord *c, int min_workers, double timeout, char
  * LOCO_ENONFINITE if the mean contribution is not finite, LOCO_EIO if the
  * socket fails (reason in msg). */
 int loco_coord_round(loco_coord *c, char *msg, size_t msglen);
+
+/* Asynchronous DiLoCo (config.async): serves until one push has been
+ * applied, sending every live worker without a task a new one (the current
+ * theta, then ATASK) as long as tasks remain.  A push is applied the moment
+ * it arrives with the simulator's pure rule (loco_async_push), after the
+ * staleness weight of (version now - the version its task started from);
+ * no worker ever waits for another.  The task takes the least-visited shard
+ * and that shard's data stream and schedule step, and, with DyLU,
+ * loco_dylu_steps of the worker's measured inner-step rate (steps over the
+ * wall seconds between sending its last task and its push) over the
+ * fastest live worker's.  A worker that dies with a task in flight gives
+ * the task back to the queue; if it comes back and pushes it after all,
+ * the push is applied with its staleness.  Returns LOCO_ERANGE once the
+ * run has had its pushes, LOCO_ENONFINITE, LOCO_EIO (reason in msg). */
+int loco_coord_async_next(loco_coord *c, char *msg, size_t msglen);
+int loco_coord_async_done(const loco_coord *c);
 
 /* Writes theta, the outer optimizer's state and the counters (rounds,
  * outer steps, the metrics' totals) to path atomically (src/net/state.c),
@@ -139,11 +182,12 @@ typedef struct {
     double give_up_after;      /* seconds of silence from any coordinator before giving up; 0: never */
     int threads;               /* informational */
     int verbose;               /* 1: a line on stderr when rejoining */
+    double step_sleep;         /* a testing aid: seconds to sleep after each inner step (slows the worker) */
 } loco_netw_config;
 
 typedef struct loco_netw loco_netw;
 
-/* Connects and joins: sends HELLO every 2 s until a WELCOME arrives ("the
+/* Connects and joins: sends HELLO every 0.5 s until a WELCOME arrives ("the
  * run is full" is waited out: a spare worker takes the next free id).
  * *welcome is the run configuration; its assignment points into memory the
  * worker owns until loco_netw_serve joins again or loco_netw_free.  Returns

@@ -105,6 +105,11 @@ static int specs_of(coord_args *a, arg_spec *s) {
     return n + train_dist_specs(&a->dist, s + n);
 }
 
+/* 1 for --algo async. */
+static int is_async(const coord_args *a) {
+    return a->dist.algo && !strcmp(a->dist.algo, "async");
+}
+
 /* Returns 0, or 2 with a reason in msg for flags the coordinator cannot run. */
 static int check_usage(const coord_args *a, char *msg, size_t msglen) {
     train_dist_args z;
@@ -113,16 +118,27 @@ static int check_usage(const coord_args *a, char *msg, size_t msglen) {
     const char *why = NULL;
     if (!a->listen) why = "--listen ENDPOINT is required (e.g. tcp://0.0.0.0:5555)";
     else if (!a->secret_file) why = "--secret-file FILE is required (docs/distributed.md)";
-    else if (d->algo && !strcmp(d->algo, "async")) why = "--algo async is not supported over the network yet; use diloco";
-    else if (d->algo && strcmp(d->algo, "diloco")) why = "--algo must be diloco for the coordinator";
+    else if (d->algo && strcmp(d->algo, "diloco") && strcmp(d->algo, "async"))
+        why = "--algo must be diloco or async for the coordinator";
     else if (a->stop_after) why = "--stop-after is not supported by the coordinator";
     else if (a->ckpt_every && !a->out) why = "--ckpt-every needs --out DIR, where the state is written";
     else if (d->drop != z.drop || strcmp(d->schedule, z.schedule))
         why = "--drop and --schedule are simulator flags; real workers drop and come and go on their own";
-    else if (strcmp(d->rule, z.rule) || d->period || strcmp(d->stale, z.stale) || d->stale_power != z.stale_power ||
-             d->dylu || d->grace || d->shards || strcmp(d->hetero, z.hetero) || d->speeds || d->jitter ||
-             d->preempt_prob || d->preempt_seconds)
-        why = "the async flags need --algo async, which the coordinator does not run yet";
+    else if (d->grace || strcmp(d->hetero, z.hetero) || d->speeds || d->jitter || d->preempt_prob ||
+             d->preempt_seconds)
+        why = "--grace, --hetero, --speeds, --jitter and --preempt-* are simulator flags; real workers have "
+              "their own speeds (loco worker --slowdown makes one slow)";
+    else if (!is_async(a) && (strcmp(d->rule, z.rule) || d->period || strcmp(d->stale, z.stale) ||
+                              d->stale_power != z.stale_power || d->dylu || d->shards))
+        why = "--rule, --period, --stale*, --dylu and --shards need --algo async";
+    else if (is_async(a) && d->shards && d->shards != d->workers)
+        why = "over the network, --algo async has one shard per worker (--shards = --workers)";
+    else if (is_async(a) && (a->ckpt_every || a->resume))
+        why = "--ckpt-every and --resume are not supported with --algo async yet";
+    else if (is_async(a) && (strcmp(d->compress, "fp32") || d->prune != 1.0f || d->error_feedback ||
+                             strcmp(d->outer_opt, "nesterov")))
+        why = "--compress, --prune, --error-feedback and --outer-opt are not supported with --algo async "
+              "(pushes are fp32, rules are Nesterov-based)";
     else if (d->workers < 1) why = "--workers must be at least 1";
     else if (a->quorum > d->workers || a->min_workers > d->workers) why = "--quorum and --min-workers cannot exceed --workers";
     else if ((a->train_shard != NULL) != (a->val_shard != NULL)) why = "--train-shard and --val-shard go together";
@@ -167,10 +183,11 @@ static void log_event(loco_metrics *log, const char *kind, long step, float loss
     if (!log) return;
     const char *k[] = {"loss", "ppl", "bytes", "bytes_in", "bytes_out", "time_s", "round", "alive", "tasked",
                        "received", "missing", "late", "rejected", "deaths", "round_s", "joins", "saves",
-                       "resumed_round"};
+                       "resumed_round", "down_full", "down_delta"};
     double v[] = {loss, exp(loss), st->bytes_in + st->bytes_out, st->bytes_in, st->bytes_out, t, st->round,
                   st->alive, st->tasked, st->received, st->missing_total, st->late_total, st->rejected,
-                  st->deaths, st->round_seconds, st->joins, st->saves, st->resumed_round};
+                  st->deaths, st->round_seconds, st->joins, st->saves, st->resumed_round, st->downloads_full,
+                  st->downloads_delta};
     loco_metrics_log(log, kind, step, k, v, (int)(sizeof v / sizeof v[0]));
 }
 
@@ -277,6 +294,34 @@ static int run(coord_args *a, loco_source *src) {
     cc.worker_timeout = a->worker_timeout;
     cc.max_skew_ms = (uint64_t)(a->max_skew * 1000);
     cc.verbose = a->verbose;
+    if (is_async(a)) {
+        /* `loco train --algo async`'s configuration (src/cli/train_async.c):
+         * as many pushes as synchronous DiLoCo would receive, and each
+         * shard's schedule over the inner steps it is expected to see. */
+        cc.async = 1;
+        cc.pushes = (long)M * ((a->steps + a->dist.inner_steps - 1) / a->dist.inner_steps);
+        r->inner.max_steps = (int)(cc.pushes * a->dist.inner_steps / M);
+        loco_async_config_default(&cc.rule, M);
+        if (loco_async_rule_parse(a->dist.rule, &cc.rule.rule) || cc.rule.rule == LOCO_ASYNC_SYNC) {
+            fprintf(stderr, "loco coordinator: --rule must be naive, buffer or dn over the network (got '%s'; "
+                    "sync is --algo diloco)\n", a->dist.rule);
+            return 2;
+        }
+        if (loco_stale_parse(a->dist.stale, &cc.rule.stale)) {
+            fprintf(stderr, "loco coordinator: --stale must be constant or poly (got '%s')\n", a->dist.stale);
+            return 2;
+        }
+        cc.rule.lr = a->dist.outer_lr;
+        cc.rule.momentum = a->dist.outer_momentum;
+        cc.rule.period = a->dist.period ? a->dist.period : M;
+        cc.rule.stale_power = a->dist.stale_power;
+        if (loco_async_config_check(&cc.rule, msg, sizeof msg)) {
+            fprintf(stderr, "loco coordinator: %s\n", msg);
+            return 2;
+        }
+        cc.dylu = a->dist.dylu;
+        cc.dylu_min = 5;   /* the simulator's floor */
+    }
 
     train_shards ts = {0};
     float *init = NULL;
@@ -313,6 +358,7 @@ static int run(coord_args *a, loco_source *src) {
     r->data_tokens = ts.docs.offsets[ts.docs.n_docs];
     r->data_fingerprint = loco_net_docs_fingerprint(&ts.docs);
     r->assign = assign;
+    cc.split = ts.split;
     if (a->dist.init && (status = train_load_init(a->dist.init, &tc, &init, msg, sizeof msg)) != 0) {
         fprintf(stderr, "loco coordinator: %s\n", msg);
         goto done;
@@ -341,6 +387,12 @@ static int run(coord_args *a, loco_source *src) {
         (e = loco_coord_wait_workers(co, want, a->join_timeout, msg, sizeof msg)) != LOCO_OK) {
         fprintf(stderr, "loco coordinator: %s\n", msg);
         status = 1;
+        goto done;
+    }
+    if (cc.async) {
+        async_wire_run ar = {M, a->dist.inner_steps, a->steps, a->B, a->T, a->eval_every, a->log_every,
+                             a->eval_batches, a->seed, a->out, a->tokenizer, &r->inner};
+        status = async_wire_loop(&ar, co, src, &log, tok, tgt);
         goto done;
     }
     const int tty = isatty(STDOUT_FILENO);
@@ -401,10 +453,11 @@ static int run(coord_args *a, loco_source *src) {
     loco_coord_finish(co, 2.0);
     printf("done: diloco over the network, M=%d, %ld rounds (%ld outer steps) in %.1f s; val_loss %.4f, "
            "val_ppl %.3f; %s in, %s out; %ld joins, %ld deaths, %ld contributions missing, %ld late, "
-           "%ld messages rejected%s%s\n",
+           "%ld messages rejected; downloads: %ld full, %ld compressed%s%s\n",
            M, st->round, st->outer_steps, loco_cli_now() - t0, vl, exp(vl),
            train_fmt_bytes(st->bytes_in, b1, sizeof b1), train_fmt_bytes(st->bytes_out, b2, sizeof b2), st->joins,
-           st->deaths, st->missing_total, st->late_total, st->rejected, a->out ? "; wrote " : "",
+           st->deaths, st->missing_total, st->late_total, st->rejected, st->downloads_full, st->downloads_delta,
+           a->out ? "; wrote " : "",
            a->out ? a->out : "");
 done:
     loco_metrics_close(log);

@@ -16,4 +16,23 @@ int loco_cli_wants_launch(int argc, char **argv);
  * the coordinator's exit status (2 for bad usage of --launch itself). */
 int loco_cli_launch(int argc, char **argv);
 
+/* What `loco coordinator --algo async` needs for its loop. */
+#include "loco/metrics.h"
+#include "loco/net_engine.h"
+#include "loco/source.h"
+typedef struct {
+    int M, H, steps, B, T, eval_every, log_every, eval_batches;
+    unsigned long long seed;
+    const char *out, *tokenizer;
+    const loco_adamw_config *inner;
+} async_wire_run;
+
+/* The coordinator's loop for --algo async (src/cli/async_wire_cmd.c):
+ * applies pushes until the run has had them, logging each one (JSON Lines
+ * "train" events) and a live status line, evaluating as `loco train --algo
+ * async` does, and saving the global model.  *log is closed by the caller.
+ * Returns the exit status, after one line on stderr for an error. */
+int async_wire_loop(const async_wire_run *r, loco_coord *co, loco_source *src, loco_metrics **log, int *tok,
+                    int *tgt);
+
 #endif

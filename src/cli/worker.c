@@ -55,7 +55,7 @@ static int open_data(const loco_net_welcome *w, const char *data, const char *sh
 int loco_cmd_worker(int argc, char **argv) {
     const char *connect = NULL, *secret = NULL, *data = NULL, *shard = NULL, *val = NULL;
     int threads = 0, id = -1, verbose = 0;
-    float join_timeout = 0, timeout = 30, give_up = 600;
+    float join_timeout = 0, timeout = 30, give_up = 600, slowdown = 0;
     const arg_spec specs[] = {
         {"connect", ARG_STR, &connect, 0, 0, "the coordinator's endpoint: tcp://HOST:PORT or ipc://PATH"},
         {"secret-file", ARG_STR, &secret, 0, 0, "file holding the run's secret"},
@@ -69,6 +69,8 @@ int loco_cmd_worker(int argc, char **argv) {
          "(0: never)"},
         {"give-up-after", ARG_FLOAT, &give_up, 0, 1e9, "seconds without any coordinator before exiting (0: never)"},
         {"verbose", ARG_INT, &verbose, 0, 1, "1: say when joining, rejoining and leaving"},
+        {"slowdown", ARG_FLOAT, &slowdown, 0, 60, "testing aid: seconds to sleep after each inner step, to make "
+         "a slow worker (DyLU, stragglers)"},
     };
     char err[512];
     int r = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv,
@@ -102,6 +104,7 @@ int loco_cmd_worker(int argc, char **argv) {
     wc.coordinator_timeout = timeout;
     wc.give_up_after = give_up;
     wc.verbose = verbose;
+    wc.step_sleep = slowdown;
     wc.threads = loco_threads_set(threads);
     loco_netw *w = NULL;
     loco_net_welcome wel;

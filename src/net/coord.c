@@ -17,52 +17,12 @@
 #include "loco/net_engine.h"
 #include "loco/shard.h"
 #include "net/link.h"
+#include "net/net_coord.h"
 #include "net/state.h"
 #include "net/wire.h"
 
-enum { SLOT_FREE = 0, SLOT_ALIVE, SLOT_DEAD };
-
-/* One worker id (= one data shard) and whoever holds it. */
-typedef struct {
-    int state;
-    uint8_t ident[LOCO__IDENT_MAX];
-    size_t ident_len;
-    uint64_t session, last_seq;
-    double last_heard;
-    int tasked, pushed;         /* this round: sent the task; its push is held or reduced */
-    zmq_msg_t held;             /* the push's payload, until reduced */
-    int holding;
-    loco_net_push push;         /* decoded view into held */
-} slot;
-
-struct loco_coord {
-    loco_coord_config c;
-    loco__link link;
-    char endpoint[256];
-    int M, H;
-    loco_gpt *model;            /* its parameters are theta */
-    loco_diloco_layout lay;
-    size_t P;
-    float *theta, *block, *ostate, *dec, *avg;
-    double *sum;
-    uint8_t *wire;              /* the download, for lossy codecs */
-    uint8_t *welcome;           /* the WELCOME payload; worker id and nonce patched per join */
-    size_t welcome_len;
-    uint64_t fingerprint;       /* of the run's configuration, for the state file */
-    size_t state_n;             /* floats of outer optimizer state */
-    slot *slots;
-    loco_net_nonces nonces;
-    /* the round in progress */
-    int in_round;
-    long h, first;
-    int next_acc, reduced;
-    double loss_sum;
-    double last_beat;
-    loco_coord_stats st;
-};
-
 /* A line about worker w on stderr, when verbose. */
-static void say(const loco_coord *c, long w, const char *what) {
+void loco__coord_say(const loco_coord *c, long w, const char *what) {
     if (c->c.verbose) fprintf(stderr, "loco coordinator: worker %ld %s\n", w, what);
 }
 
@@ -75,8 +35,10 @@ void loco_coord_free(loco_coord *c) {
     free(c->block);
     free(c->sum);
     free(c->wire);
+    free(c->obuf);
     free(c->welcome);
     free(c->slots);
+    loco__async_free(c);
     free(c);
 }
 
@@ -135,9 +97,11 @@ int loco_coord_create(loco_coord **out, const loco_coord_config *cfg, const floa
     c->block = calloc(state_n + 2 * c->P, sizeof(float));
     c->sum = malloc(c->P * sizeof(double));
     c->wire = malloc(c->lay.msg_bytes);
+    c->obuf = malloc(4 * state_n + 1);
+    c->down_version = -1;
     c->welcome_len = loco_net_welcome_bytes(cfg->run.n_assign);
     c->welcome = c->welcome_len ? malloc(c->welcome_len) : NULL;
-    if (!c->block || !c->sum || !c->wire || !c->welcome) {
+    if (!c->block || !c->sum || !c->wire || !c->welcome || !c->obuf) {
         e = LOCO_ENOMEM;
         snprintf(msg, msglen, "out of memory for the coordinator's buffers");
         goto fail;
@@ -165,6 +129,7 @@ int loco_coord_create(loco_coord **out, const loco_coord_config *cfg, const floa
     }
     c->link.run_id |= 1;   /* never 0, which HELLO uses */
     loco__link_endpoint(&c->link, c->endpoint, sizeof c->endpoint);
+    if (cfg->async && (e = loco__async_create(c, msg, msglen)) != LOCO_OK) goto fail;
     c->st.n_rounds = (long)((cfg->run.steps + c->H - 1) / c->H);
     c->st.resumed_round = -1;
     *out = c;
@@ -179,7 +144,7 @@ const char *loco_coord_endpoint(const loco_coord *c) { return c->endpoint; }
 loco_gpt *loco_coord_model(loco_coord *c) { return c->model; }
 const loco_coord_stats *loco_coord_get_stats(const loco_coord *c) { return &c->st; }
 
-static void refresh_stats(loco_coord *c) {
+void loco__coord_refresh(loco_coord *c) {
     int alive = 0;
     for (int w = 0; w < c->M; w++) alive += c->slots[w].state == SLOT_ALIVE;
     c->st.alive = alive;
@@ -203,14 +168,14 @@ static void send_task(loco_coord *c, int w, const loco_net_sealer *s, zmq_msg_t 
                        (uint64_t)c->first};
     uint8_t buf[LOCO_NET_TASK_BYTES];
     loco_net_encode_task(&t, buf, sizeof buf);
-    int e = loco__link_send_sealed(&c->link, sl->ident, sl->ident_len, LOCO_NET_THETA, sl->session, s, theta);
+    int e = loco__coord_send_theta(c, w, s, theta);
     if (!e) e = loco__link_send(&c->link, sl->ident, sl->ident_len, LOCO_NET_TASK, sl->session, buf, sizeof buf,
                                 NULL, 0);
     sl->tasked = e == LOCO_OK;
     if (e) {
         sl->state = SLOT_DEAD;
         c->st.deaths++;
-        say(c, w, "cannot be reached; its shard is free");
+        loco__coord_say(c, w, "cannot be reached; its shard is free");
     }
 }
 
@@ -230,7 +195,9 @@ static int admit(loco_coord *c, const loco__msg *m, const loco_net_hello *hello)
     if (w < 0) return -1;
     slot *s = &c->slots[w];
     if (s->holding) zmq_msg_close(&s->held);
+    loco__async_forget(c, w);
     memset(s, 0, sizeof *s);
+    s->holds = -1;
     s->state = SLOT_ALIVE;
     memcpy(s->ident, m->ident, m->ident_len);
     s->ident_len = m->ident_len;
@@ -246,7 +213,7 @@ static int admit(loco_coord *c, const loco__msg *m, const loco_net_hello *hello)
         return -1;
     }
     c->st.joins++;
-    say(c, w, "joined");
+    loco__coord_say(c, w, "joined");
     return w;
 }
 
@@ -300,7 +267,7 @@ static void on_push(loco_coord *c, int w, loco__msg *m) {
     }
     if (!c->in_round || p.round < (uint64_t)c->st.round) {
         c->st.late_total++;
-        say(c, w, "pushed after its round closed: dropped");
+        loco__coord_say(c, w, "pushed after its round closed: dropped");
         return;
     }
     if (p.round != (uint64_t)c->st.round || !s->tasked || s->pushed || p.shard != (uint32_t)w ||
@@ -346,7 +313,7 @@ static void handle(loco_coord *c, loco__msg *m) {
     s->ident_len = m->ident_len;
     if (s->state == SLOT_DEAD) {
         s->state = SLOT_ALIVE;
-        say(c, w, "is back");
+        loco__coord_say(c, w, "is back");
     }
     switch (m->h.type) {
     case LOCO_NET_HEARTBEAT: {
@@ -355,7 +322,8 @@ static void handle(loco_coord *c, loco__msg *m) {
         break;
     }
     case LOCO_NET_PUSH:
-        on_push(c, (int)w, m);
+        if (c->c.async) loco__async_on_push(c, (int)w, m);
+        else on_push(c, (int)w, m);
         break;
     case LOCO_NET_BYE:
     case LOCO_NET_ERROR: {
@@ -363,7 +331,7 @@ static void handle(loco_coord *c, loco__msg *m) {
         if (m->h.type == LOCO_NET_ERROR && loco_net_decode_error(m->data, m->n, &er) == LOCO_OK)
             fprintf(stderr, "loco coordinator: worker %u: %s\n", w, er.text);
         s->state = SLOT_FREE;
-        say(c, w, "left");
+        loco__coord_say(c, w, "left");
         break;
     }
     default:
@@ -380,7 +348,7 @@ static void housekeeping(loco_coord *c) {
         if (s->state == SLOT_ALIVE && now - s->last_heard > c->c.worker_timeout) {
             s->state = SLOT_DEAD;
             c->st.deaths++;
-            say(c, w, "is silent: declared dead");
+            loco__coord_say(c, w, "is silent: declared dead");
         }
     }
     if (now - c->last_beat >= c->c.run.heartbeat_ms / 1000.0) {
@@ -395,12 +363,12 @@ static void housekeeping(loco_coord *c) {
                                 NULL, 0);
         }
     }
-    refresh_stats(c);
+    loco__coord_refresh(c);
 }
 
 /* Waits up to timeout_ms for one message and handles it.  Returns LOCO_EIO
  * if the socket fails. */
-static int serve(loco_coord *c, int timeout_ms) {
+int loco__coord_serve(loco_coord *c, int timeout_ms) {
     loco__msg m;
     int e = loco__link_recv(&c->link, timeout_ms, &m);
     if (e == LOCO_OK) {
@@ -415,13 +383,13 @@ static int serve(loco_coord *c, int timeout_ms) {
 int loco_coord_wait_workers(loco_coord *c, int min_workers, double timeout, char *msg, size_t msglen) {
     const double t0 = loco__now();
     for (;;) {
-        refresh_stats(c);
+        loco__coord_refresh(c);
         if (c->st.alive >= min_workers) return LOCO_OK;
         if (timeout > 0 && loco__now() - t0 > timeout) {
             snprintf(msg, msglen, "%d of %d workers joined in %g s", c->st.alive, min_workers, timeout);
             return LOCO_ERANGE;
         }
-        if (serve(c, 200)) {
+        if (loco__coord_serve(c, 200)) {
             snprintf(msg, msglen, "the socket failed: %s", zmq_strerror(zmq_errno()));
             return LOCO_EIO;
         }
@@ -478,7 +446,7 @@ int loco_coord_round(loco_coord *c, char *msg, size_t msglen) {
         for (int w = 0; w < c->M; w++)
             working += c->slots[w].tasked && c->slots[w].state == SLOT_ALIVE && !c->slots[w].pushed;
         if (c->st.received == 0 && working == 0) {
-            refresh_stats(c);
+            loco__coord_refresh(c);
             if (c->st.alive > 0) {
                 if ((e = start_round(c, msg, msglen)) != LOCO_OK) break;
                 deadline = loco__now() + c->c.round_timeout;
@@ -494,7 +462,7 @@ int loco_coord_round(loco_coord *c, char *msg, size_t msglen) {
             double left = deadline - loco__now();
             if (left > 0 && left * 1000 < wait) wait = (int)(left * 1000) + 1;
         }
-        if (serve(c, wait) != LOCO_OK) {
+        if (loco__coord_serve(c, wait) != LOCO_OK) {
             snprintf(msg, msglen, "the socket failed: %s", zmq_strerror(zmq_errno()));
             e = LOCO_EIO;
             break;
@@ -517,12 +485,15 @@ int loco_coord_round(loco_coord *c, char *msg, size_t msglen) {
             return LOCO_ENONFINITE;
         }
         loco_outer_step(&c->c.outer, c->theta, target, c->ostate, c->P, ++c->st.outer_steps);
+        /* c->wire now holds the download that leads from the last version
+         * to this one (lossy codecs). */
+        c->down_version = loco_diloco_dense(&c->lay) ? -1 : c->st.outer_steps;
         c->st.train_loss = (float)(c->loss_sum / ((double)c->reduced * c->h));
     }
     c->st.round++;
     c->st.inner_step += c->h;
     c->st.round_seconds = loco__now() - t0;
-    refresh_stats(c);
+    loco__coord_refresh(c);
     return LOCO_OK;
 }
 
@@ -567,7 +538,7 @@ int loco_coord_resume(loco_coord *c, const char *path, double *time_s, char *msg
     c->link.bytes_out = s.bytes_out;
     c->st.resumed_round = c->st.round;
     if (time_s) *time_s = s.time_s;
-    refresh_stats(c);
+    loco__coord_refresh(c);
     return LOCO_OK;
 }
 
@@ -579,5 +550,5 @@ void loco_coord_finish(loco_coord *c, double linger) {
     }
     int ms = (int)(linger * 1000);
     zmq_setsockopt(c->link.sock, ZMQ_LINGER, &ms, sizeof ms);
-    refresh_stats(c);
+    loco__coord_refresh(c);
 }

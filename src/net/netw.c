@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "dist/worker.h"
 #include "loco/diloco_msg.h"
 #include "loco/net_engine.h"
 #include "loco/sim.h"
 #include "nn/gpt_internal.h"
 #include "net/link.h"
+#include "net/payload_async.h"
 #include "net/wire.h"
 
 struct loco_netw {
@@ -165,7 +167,9 @@ int loco_netw_join(loco_netw **out, const loco_netw_config *c, loco_net_welcome 
         return e;
     }
     w->link.self = LOCO_NET_ANON;
-    e = handshake(w, c->join_timeout > 0 ? loco__now() + c->join_timeout : 0, 2.0, 2.0, 1, msg, msglen);
+    /* Every 0.5 s: a spare worker waiting for a dead one's id then takes it
+     * within half a second of the death being declared. */
+    e = handshake(w, c->join_timeout > 0 ? loco__now() + c->join_timeout : 0, 0.5, 0.5, 1, msg, msglen);
     if (e) {
         if (e == LOCO_ERANGE) snprintf(msg, msglen, "no answer from %s in %g s", c->connect, c->join_timeout);
         loco_netw_free(w);
@@ -187,6 +191,13 @@ static void beat(loco_netw *w, uint64_t round) {
     loco__link_send(&w->link, NULL, 0, LOCO_NET_HEARTBEAT, w->session, buf, sizeof buf, NULL, 0);
 }
 
+/* Sleeps the testing aid's seconds (--slowdown), if any. */
+static void slow_down(const loco_netw *w) {
+    if (!(w->c.step_sleep > 0)) return;
+    struct timespec ts = {(time_t)w->c.step_sleep, (long)((w->c.step_sleep - (double)(time_t)w->c.step_sleep) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
 /* Everything a worker allocates once. */
 typedef struct {
     loco_gpt *m;
@@ -200,6 +211,12 @@ typedef struct {
     float *snap;
     long snap_t, snap_round;
     loco_rng snap_rng;
+    /* Lossy codecs: the outer optimizer and its state (OSYNC), to apply the
+     * compressed download (DOWN) as the coordinator applies it. */
+    loco_outer_config outer;
+    float *ostate;
+    size_t ostate_n;
+    int have_ostate;
 } kit;
 
 static void kit_free(kit *k) {
@@ -210,6 +227,7 @@ static void kit_free(kit *k) {
     free(k->tok);
     free(k->tgt);
     free(k->snap);
+    free(k->ostate);
 }
 
 /* Starts worker id's inner state afresh: AdamW at zero, no residual, and
@@ -288,6 +306,7 @@ static int run_task(loco_netw *w, kit *k, const loco_net_task *t, const loco_spl
         if (e) return e;
         k->losses[i] = (float)ls;   /* exact: ls is one float loss */
         w->steps_done++;
+        slow_down(w);
         beat(w, t->round);
     }
     int e = loco_diloco_encode(&k->lay, k->theta, p, k->ef, k->dec, k->contrib);
@@ -306,6 +325,39 @@ static int run_task(loco_netw *w, kit *k, const loco_net_task *t, const loco_spl
     /* A full queue or a vanished coordinator loses this push, as a network
      * would; the coordinator counts it missing. */
     loco__link_send(&w->link, NULL, 0, LOCO_NET_PUSH, w->session, k->head, n, k->contrib, k->lay.msg_bytes);
+    w->rounds++;
+    return LOCO_OK;
+}
+
+/* Trains asynchronous task t (ATASK) from theta: the shard, its data
+ * stream and its schedule step come with the task, as the simulator's
+ * start_task takes them from its queue, and the push carries the
+ * pseudo-gradient theta - params in fp32, the simulator's g.  Returns
+ * LOCO_ENONFINITE (reason in msg) if training diverges. */
+static int run_atask(loco_netw *w, kit *k, const loco_net_atask *t, const loco_split *split, char *msg,
+                     size_t msglen) {
+    const int id = (int)w->w.worker_id;
+    const size_t P = k->lay.P;
+    float *p = loco_gpt_params(k->m);
+    memcpy(p, k->theta, P * sizeof(float));
+    loco_rng rng = t->rng;
+    for (uint32_t i = 0; i < t->inner_steps; i++) {
+        double ls = 0;
+        int e = loco__worker_step(k->m, split, (int)t->shard, &rng, w->w.batch, w->w.seq_len, &w->w.inner,
+                                  (long)(t->first_step + i), k->tok, k->tgt, id, &ls, msg, msglen);
+        if (e) return e;
+        k->losses[i] = (float)ls;
+        w->steps_done++;
+        slow_down(w);
+        beat(w, t->task);
+    }
+    for (size_t j = 0; j < P; j++) k->dec[j] = k->theta[j] - p[j];
+    loco_codec_encode(LOCO_CODEC_FP32, 1.0f, k->dec, 1, P, k->contrib, NULL);
+    uint8_t *lb = k->head + LOCO_NET_PUSH_FIXED;
+    for (uint32_t i = 0; i < t->inner_steps; i++) loco__putf(lb + 4 * (size_t)i, k->losses[i]);
+    loco_net_push push = {t->task, t->version, t->shard, t->inner_steps, lb, 4 * (uint64_t)P, NULL};
+    size_t n = loco_net_encode_push_head(&push, k->head, LOCO_NET_PUSH_FIXED + 4 * (size_t)t->inner_steps);
+    loco__link_send(&w->link, NULL, 0, LOCO_NET_PUSH, w->session, k->head, n, k->contrib, 4 * P);
     w->rounds++;
     return LOCO_OK;
 }
@@ -358,6 +410,50 @@ static int forgotten(const loco_netw *w, const loco__msg *m) {
            loco_net_decode_error(m->data, m->n, &er) == LOCO_OK && !strncmp(er.text, "unknown session", 15);
 }
 
+/* Adopts OSYNC: the outer optimizer and its state at theta's version.
+ * Returns 1 if the message is bad or cannot be held. */
+static int on_osync(kit *k, const loco__msg *m, int have_theta, uint64_t theta_version) {
+    loco_net_osync x;
+    if (loco_net_decode_osync(m->data, m->n, &x) || !have_theta || x.version != theta_version) return 1;
+    loco_outer_config o = {(loco_outer_kind)x.kind, x.lr, x.momentum, x.beta2, x.eps};
+    if (x.n_state != loco_outer_state_floats(&o, k->lay.P)) return 1;
+    if (k->ostate_n != x.n_state) {
+        /* Once per run in practice: the state's size is the run's. */
+        free(k->ostate);
+        k->ostate = malloc(4 * (size_t)x.n_state + 1);
+        k->ostate_n = k->ostate ? (size_t)x.n_state : 0;
+        if (!k->ostate) return 1;
+    }
+    if (x.n_state && loco_codec_decode(LOCO_CODEC_FP32, 1.0f, x.state, 4 * (size_t)x.n_state, 1,
+                                       (size_t)x.n_state, k->ostate))
+        return 1;
+    k->outer = o;
+    k->have_ostate = 1;
+    return 0;
+}
+
+/* Applies DOWN: target = theta - dec(the mean pseudo-gradient), then the
+ * outer step, exactly as loco_diloco_target and loco_outer_step run on the
+ * coordinator.  Returns 1 if the message is bad or does not follow the
+ * version held (theta is then unchanged). */
+static int on_down(kit *k, const loco__msg *m, int have_theta, uint64_t *theta_version) {
+    loco_net_down x;
+    if (loco_net_decode_down(m->data, m->n, &x) || !have_theta || !k->have_ostate || x.base != *theta_version ||
+        x.bytes != k->lay.msg_bytes)
+        return 1;
+    const loco_diloco_layout *l = &k->lay;
+    const uint8_t *o = x.wire;
+    for (int i = 0; i < LOCO_NUM_PARAM_TENSORS; i++) {
+        if (loco_codec_decode(l->codec, l->keep, o, l->bytes[i], l->rows[i], l->cols[i], k->dec + l->off[i]))
+            return 1;
+        o += l->bytes[i];
+    }
+    for (size_t j = 0; j < l->P; j++) k->dec[j] = k->theta[j] - k->dec[j];
+    loco_outer_step(&k->outer, k->theta, k->dec, k->ostate, l->P, (long)x.version);
+    *theta_version = x.version;
+    return 0;
+}
+
 /* Returns LOCO_OK on BYE, or the error that ended the run (reason in msg). */
 int loco_netw_serve(loco_netw *w, const loco_split *split, char *msg, size_t msglen) {
     kit k;
@@ -367,15 +463,21 @@ int loco_netw_serve(loco_netw *w, const loco_split *split, char *msg, size_t msg
         return e;
     }
     uint64_t theta_version = 0;
-    int have_theta = 0, have_task = 0;
+    int have_theta = 0, have_task = 0, have_atask = 0;
     loco_net_task task = {0};
+    loco_net_atask atask = {0};
     for (;;) {
         /* Take every message already queued before training, so that a
          * worker that fell behind starts from the newest theta and task. */
         loco__msg m;
-        int wait = have_task ? 0 : (int)w->w.heartbeat_ms;
+        int wait = have_task || have_atask ? 0 : (int)w->w.heartbeat_ms;
         e = loco__link_recv(&w->link, wait, &m);
         if (e == LOCO_ERANGE) {
+            if (have_atask) {
+                have_atask = 0;
+                if ((e = run_atask(w, &k, &atask, split, msg, msglen)) != LOCO_OK) break;
+                continue;
+            }
             if (have_task) {
                 have_task = 0;
                 if ((e = run_task(w, &k, &task, split, msg, msglen)) != LOCO_OK) break;
@@ -395,7 +497,7 @@ int loco_netw_serve(loco_netw *w, const loco_split *split, char *msg, size_t msg
         if (forgotten(w, &m)) {
             loco__msg_close(&m);
             if ((e = rejoin(w, &k, "the coordinator does not know this session", msg, msglen)) != LOCO_OK) break;
-            have_theta = have_task = 0;
+            have_theta = have_task = have_atask = 0;
             continue;
         }
         if (!from_coordinator(w, &m)) {
@@ -409,7 +511,13 @@ int loco_netw_serve(loco_netw *w, const loco_split *split, char *msg, size_t msg
                   loco_codec_decode(LOCO_CODEC_FP32, 1.0f, th.params, 4 * (size_t)th.n_params, 1, k.lay.P, k.theta);
             have_theta = !bad;
             theta_version = th.version;
-            have_task = 0;   /* a task follows its theta */
+            have_task = have_atask = 0;   /* a task follows its theta */
+            k.have_ostate = 0;            /* and an OSYNC, if any, follows it too */
+        } else if (type == LOCO_NET_OSYNC) {
+            bad = on_osync(&k, &m, have_theta, theta_version);
+        } else if (type == LOCO_NET_DOWN) {
+            bad = on_down(&k, &m, have_theta, &theta_version);
+            have_task = 0;
         } else if (type == LOCO_NET_TASK) {
             loco_net_task t;
             bad = loco_net_decode_task(m.data, m.n, &t) || t.shard != w->w.worker_id || !have_theta ||
@@ -417,6 +525,14 @@ int loco_netw_serve(loco_netw *w, const loco_split *split, char *msg, size_t msg
             if (!bad) {
                 task = t;
                 have_task = 1;
+            }
+        } else if (type == LOCO_NET_ATASK) {
+            loco_net_atask t;
+            bad = loco_net_decode_atask(m.data, m.n, &t) || t.shard >= w->w.workers || !have_theta ||
+                  t.version != theta_version || t.inner_steps > (uint32_t)w->w.inner_steps;
+            if (!bad) {
+                atask = t;
+                have_atask = 1;
             }
         } else if (type == LOCO_NET_BYE) {
             loco__msg_close(&m);

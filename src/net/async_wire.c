@@ -1,0 +1,245 @@
+/*
+ * Asynchronous DiLoCo over the wire: the coordinator's side
+ * (loco_coord_async_next in include/loco/net_engine.h).
+ *
+ * It is the discrete-event simulator (src/dist/async_sim.c) with real time
+ * in place of simulated time: the same task queue (least-visited shard,
+ * each shard's own data stream and schedule step), the same pure server
+ * rules and staleness weights (src/dist/async_rules.c), and Dynamic Local
+ * Updates from speeds measured on the wall clock.  The joins, heartbeats,
+ * deaths and message checks are the synchronous coordinator's
+ * (src/net/coord.c); this file only decides what to send and applies what
+ * arrives.  A worker's pushes are applied in arrival order, so with one
+ * worker the order is the simulator's and the run is the simulator's bit
+ * for bit.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "loco/split.h"
+#include "net/net_coord.h"
+#include "net/payload_async.h"
+#include "net/wire.h"
+
+void loco__async_free(loco_coord *c) {
+    free(c->ablock);
+    free(c->shard_rng);
+    free(c->visits);
+    free(c->shard_steps);
+    free(c->atok);
+    free(c->atgt);
+}
+
+/* Returns LOCO_EINVAL or LOCO_ENOMEM with a reason in msg. */
+int loco__async_create(loco_coord *c, char *msg, size_t msglen) {
+    const loco_coord_config *cf = &c->c;
+    int e = loco_async_config_check(&cf->rule, msg, msglen);
+    if (e) return e;
+    const char *why = NULL;
+    if (!cf->split) why = "no data split";
+    else if (loco_split_workers(cf->split) != c->M) why = "the split must have one shard per worker";
+    else if (cf->rule.rule == LOCO_ASYNC_SYNC) why = "the sync rule is --algo diloco over the network";
+    else if (cf->pushes < 1) why = "the run needs at least one push";
+    else if (cf->dylu && cf->dylu_min < 1) why = "DyLU's minimum inner steps must be at least 1";
+    else if (cf->run.codec != LOCO_CODEC_FP32 || cf->run.keep != 1.0f || cf->run.error_feedback)
+        why = "asynchronous pushes are fp32 (no --compress, --prune or --error-feedback)";
+    if (why) {
+        snprintf(msg, msglen, "%s", why);
+        return LOCO_EINVAL;
+    }
+    const int K = c->M;
+    const size_t BT = (size_t)cf->run.batch * cf->run.seq_len;
+    c->ablock = calloc(loco_async_state_floats(c->P) + c->P, sizeof(float));
+    c->shard_rng = calloc((size_t)K, sizeof *c->shard_rng);
+    c->visits = calloc((size_t)K, sizeof *c->visits);
+    c->shard_steps = calloc((size_t)K, sizeof *c->shard_steps);
+    c->atok = malloc(BT * sizeof(int));
+    c->atgt = malloc(BT * sizeof(int));
+    if (!c->ablock || !c->shard_rng || !c->visits || !c->shard_steps || !c->atok || !c->atgt) {
+        snprintf(msg, msglen, "out of memory for the asynchronous engine");
+        return LOCO_ENOMEM;
+    }
+    loco_async_state_init(&c->ast, c->ablock, c->P);
+    c->g = c->ablock + loco_async_state_floats(c->P);
+    /* The simulator's streams: shard k draws from seed ^ 0x5eedda7a + k. */
+    for (int k = 0; k < K; k++) loco_rng_seed(&c->shard_rng[k], (cf->run.seed ^ 0x5eedda7aULL) + (uint64_t)k);
+    c->st.last_worker = -1;
+    c->st.last_assigned = -1;
+    return LOCO_OK;
+}
+
+int loco_coord_async_done(const loco_coord *c) { return c->st.pushes >= c->c.pushes; }
+
+/* The task of slot w is given back to the queue (the worker died or its
+ * slot goes to a newcomer); its push is still applied if it comes. */
+static void give_up_task(loco_coord *c, int w) {
+    slot *s = &c->slots[w];
+    if (!s->in_flight || s->lost) return;
+    s->lost = 1;
+    c->started--;
+    c->st.tasks_lost++;
+}
+
+void loco__async_forget(loco_coord *c, int w) {
+    if (c->c.async) give_up_task(c, w);
+}
+
+/* Sends the current theta (already in msg theta, sealed by s) and the next
+ * task to slot w, and advances the task's shard past it. */
+static void send_atask(loco_coord *c, int w, const loco_net_sealer *sealer, zmq_msg_t *theta) {
+    slot *sl = &c->slots[w];
+    const int shard = loco_least_visited(c->visits, c->M);
+    int H = c->H;
+    double vmax = 0;
+    if (c->c.dylu && sl->speed > 0) {
+        for (int i = 0; i < c->M; i++)
+            if (c->slots[i].state == SLOT_ALIVE && c->slots[i].speed > vmax) vmax = c->slots[i].speed;
+        H = loco_dylu_steps(c->H, sl->speed, vmax, c->c.dylu_min);
+    }
+    loco_net_atask t = {c->next_task, (uint64_t)c->ast.updates, (uint32_t)shard, (uint32_t)H,
+                        (uint64_t)c->shard_steps[shard], c->shard_rng[shard]};
+    uint8_t buf[LOCO_NET_ATASK_BYTES];
+    loco_net_encode_atask(&t, buf, sizeof buf);
+    int e = loco__link_send_sealed(&c->link, sl->ident, sl->ident_len, LOCO_NET_THETA, sl->session, sealer, theta);
+    if (!e) e = loco__link_send(&c->link, sl->ident, sl->ident_len, LOCO_NET_ATASK, sl->session, buf, sizeof buf,
+                                NULL, 0);
+    if (e) {
+        sl->state = SLOT_DEAD;
+        c->st.deaths++;
+        loco__coord_say(c, w, "cannot be reached; its shard is free");
+        return;
+    }
+    /* The worker draws exactly these batches from the stream; the next
+     * task on this shard continues after them, as in the simulator. */
+    for (int i = 0; i < H; i++)
+        loco_worker_batch(c->c.split, shard, &c->shard_rng[shard], c->c.run.batch, c->c.run.seq_len, c->atok,
+                          c->atgt);
+    c->visits[shard]++;
+    c->shard_steps[shard] += H;
+    sl->in_flight = 1;
+    sl->lost = 0;
+    sl->task = c->next_task++;
+    sl->version = (uint64_t)c->ast.updates;
+    sl->shard = shard;
+    sl->steps = H;
+    sl->sent_at = loco__now();
+    sl->assigned = H;
+    sl->vmax = vmax;
+    c->started++;
+}
+
+/* Gives every live worker without a task a new one while tasks remain.
+ * Returns LOCO_ENOMEM or LOCO_EIO (reason in msg). */
+static int assign(loco_coord *c, char *msg, size_t msglen) {
+    int idle = 0;
+    for (int w = 0; w < c->M; w++) idle += c->slots[w].state == SLOT_ALIVE && !c->slots[w].in_flight;
+    if (!idle || c->started >= c->c.pushes || loco_coord_async_done(c)) return LOCO_OK;
+    zmq_msg_t theta;
+    size_t n = loco_net_theta_bytes(c->P);
+    if (zmq_msg_init_size(&theta, n)) {
+        snprintf(msg, msglen, "out of memory for theta's message");
+        return LOCO_ENOMEM;
+    }
+    uint8_t *d = zmq_msg_data(&theta);
+    loco_net_encode_theta_head((uint64_t)c->ast.updates, c->P, d, LOCO_NET_THETA_FIXED);
+    loco_codec_encode(LOCO_CODEC_FP32, 1.0f, c->theta, 1, c->P, d + LOCO_NET_THETA_FIXED, NULL);
+    loco_net_sealer s;
+    int e = loco_net_seal_begin(&s, &c->link.key, d, n);
+    for (int w = 0; w < c->M && !e && c->started < c->c.pushes; w++)
+        if (c->slots[w].state == SLOT_ALIVE && !c->slots[w].in_flight) send_atask(c, w, &s, &theta);
+    zmq_msg_close(&theta);
+    if (e) snprintf(msg, msglen, "libsodium cannot start");
+    return e;
+}
+
+void loco__async_on_push(loco_coord *c, int w, loco__msg *m) {
+    slot *s = &c->slots[w];
+    loco_net_push p;
+    if (loco_net_decode_push(m->data, m->n, &p) != LOCO_OK) {
+        loco__link_reject(&c->link, "malformed PUSH");
+        return;
+    }
+    if (!s->in_flight || loco_coord_async_done(c)) {
+        c->st.late_total++;
+        loco__coord_say(c, w, "pushed a task that is no longer wanted: dropped");
+        return;
+    }
+    const size_t P = c->P;
+    if (p.round != s->task || p.base_version != s->version || p.shard != (uint32_t)s->shard ||
+        p.n_losses != (uint32_t)s->steps || p.contrib_len != 4 * (uint64_t)P ||
+        loco_codec_decode(LOCO_CODEC_FP32, 1.0f, p.contrib, (size_t)p.contrib_len, 1, P, c->g) != LOCO_OK) {
+        loco__link_reject(&c->link, "PUSH that does not match the worker's task");
+        return;
+    }
+    for (size_t j = 0; j < P; j++)
+        if (!isfinite(c->g[j])) {
+            loco__link_reject(&c->link, "PUSH with a pseudo-gradient that is not finite");
+            return;
+        }
+    /* Staleness: the server updates since the task's theta, exactly the
+     * simulator's s->st.updates - s->fetched_at[w]. */
+    const long stale = c->ast.updates - (long)s->version;
+    const float weight = loco_async_stale_weight(&c->c.rule, stale);
+    if (weight != 1.0f)
+        for (size_t j = 0; j < P; j++) c->g[j] *= weight;
+    loco_async_push(&c->c.rule, &c->ast, c->theta, c->g, P);
+    double secs = loco__now() - s->sent_at;
+    s->speed = secs > 0 ? s->steps / secs : 0;
+    double loss = 0;
+    for (uint32_t i = 0; i < p.n_losses; i++) loss += (double)loco__getf(p.losses + 4 * (size_t)i);
+    if (s->lost) {
+        /* It was given up when the worker died; it counts after all. */
+        s->lost = 0;
+        c->st.tasks_lost--;
+        c->started++;
+    }
+    s->in_flight = 0;
+    c->st.pushes++;
+    c->st.version = c->ast.updates;
+    c->st.outer_steps = c->ast.updates;
+    c->st.last_worker = w;
+    c->st.last_staleness = stale;
+    c->st.last_steps = s->steps;
+    c->st.train_loss = (float)(loss / p.n_losses);
+    c->st.max_staleness = stale > c->st.max_staleness ? stale : c->st.max_staleness;
+    c->stale_sum += stale;
+    c->st.mean_staleness = c->stale_sum / c->st.pushes;
+    c->st.async_inner_steps += s->steps;
+    c->applied = 1;
+    if (stale > 0 && c->c.verbose) {
+        char line[96];
+        snprintf(line, sizeof line, "pushed a task %ld updates old (staleness %ld)", stale, stale);
+        loco__coord_say(c, w, line);
+    }
+}
+
+/* Returns LOCO_ERANGE when the run is over, LOCO_EIO, LOCO_ENOMEM. */
+int loco_coord_async_next(loco_coord *c, char *msg, size_t msglen) {
+    if (loco_coord_async_done(c)) {
+        snprintf(msg, msglen, "the run is over (%ld pushes)", c->c.pushes);
+        return LOCO_ERANGE;
+    }
+    c->applied = 0;
+    for (;;) {
+        for (int w = 0; w < c->M; w++)
+            if (c->slots[w].state != SLOT_ALIVE && c->slots[w].in_flight && !c->slots[w].lost) {
+                give_up_task(c, w);
+                loco__coord_say(c, w, "died with a task in flight: the task goes back to the queue");
+            }
+        int e = assign(c, msg, msglen);
+        if (e) return e;
+        if (c->applied) {
+            const slot *s = &c->slots[c->st.last_worker];
+            c->st.last_assigned = s->in_flight && !s->lost ? s->assigned : -1;
+            c->st.last_speed = s->speed;
+            c->st.speed_max = s->in_flight && !s->lost ? s->vmax : 0;
+            loco__coord_refresh(c);
+            return LOCO_OK;
+        }
+        if (loco__coord_serve(c, 200) != LOCO_OK) {
+            snprintf(msg, msglen, "the socket failed: %s", zmq_strerror(zmq_errno()));
+            return LOCO_EIO;
+        }
+    }
+}

@@ -1,0 +1,98 @@
+/*
+ * The coordinator's insides, shared by src/net/coord.c (the synchronous
+ * rounds, joins, heartbeats, state files) and src/net/async_wire.c (the
+ * asynchronous engine).  Internal to src/net.
+ */
+#ifndef LOCO_NET_COORD_H
+#define LOCO_NET_COORD_H
+
+#include "loco/async.h"
+#include "loco/diloco_msg.h"
+#include "loco/net_engine.h"
+#include "net/link.h"
+
+enum { SLOT_FREE = 0, SLOT_ALIVE, SLOT_DEAD };
+
+/* One worker id (= one data shard) and whoever holds it. */
+typedef struct {
+    int state;
+    uint8_t ident[LOCO__IDENT_MAX];
+    size_t ident_len;
+    uint64_t session, last_seq;
+    double last_heard;
+    int tasked, pushed;         /* this round: sent the task; its push is held or reduced */
+    zmq_msg_t held;             /* the push's payload, until reduced */
+    int holding;
+    loco_net_push push;         /* decoded view into held */
+    /* the asynchronous engine: the task in flight */
+    int in_flight, lost;         /* a task was sent and not pushed; it was given up when the worker died */
+    uint64_t task, version;     /* its task id and the theta version it started from */
+    int shard, steps;           /* its shard and inner steps */
+    double sent_at;             /* when it was sent (loco__now) */
+    double speed;               /* inner steps per second of its last task (0: unknown) */
+    long assigned;              /* inner steps of the task it was sent last */
+    double vmax;                /* the fastest live worker's speed when that task was sized (DyLU) */
+    long holds;                 /* lossy codecs: the theta version (and outer state) it holds; -1: none */
+} slot;
+
+struct loco_coord {
+    loco_coord_config c;
+    loco__link link;
+    char endpoint[256];
+    int M, H;
+    loco_gpt *model;            /* its parameters are theta */
+    loco_diloco_layout lay;
+    size_t P;
+    float *theta, *block, *ostate, *dec, *avg;
+    double *sum;
+    uint8_t *wire;              /* the download, for lossy codecs */
+    uint8_t *welcome;           /* the WELCOME payload; worker id and nonce patched per join */
+    size_t welcome_len;
+    uint64_t fingerprint;       /* of the run's configuration, for the state file */
+    size_t state_n;             /* floats of outer optimizer state */
+    slot *slots;
+    loco_net_nonces nonces;
+    /* the round in progress */
+    int in_round;
+    long h, first;
+    int next_acc, reduced;
+    double loss_sum;
+    double last_beat;
+    loco_coord_stats st;
+    /* the compressed download (src/net/net_down.c) */
+    long down_version;          /* the version c->wire's download leads to; -1: none */
+    uint8_t *obuf;              /* the outer state as OSYNC carries it */
+    /* the asynchronous engine (src/net/async_wire.c) */
+    loco_async_state ast;
+    float *ablock, *g;          /* rule state (2P), a decoded pseudo-gradient (P) */
+    loco_rng *shard_rng;        /* (K) each shard's data stream, as the simulator's */
+    long *visits, *shard_steps; /* (K) */
+    int *atok, *atgt;           /* scratch to advance a shard's stream */
+    long started;               /* tasks sent and not given up */
+    uint64_t next_task;
+    int applied;                /* a push was applied in this call */
+    double stale_sum;
+};
+
+
+void loco__coord_say(const loco_coord *c, long w, const char *what);
+void loco__coord_refresh(loco_coord *c);
+/* Waits up to timeout_ms for one message and handles it.  Returns LOCO_EIO
+ * if the socket fails. */
+int loco__coord_serve(loco_coord *c, int timeout_ms);
+
+/* Sends slot w what it needs to hold theta at the current version: THETA
+ * (the fp32 theta in msg theta, sealed by s) for dense fp32 runs; for lossy
+ * codecs nothing if it holds it already, DOWN if it holds the version
+ * before and the last round's download leads here, else THETA and OSYNC.
+ * Returns the link's error. */
+int loco__coord_send_theta(loco_coord *c, int w, const loco_net_sealer *s, zmq_msg_t *theta);
+
+/* The asynchronous engine's parts that coord.c calls. */
+int loco__async_create(loco_coord *c, char *msg, size_t msglen);
+void loco__async_free(loco_coord *c);
+void loco__async_on_push(loco_coord *c, int w, loco__msg *m);
+/* Slot w is about to be given to a newcomer: its task in flight is lost. */
+void loco__async_forget(loco_coord *c, int w);
+
+#endif
