@@ -13,6 +13,7 @@
 #include <string.h>
 #include "loco/diloco_msg.h"
 #include "loco/net.h"
+#include "net/payload_async.h"
 
 static loco_net_key key;
 static loco_gpt *model;
@@ -67,6 +68,23 @@ static void decode_all(const uint8_t *p, size_t n) {
         for (const char *s = er.text; *s; s++)
             if (*s < 0x20 || *s > 0x7e) abort();
         if (loco_net_encode_error(er.code, er.text, buf, 1 << 20) != n || memcmp(buf, p, n)) abort();
+    }
+    loco_net_atask at;
+    if (loco_net_decode_atask(p, n, &at) == LOCO_OK &&
+        (at.inner_steps < 1 || loco_net_encode_atask(&at, buf, 1 << 20) != n || memcmp(buf, p, n)))
+        abort();
+    loco_net_osync os;
+    if (loco_net_decode_osync(p, n, &os) == LOCO_OK) {
+        if (os.kind > 2 || !isfinite(os.lr) || LOCO_NET_OSYNC_FIXED + 4 * os.n_state != n) abort();
+        if (loco_net_encode_osync_head(&os, buf, 1 << 20) != LOCO_NET_OSYNC_FIXED ||
+            memcmp(buf, p, LOCO_NET_OSYNC_FIXED))
+            abort();
+    }
+    loco_net_down dn;
+    if (loco_net_decode_down(p, n, &dn) == LOCO_OK) {
+        if (dn.base + 1 != dn.version || LOCO_NET_DOWN_FIXED + dn.bytes != n) abort();
+        if (loco_net_encode_down_head(&dn, buf, 1 << 20) != LOCO_NET_DOWN_FIXED || memcmp(buf, p, LOCO_NET_DOWN_FIXED))
+            abort();
     }
     loco_net_welcome w;
     if (loco_net_decode_welcome(p, n, &w) == LOCO_OK) {
