@@ -3,7 +3,8 @@
 #   scripts/dipaco_experiments.sh RUN...     one or more of the runs below
 #   scripts/dipaco_experiments.sh all        every run, then the report
 #   scripts/dipaco_experiments.sh report     the table and plot from the runs present
-# Runs: dense-s dense-4s dense-16s (dense models of about S, 4S and 16S parameters)
+# Runs: dense-s dense-4s dense-16s (dense models of about S, 4S and 16S parameters, lr 2e-3),
+#       dense-4s-lr1e-3 dense-16s-lr5e-4 (the larger models with lower learning rates)
 #       kmeans random product (16 DiPaCo paths of size S, routed by flat k-means,
 #       a random hash, or product k-means 4x4), disc (discriminative routing)
 #
@@ -76,6 +77,8 @@ one() {
     dense-s)   dense dense-s --layers 2 --channels 128 --heads 4 ;;
     dense-4s)  dense dense-4s --layers 4 --channels 256 --heads 4 ;;
     dense-16s) dense dense-16s --layers 8 --channels 384 --heads 6 ;;
+    dense-4s-lr1e-3)  dense dense-4s-lr1e-3 --layers 4 --channels 256 --heads 4 --lr 1e-3 ;;
+    dense-16s-lr5e-4) dense dense-16s-lr5e-4 --layers 8 --channels 384 --heads 6 --lr 5e-4 ;;
     kmeans)    dipaco kmeans kmeans ;;
     random)    dipaco random random ;;
     product)   dipaco product product ;;
@@ -88,6 +91,6 @@ one() {
 
 [ $# -gt 0 ] || { sed -n '2,17p' "$0"; exit 2; }
 if [ "$1" = all ]; then
-    set -- dense-s dense-4s dense-16s kmeans random disc report
+    set -- dense-s dense-4s dense-16s dense-4s-lr1e-3 dense-16s-lr5e-4 kmeans random disc report
 fi
 for r in "$@"; do one "$r"; done

@@ -17,6 +17,8 @@ RUNS = [
     ("dense-s", "dense S: L=2 C=128"),
     ("dense-4s", "dense about 4S: L=4 C=256"),
     ("dense-16s", "dense about 16S: L=8 C=384"),
+    ("dense-4s-lr1e-3", "dense about 4S, lr 1e-3"),
+    ("dense-16s-lr5e-4", "dense about 16S, lr 5e-4"),
     ("random", "DiPaCo 16 paths of S, random routing"),
     ("kmeans", "DiPaCo 16 paths of S, k-means routing"),
     ("disc", "DiPaCo 16 paths of S, k-means then discriminative routing"),
