@@ -3,7 +3,7 @@
  * and DiLoCo's contributions (include/loco/diloco_msg.h): arbitrary bytes are
  * opened as a header + payload, then the payload is sealed with the right key
  * (so that the checks behind the MAC are reachable) and fed to every payload
- * decoder and, as a contribution, to the server's decode-and-add.  Whatever
+ * decoder (DiPaCo's too) and, as a contribution, to the server's decode-and-add.  Whatever
  * decodes must re-encode to the same bytes and keep its promises (ranges,
  * finiteness); a sealed message with any one byte changed must be refused;
  * nothing may read outside the input (ASan, UBSan).
@@ -13,6 +13,7 @@
 #include <string.h>
 #include "loco/diloco_msg.h"
 #include "loco/net.h"
+#include "net/dipaco_wire.h"
 #include "net/payload_async.h"
 
 static loco_net_key key;
@@ -86,9 +87,29 @@ static void decode_all(const uint8_t *p, size_t n) {
         if (loco_net_encode_down_head(&dn, buf, 1 << 20) != LOCO_NET_DOWN_FIXED || memcmp(buf, p, LOCO_NET_DOWN_FIXED))
             abort();
     }
+    uint64_t done;
+    if (loco_net_decode_dpask(p, n, &done) == LOCO_OK &&
+        (loco_net_encode_dpask(done, buf, 1 << 20) != n || memcmp(buf, p, n)))
+        abort();
+    loco_net_dptask dt;
+    if (loco_net_decode_dptask(p, n, &dt) == LOCO_OK) {
+        if (!dt.lease || dt.inner_steps < 1 || LOCO_NET_DPTASK_FIXED + 4 * dt.n_params != n) abort();
+        if (loco_net_encode_dptask_head(&dt, buf, 1 << 20) != LOCO_NET_DPTASK_FIXED ||
+            memcmp(buf, p, LOCO_NET_DPTASK_FIXED))
+            abort();
+    }
+    loco_net_dppush dp;
+    if (loco_net_decode_dppush(p, n, &dp) == LOCO_OK) {
+        if (!dp.lease || !dp.n_losses || loco_net_dppush_bytes(dp.n_losses, dp.n_params) != n) abort();
+        size_t k = LOCO_NET_DPPUSH_FIXED + 4 * (size_t)dp.n_losses;
+        if (loco_net_encode_dppush_head(&dp, buf, 1 << 20) != k || memcmp(buf, p, k)) abort();
+    }
     loco_net_welcome w;
     if (loco_net_decode_welcome(p, n, &w) == LOCO_OK) {
-        if (w.worker_id >= w.workers || loco_gpt_config_check(&w.model, NULL, 0) != LOCO_OK) abort();
+        /* A DiPaCo worker's id is a slot, not one of the `workers` shards. */
+        if (w.run_kind > LOCO_NET_RUN_DIPACO || (w.run_kind == LOCO_NET_RUN_DILOCO && w.worker_id >= w.workers) ||
+            loco_gpt_config_check(&w.model, NULL, 0) != LOCO_OK)
+            abort();
         for (uint64_t d = 0; d < w.n_assign; d++)
             if (w.assign[4 * d] + (w.assign[4 * d + 1] << 8) + ((uint32_t)w.assign[4 * d + 2] << 16) +
                     ((uint32_t)w.assign[4 * d + 3] << 24) >= w.workers)

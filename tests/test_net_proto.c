@@ -206,8 +206,10 @@ LOCO_TEST(net_payloads_round_trip_and_refuse_bad_lengths) {
     CHECK(n == loco_net_welcome_bytes(4) && loco_net_decode_welcome(buf, n, &w2) == LOCO_OK &&
           w2.model.channels == 16 && w2.keep == 0.5f && w2.codec == LOCO_CODEC_INT8_ROW && w2.seed == 42 &&
           w2.ckpt_every == 5 && n == 168 + 16, "welcome");
-    buf[164] = 1;   /* the reserved word after ckpt_every */
-    CHECK(loco_net_decode_welcome(buf, n, &w2) == LOCO_EINVAL, "a non-zero reserved word accepted");
+    buf[164] = 2;   /* the run kind after ckpt_every: 0 DiLoCo, 1 DiPaCo, nothing else */
+    CHECK(loco_net_decode_welcome(buf, n, &w2) == LOCO_EINVAL, "an unknown run kind accepted");
+    buf[164] = 1;
+    CHECK(loco_net_decode_welcome(buf, n, &w2) == LOCO_OK && w2.run_kind == LOCO_NET_RUN_DIPACO, "a DiPaCo run");
     buf[164] = 0;
     accepted = 0;
     for (size_t k = 0; k < n; k++) accepted += loco_net_decode_welcome(buf, k, &w2) == LOCO_OK;

@@ -158,7 +158,16 @@ typedef struct {
     uint32_t ckpt_every;                  /* the coordinator checkpoints every this many rounds (0: never);
                                              workers keep their state as of those rounds to redo them */
     const uint8_t *assign;                /* n_assign u32, little-endian; borrowed from the payload */
+    uint32_t run_kind;                    /* LOCO_NET_RUN_DILOCO or LOCO_NET_RUN_DIPACO (the field that was
+                                             reserved, 0, before DiPaCo) */
 } loco_net_welcome;
+
+/* What a WELCOME's run is.  DiLoCo (0): worker_id < workers is the worker's
+ * shard.  DiPaCo (1): workers is the number of paths P (the assignment maps
+ * documents to paths), worker_id is only the worker's slot, and the tasks
+ * come as leases (src/net/dipaco_wire.h). */
+#define LOCO_NET_RUN_DILOCO 0u
+#define LOCO_NET_RUN_DIPACO 1u
 #define LOCO_NET_WELCOME_FIXED 168        /* bytes before the assignment */
 
 typedef struct {

@@ -221,6 +221,98 @@ void loco_netw_leave(loco_netw *w, const char *text);
 long loco_netw_rounds(const loco_netw *w);
 void loco_netw_free(loco_netw *w);
 
+/* ================================================================ DiPaCo */
+/*
+ * DiPaCo over the wire (src/net/dipaco_coord.c, src/net/dipaco_worker.c;
+ * docs/dipaco.md, "Over the wire").  The coordinator holds the modules,
+ * their outer state and the round; each round is a queue of P tasks, one
+ * per path.  Idle workers ask for work (DPASK) and are leased a task
+ * (DPTASK: the lease, the path, the round and the path's parameters);
+ * they train it as the simulator does with reset_inner = 1 (fresh AdamW,
+ * the data stream of loco_dipaco_task_seed(seed, p, r)) and push the path's
+ * parameters (DPPUSH).  A lease whose worker dies, leaves or lets its
+ * deadline pass goes back to the queue.  A push is accepted once per task;
+ * duplicates and pushes for a closed round are counted and dropped.  When
+ * all P are in, they are reduced in path order (loco_dipaco_accumulate)
+ * and every module takes its outer step (loco_dipaco_merge), so that the
+ * modules are the simulator's bit for bit whoever trained what, and
+ * however often workers died.
+ */
+#include "loco/dipaco.h"
+
+typedef struct {
+    const char *listen;        /* ZeroMQ endpoint to bind */
+    loco_net_key key;
+    loco_net_welcome run;      /* run_kind LOCO_NET_RUN_DIPACO, workers = P, assign: document -> path */
+    loco_dipaco_config d;      /* the levels and the base */
+    loco_outer_config outer;
+    const double *weights;     /* (P) each path's weight: its shard's tokens (borrowed, copied) */
+    double lease_timeout;      /* seconds a lease lasts before its task goes back to the queue */
+    double worker_timeout;     /* seconds of silence after which a worker is dead */
+    uint64_t max_skew_ms;
+    int max_workers;           /* slots: workers connected at once, the dead not yet reaped included */
+    int verbose;               /* 1: a line on stderr per join, death, requeue */
+} loco_dpc_config;
+
+typedef struct {
+    long round, n_rounds;      /* rounds completed, and in all */
+    long inner_step;           /* inner steps per path of the rounds completed */
+    int done, leased;          /* tasks of the current round pushed, and leased now */
+    long tasks_done;           /* tasks accepted over the run */
+    long leases;               /* leases given */
+    long requeued;             /* leases taken back (worker dead or left, lease expired, DPTASK lost) */
+    long expired;              /* of which: the lease's deadline passed */
+    long late_accepted;        /* pushes of a lease already taken back, accepted since the task was not done */
+    long duplicates;           /* pushes for a task already done in this round (dropped) */
+    long stale;                /* pushes for a closed round or an unknown lease (dropped) */
+    long rejected;             /* messages dropped: malformed, unauthenticated, replayed, unexpected */
+    int alive;                 /* workers alive now */
+    long joins, deaths;
+    float train_loss;          /* mean inner loss of the last round, over paths and steps */
+    double bytes_in, bytes_out;
+    double round_seconds;
+    long saves, resumed_round;
+} loco_dpc_stats;
+
+typedef struct loco_dpc loco_dpc;
+
+/* Creates the coordinator: the modules from init (one dense model's
+ * parameters, scattered into every module) or, if init is NULL, from
+ * loco_gpt_create(run.seed), as the simulator starts.  Returns LOCO_EINVAL
+ * or LOCO_ECONFIG (reason in msg), LOCO_EIO if the endpoint cannot be
+ * bound, LOCO_ENOMEM. */
+int loco_dpc_create(loco_dpc **out, const loco_dpc_config *c, const float *init, char *msg, size_t msglen);
+void loco_dpc_free(loco_dpc *c);
+const char *loco_dpc_endpoint(const loco_dpc *c);
+/* Serves until the round's P tasks are in (however many workers come and
+ * go), then reduces and merges.  Returns LOCO_ERANGE when the run is over,
+ * LOCO_ENONFINITE, LOCO_EIO (reason in msg). */
+int loco_dpc_round(loco_dpc *c, char *msg, size_t msglen);
+/* Serves joins until n workers are alive or timeout seconds pass (0: no
+ * limit); LOCO_ERANGE on the timeout. */
+int loco_dpc_wait_workers(loco_dpc *c, int n, double timeout, char *msg, size_t msglen);
+/* The state (modules, outer state, counters) to path atomically, between
+ * rounds; and back (call before the first round).  As loco_coord_save /
+ * loco_coord_resume. */
+int loco_dpc_save(loco_dpc *c, const char *path, double time_s, char *msg, size_t msglen);
+int loco_dpc_resume(loco_dpc *c, const char *path, double *time_s, char *msg, size_t msglen);
+/* BYE to every live worker, lingering up to linger seconds. */
+void loco_dpc_finish(loco_dpc *c, double linger);
+const loco_dipaco_layout *loco_dpc_layout(const loco_dpc *c);
+const float *loco_dpc_modules(const loco_dpc *c);
+const loco_dpc_stats *loco_dpc_get_stats(const loco_dpc *c);
+
+/* A DiPaCo worker: joins c->connect (a DiPaCo coordinator, whose WELCOME
+ * must describe the run of `first` but for the worker id and nonce), asks
+ * for work, trains every task leased to it on shard `path` of split (P
+ * shards, from first's assignment) and pushes, until BYE.  It joins again
+ * when the coordinator forgets it or is silent for coordinator_timeout.
+ * *tasks (may be NULL) receives the tasks pushed.  Returns LOCO_OK on BYE,
+ * LOCO_ERANGE (no coordinator for give_up_after), LOCO_ENONFINITE,
+ * LOCO_EINVAL, LOCO_EIO, LOCO_ENOMEM (reason in msg). */
+int loco_dpw_serve(const loco_netw_config *c, const loco_net_welcome *first, const loco_split *split, long *tasks,
+                   char *msg, size_t msglen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/net_cmd.h"
+#include "cli/train_dipaco.h"
 #include "cli/train_dist.h"
 #include "loco/checkpoint.h"
 #include "loco/data.h"
@@ -471,6 +472,7 @@ done:
 }
 
 int loco_cmd_coordinator(int argc, char **argv) {
+    if (loco_cli_wants_dipaco(argc, argv)) return loco_cmd_coordinator_dipaco(argc, argv);
     coord_args a;
     defaults(&a);
     arg_spec specs[96];
@@ -479,7 +481,8 @@ int loco_cmd_coordinator(int argc, char **argv) {
     int r = args_parse(specs, ns, argc, argv,
                        "usage: loco coordinator --listen ENDPOINT --secret-file FILE --workers M [loco train flags]\n\n"
                        "Holds theta and the outer optimizer of a DiLoCo run whose workers are `loco worker`\n"
-                       "processes on this or other hosts (docs/distributed.md).",
+                       "processes on this or other hosts (docs/distributed.md).  With --algo dipaco it holds\n"
+                       "a DiPaCo run's modules instead (see `loco coordinator --algo dipaco --help`).",
                        err, sizeof err);
     if (r == 1) return 0;
     if (r < 0) {

@@ -15,7 +15,7 @@ static void usage(FILE *f) {
             "  data         prepare: corpus files to train/validation token shards\n"
             "  route        fit|assign: the DiPaCo document router (docs/routing.md)\n"
             "  plot         SVG plots of metrics logs (loss, perplexity, bytes, ...)\n"
-            "  coordinator  hold the global model of a DiLoCo run over the network (docs/distributed.md)\n"
+            "  coordinator  hold the global model of a DiLoCo or DiPaCo run over the network (docs/distributed.md)\n"
             "  worker       join a coordinator and train the tasks it sends\n\n"
             "Run 'loco <command> --help' for the flags of a command.\n");
 }

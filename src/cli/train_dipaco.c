@@ -20,8 +20,9 @@
 #include "loco/route.h"
 
 /* Routes every training document with the router at path; fills ts like
- * train_shards_open.  Returns 0, 2 (bad usage) or 1 with a reason in msg. */
-static int route_shards(train_shards *ts, const char *path, int P, const loco_source *src, char *msg,
+ * train_shards_open.  Returns 0, 2 (bad usage) or 1 with a reason in msg.
+ * (Shared with `loco coordinator --algo dipaco`, train_dipaco.h.) */
+int train_dipaco_route_shards(train_shards *ts, const char *path, int P, const loco_source *src, char *msg,
                         size_t msglen) {
     memset(ts, 0, sizeof *ts);
     if (!src->is_shards) {
@@ -101,7 +102,7 @@ int train_dipaco_run(const train_dist_args *d, train_common *c, loco_source *src
     float *init = NULL;
     loco_dipaco_sim *sim = NULL;
     loco_metrics *log = NULL;
-    status = d->router ? route_shards(&ts, d->router, P, src, msg, sizeof msg)
+    status = d->router ? train_dipaco_route_shards(&ts, d->router, P, src, msg, sizeof msg)
                        : train_shards_open(&ts, d, P, src, c->seed, msg, sizeof msg);
     if (status) {
         fprintf(stderr, "loco train: %s\n", msg);

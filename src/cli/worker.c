@@ -137,9 +137,21 @@ int loco_cmd_worker(int argc, char **argv) {
     if (!status && loco_net_split_from_assign(&split, &ts.docs, wel.assign, wel.n_assign, (int)wel.workers, msg,
                                               sizeof msg) != LOCO_OK)
         status = 1;
-    if (status) loco_netw_leave(w, msg);
-    else if ((e = loco_netw_serve(w, split, msg, sizeof msg)) != LOCO_OK) status = 1;
+    long tasks = 0;
+    if (status) {
+        loco_netw_leave(w, msg);
+    } else if (wel.run_kind == LOCO_NET_RUN_DIPACO) {
+        /* A DiPaCo coordinator leases tasks instead of giving this worker a
+         * shard: give the slot back and serve its task queue.  wel (and the
+         * assignment it borrows from w) stays valid until loco_netw_free. */
+        loco_netw_leave(w, "dipaco: serving the task queue");
+        if (loco_dpw_serve(&wc, &wel, split, &tasks, msg, sizeof msg) != LOCO_OK) status = 1;
+    } else if (loco_netw_serve(w, split, msg, sizeof msg) != LOCO_OK) {
+        status = 1;
+    }
     if (status) fprintf(stderr, "loco worker: %s\n", msg);
+    else if (verbose && wel.run_kind == LOCO_NET_RUN_DIPACO)
+        fprintf(stderr, "loco worker: done after %ld DiPaCo tasks\n", tasks);
     else if (verbose) fprintf(stderr, "loco worker: done after %ld rounds\n", loco_netw_rounds(w));
     loco_netw_free(w);
     loco_split_free(split);

@@ -156,7 +156,7 @@ size_t loco_net_encode_welcome(const loco_net_welcome *x, uint8_t *out, size_t c
     w64(&c, x->data_fingerprint);
     w64(&c, x->n_assign);
     w32(&c, x->ckpt_every);
-    w32(&c, 0);
+    w32(&c, x->run_kind);
     if (c.ok && x->n_assign > (c.n - c.at) / 4) c.ok = 0;
     wbytes(&c, x->assign, c.ok ? 4 * (size_t)x->n_assign : 0);
     return written(&c);
@@ -208,11 +208,16 @@ int loco_net_decode_welcome(const uint8_t *p, size_t n, loco_net_welcome *x) {
     x->data_fingerprint = r64(&c);
     x->n_assign = r64(&c);
     x->ckpt_every = r32(&c);
-    if (r32(&c) != 0) return LOCO_EINVAL;   /* reserved */
+    x->run_kind = r32(&c);
+    if (x->run_kind > LOCO_NET_RUN_DIPACO) return LOCO_EINVAL;
     if (!c.ok || x->n_assign > (c.n - c.at) / 4) return LOCO_EINVAL;
     x->assign = rspace(&c, 4 * (size_t)x->n_assign);
     if (done(&c) != LOCO_OK) return LOCO_EINVAL;
-    if (x->workers < 1 || x->workers > (1u << 20) || x->worker_id >= x->workers) return LOCO_EINVAL;
+    /* A DiPaCo worker's id is its slot, not a shard: there may be more
+     * workers than paths. */
+    if (x->workers < 1 || x->workers > (1u << 20) ||
+        x->worker_id >= (x->run_kind == LOCO_NET_RUN_DIPACO ? (1u << 20) : x->workers))
+        return LOCO_EINVAL;
     if (loco_gpt_config_check(&x->model, NULL, 0) != LOCO_OK) return LOCO_EINVAL;
     if (x->batch < 1 || x->seq_len < 1 || x->seq_len > x->model.max_seq_len || x->inner_steps < 1 ||
         x->steps < 1 || x->steps > (1LL << 31))
