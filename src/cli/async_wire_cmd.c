@@ -38,9 +38,12 @@ int async_wire_loop(const async_wire_run *r, loco_coord *co, loco_source *src, l
     long log_pushes = (long)r->M * r->log_every / r->H;
     if (log_pushes < 1) log_pushes = 1;
     long next_eval = eval_pushes;
+    while (eval_pushes && next_eval <= st->pushes) next_eval += eval_pushes;
     const int tty = isatty(STDOUT_FILENO);
-    const double t0 = loco_cli_now();
+    const double t0 = loco_cli_now() - r->elapsed;
     float vl = NAN;
+    char state[4200];
+    snprintf(state, sizeof state, "%s/coord.state", r->out ? r->out : ".");
     while (!loco_coord_async_done(co)) {
         if (loco_coord_async_next(co, msg, sizeof msg) != LOCO_OK) {
             fprintf(stderr, "loco coordinator: %s\n", msg);
@@ -67,6 +70,17 @@ int async_wire_loop(const async_wire_run *r, loco_coord *co, loco_source *src, l
             log_push(*log, "eval", vl, st, r->M, loco_cli_now() - t0);
             while (eval_pushes && next_eval <= st->pushes) next_eval += eval_pushes;
         }
+        /* After the push's log lines, so that a resumed run's log keeps
+         * them and drops only what follows the state. */
+        if (r->ckpt_every && st->pushes % r->ckpt_every == 0 &&
+            loco_coord_save(co, state, loco_cli_now() - t0, msg, sizeof msg) != LOCO_OK) {
+            fprintf(stderr, "loco coordinator: %s\n", msg);
+            return 1;
+        }
+    }
+    if (isnan(vl)) {   /* resumed from the state of a run that had ended */
+        vl = loco_cli_eval_loss(m, src, r->B, r->T, r->eval_batches, tok, tgt);
+        log_push(*log, "eval", vl, st, r->M, loco_cli_now() - t0);
     }
     if (train_save_global(r->out, "loco coordinator", m, st->async_inner_steps, r->inner, r->seed, r->tokenizer,
                           log, msg, sizeof msg)) {

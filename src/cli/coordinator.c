@@ -67,8 +67,8 @@ static int specs_of(coord_args *a, arg_spec *s) {
         {"tokenizer", ARG_STR, &a->tokenizer, 0, 0, "tokenizer of the shards, recorded in the checkpoint"},
         {"out", ARG_STR, &a->out, 0, 0, "directory for model.safetensors, metrics.jsonl, loss.svg"},
         {"resume", ARG_STR, &a->resume, 0, 0, "directory whose coord.state to continue (same flags)"},
-        {"ckpt-every", ARG_INT, &a->ckpt_every, 0, 1e9, "rounds between state files in --out (0: none); "
-         "resumes by itself from --out's"},
+        {"ckpt-every", ARG_INT, &a->ckpt_every, 0, 1e9, "rounds (--algo async: pushes) between state files in "
+         "--out (0: none); resumes by itself from --out's"},
         {"stop-after", ARG_INT, &a->stop_after, 0, 1e9, "(not supported by the coordinator yet)"},
         {"layers", ARG_INT, &a->cfg.n_layer, -1e9, 1e9, "number of transformer blocks L"},
         {"channels", ARG_INT, &a->cfg.channels, -1e9, 1e9, "embedding width C"},
@@ -134,8 +134,6 @@ static int check_usage(const coord_args *a, char *msg, size_t msglen) {
         why = "--rule, --period, --stale*, --dylu and --shards need --algo async";
     else if (is_async(a) && d->shards && d->shards != d->workers)
         why = "over the network, --algo async has one shard per worker (--shards = --workers)";
-    else if (is_async(a) && (a->ckpt_every || a->resume))
-        why = "--ckpt-every and --resume are not supported with --algo async yet";
     else if (is_async(a) && (strcmp(d->compress, "fp32") || d->prune != 1.0f || d->error_feedback ||
                              strcmp(d->outer_opt, "nesterov")))
         why = "--compress, --prune, --error-feedback and --outer-opt are not supported with --algo async "
@@ -215,14 +213,21 @@ static int resume(const coord_args *a, loco_coord *co, double *elapsed, loco_met
         return 1;
     }
     const loco_coord_stats *st = loco_coord_get_stats(co);
-    printf("loco coordinator: resuming at round %ld of %ld (step %ld) from %s\n", st->round, st->n_rounds,
-           st->inner_step, path);
+    if (is_async(a))
+        printf("loco coordinator: resuming at push %ld of %ld (version %ld) from %s\n", st->pushes,
+               (long)a->dist.workers * ((a->steps + a->dist.inner_steps - 1) / a->dist.inner_steps), st->version,
+               path);
+    else
+        printf("loco coordinator: resuming at round %ld of %ld (step %ld) from %s\n", st->round, st->n_rounds,
+               st->inner_step, path);
     fflush(stdout);
     if (!a->out) return 0;
     snprintf(logp, sizeof logp, "%s/metrics.jsonl", a->out);
     /* Lines logged after the state was saved are logged again by the
-     * rounds redone; a missing log (resuming into a new --out) is begun. */
-    if (exists(logp) && loco_metrics_truncate_after(logp, st->inner_step, msg, sizeof msg) != LOCO_OK) {
+     * rounds redone (an asynchronous run's lines are numbered by push); a
+     * missing log (resuming into a new --out) is begun. */
+    if (exists(logp) &&
+        loco_metrics_truncate_after(logp, is_async(a) ? st->pushes : st->inner_step, msg, sizeof msg) != LOCO_OK) {
         fprintf(stderr, "loco coordinator: %s\n", msg);
         return 1;
     }
@@ -287,7 +292,9 @@ static int run(coord_args *a, loco_source *src) {
     r->seed = a->seed;
     r->heartbeat_ms = (uint32_t)(a->heartbeat * 1000 + 0.5);
     if (r->heartbeat_ms < 1) r->heartbeat_ms = 1;
-    r->ckpt_every = (uint32_t)a->ckpt_every;
+    /* Asynchronous workers keep no state for redoing pushes (see
+     * src/net/async_wire.c, "state"): they need not know. */
+    r->ckpt_every = is_async(a) ? 0 : (uint32_t)a->ckpt_every;
     r->data_kind = a->train_shard ? LOCO_NET_DATA_SHARDS : a->data ? LOCO_NET_DATA_BYTES : LOCO_NET_DATA_EMBEDDED;
     cc.listen = a->listen;
     cc.round_timeout = a->round_timeout;
@@ -384,15 +391,15 @@ static int run(coord_args *a, loco_source *src) {
     double elapsed = 0;
     if ((status = resume(a, co, &elapsed, &log)) != 0) goto done;
     int want = a->min_workers ? a->min_workers : M;
-    if (st->round < st->n_rounds &&
-        (e = loco_coord_wait_workers(co, want, a->join_timeout, msg, sizeof msg)) != LOCO_OK) {
+    const int over = cc.async ? loco_coord_async_done(co) : st->round >= st->n_rounds;
+    if (!over && (e = loco_coord_wait_workers(co, want, a->join_timeout, msg, sizeof msg)) != LOCO_OK) {
         fprintf(stderr, "loco coordinator: %s\n", msg);
         status = 1;
         goto done;
     }
     if (cc.async) {
         async_wire_run ar = {M, a->dist.inner_steps, a->steps, a->B, a->T, a->eval_every, a->log_every,
-                             a->eval_batches, a->seed, a->out, a->tokenizer, &r->inner};
+                             a->eval_batches, a->ckpt_every, a->seed, elapsed, a->out, a->tokenizer, &r->inner};
         status = async_wire_loop(&ar, co, src, &log, tok, tgt);
         goto done;
     }

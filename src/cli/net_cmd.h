@@ -22,7 +22,9 @@ int loco_cli_launch(int argc, char **argv);
 #include "loco/source.h"
 typedef struct {
     int M, H, steps, B, T, eval_every, log_every, eval_batches;
+    int ckpt_every;             /* pushes between state files in out (0: none) */
     unsigned long long seed;
+    double elapsed;             /* seconds the run had taken when its state was saved (0: a fresh start) */
     const char *out, *tokenizer;
     const loco_adamw_config *inner;
 } async_wire_run;

@@ -20,6 +20,7 @@
 #include "loco/split.h"
 #include "net/net_coord.h"
 #include "net/payload_async.h"
+#include "net/state.h"
 #include "net/wire.h"
 
 void loco__async_free(loco_coord *c) {
@@ -29,6 +30,7 @@ void loco__async_free(loco_coord *c) {
     free(c->shard_steps);
     free(c->atok);
     free(c->atgt);
+    free(c->aextra);
 }
 
 /* Returns LOCO_EINVAL or LOCO_ENOMEM with a reason in msg. */
@@ -56,7 +58,8 @@ int loco__async_create(loco_coord *c, char *msg, size_t msglen) {
     c->shard_steps = calloc((size_t)K, sizeof *c->shard_steps);
     c->atok = malloc(BT * sizeof(int));
     c->atgt = malloc(BT * sizeof(int));
-    if (!c->ablock || !c->shard_rng || !c->visits || !c->shard_steps || !c->atok || !c->atgt) {
+    c->aextra = calloc(ASYNC_EXTRA_FIXED + ASYNC_EXTRA_PER_SHARD * (size_t)K, sizeof(uint64_t));
+    if (!c->ablock || !c->shard_rng || !c->visits || !c->shard_steps || !c->atok || !c->atgt || !c->aextra) {
         snprintf(msg, msglen, "out of memory for the asynchronous engine");
         return LOCO_ENOMEM;
     }
@@ -242,4 +245,93 @@ int loco_coord_async_next(loco_coord *c, char *msg, size_t msglen) {
             return LOCO_EIO;
         }
     }
+}
+
+/* ---------------------------------------------------------------- state */
+/*
+ * What a restarted coordinator needs to go on with an asynchronous run, as
+ * the state file's extras (src/net/state.h), after theta and the rule's
+ * state (m, buf): the rule's counters, the run's totals, and every shard's
+ * data stream, visits and schedule step.  Tasks in flight when the state
+ * was written are not in it: after a restart they are lost, as if their
+ * workers had died (their batches are skipped, their shards' visits keep
+ * them), and the workers that held them are given new tasks from the saved
+ * theta.  So every push counted in the state is applied exactly once, and
+ * no push from before the restart can be applied after it (its session is
+ * gone).  Workers keep their AdamW state across the restart, so a resumed
+ * run is a valid run of the same configuration but not the uninterrupted
+ * run bit for bit.
+ */
+static uint64_t dbits(double x) {
+    uint64_t u;
+    memcpy(&u, &x, 8);
+    return u;
+}
+
+static double bitsd(uint64_t u) {
+    double x;
+    memcpy(&x, &u, 8);
+    return x;
+}
+
+uint32_t loco__async_extra_n(const loco_coord *c) {
+    return (uint32_t)(ASYNC_EXTRA_FIXED + ASYNC_EXTRA_PER_SHARD * (size_t)c->M);
+}
+
+void loco__async_pack(loco_coord *c) {
+    uint64_t *x = c->aextra;
+    const loco_coord_stats *st = &c->st;
+    const uint64_t fixed[ASYNC_EXTRA_FIXED] = {
+        (uint64_t)c->ast.arrivals, (uint64_t)c->ast.pending, (uint64_t)c->ast.updates, (uint64_t)st->pushes,
+        (uint64_t)st->async_inner_steps, (uint64_t)st->tasks_lost, c->next_task, dbits(c->stale_sum),
+        dbits(st->max_staleness)};
+    memcpy(x, fixed, sizeof fixed);
+    for (int k = 0; k < c->M; k++) {
+        uint64_t *y = x + ASYNC_EXTRA_FIXED + ASYNC_EXTRA_PER_SHARD * (size_t)k;
+        y[0] = (uint64_t)c->visits[k];
+        y[1] = (uint64_t)c->shard_steps[k];
+        memcpy(y + 2, c->shard_rng[k].s, sizeof c->shard_rng[k].s);
+    }
+}
+
+int loco__async_unpack(loco_coord *c, const char *path, char *msg, size_t msglen) {
+    const uint64_t *x = c->aextra;
+    const int64_t arrivals = (int64_t)x[0], pending = (int64_t)x[1], updates = (int64_t)x[2],
+                  pushes = (int64_t)x[3], inner = (int64_t)x[4], lost = (int64_t)x[5];
+    const double stale_sum = bitsd(x[7]), stale_max = bitsd(x[8]);
+    int bad = arrivals != pushes || pushes < 0 || pushes > c->c.pushes || updates < 0 || updates > pushes ||
+              pending < 0 || pending >= c->c.rule.period || inner < pushes || lost < 0 || x[6] < (uint64_t)pushes ||
+              !(stale_sum >= 0) || !(stale_max >= 0) || !isfinite(stale_sum) || !isfinite(stale_max);
+    int64_t visits = 0;
+    for (int k = 0; k < c->M && !bad; k++) {
+        const uint64_t *y = x + ASYNC_EXTRA_FIXED + ASYNC_EXTRA_PER_SHARD * (size_t)k;
+        bad = (int64_t)y[0] < 0 || (int64_t)y[1] < 0 || !(y[2] | y[3] | y[4] | y[5]);
+        visits += (int64_t)y[0];
+    }
+    if (bad || visits < pushes + lost) {
+        snprintf(msg, msglen, "%s: the asynchronous engine's counters are out of range for this run", path);
+        return LOCO_EINVAL;
+    }
+    c->ast.arrivals = (long)arrivals;
+    c->ast.pending = (int)pending;
+    c->ast.updates = (long)updates;
+    c->st.pushes = (long)pushes;
+    c->st.version = c->st.outer_steps = (long)updates;
+    c->st.async_inner_steps = (long)inner;
+    /* Every task sent and not applied is lost now, those in flight at the
+     * save included. */
+    c->st.tasks_lost = (long)(visits - pushes);
+    c->next_task = x[6];
+    c->stale_sum = stale_sum;
+    c->st.max_staleness = stale_max;
+    c->st.mean_staleness = pushes ? stale_sum / (double)pushes : 0;
+    /* Nothing is in flight after a restart: the tasks sent are the pushes. */
+    c->started = (long)pushes;
+    for (int k = 0; k < c->M; k++) {
+        const uint64_t *y = x + ASYNC_EXTRA_FIXED + ASYNC_EXTRA_PER_SHARD * (size_t)k;
+        c->visits[k] = (long)y[0];
+        c->shard_steps[k] = (long)y[1];
+        memcpy(c->shard_rng[k].s, y + 2, sizeof c->shard_rng[k].s);
+    }
+    return LOCO_OK;
 }

@@ -71,7 +71,21 @@ static uint64_t run_fingerprint(const loco_coord *c) {
     loco__putf(o + 8, oc->momentum);
     loco__putf(o + 12, oc->beta2);
     loco__putf(o + 16, oc->eps);
-    return loco_fnv1a64(h, o, sizeof o);
+    h = loco_fnv1a64(h, o, sizeof o);
+    if (!c->c.async) return h;
+    /* An asynchronous run's state belongs to its rule and length too. */
+    const loco_async_config *r = &c->c.rule;
+    uint8_t a[40];
+    loco__put32(a, (uint32_t)r->rule);
+    loco__putf(a + 4, r->lr);
+    loco__putf(a + 8, r->momentum);
+    loco__put32(a + 12, (uint32_t)r->period);
+    loco__put32(a + 16, (uint32_t)r->stale);
+    loco__putf(a + 20, r->stale_power);
+    loco__put32(a + 24, (uint32_t)c->c.dylu);
+    loco__put32(a + 28, (uint32_t)c->c.dylu_min);
+    loco__put64(a + 32, (uint64_t)c->c.pushes);
+    return loco_fnv1a64(h, a, sizeof a);
 }
 
 /* Returns LOCO_EINVAL, LOCO_EIO or LOCO_ENOMEM with a reason in msg. */
@@ -501,12 +515,25 @@ int loco_coord_round(loco_coord *c, char *msg, size_t msglen) {
 static loco__coord_state state_of(loco_coord *c) {
     loco__coord_state s = {c->fingerprint, c->P, c->state_n, c->st.round, c->st.inner_step, c->st.outer_steps,
                            c->st.joins, c->st.deaths, c->st.missing_total, c->st.late_total, c->link.rejected,
-                           c->link.bytes_in, c->link.bytes_out, 0, c->st.train_loss, c->theta, c->ostate};
+                           c->link.bytes_in, c->link.bytes_out, 0, c->st.train_loss, c->theta, c->ostate, 0, NULL};
+    if (c->c.async) {
+        /* The rule's state (m, buf) in place of the outer optimizer's, and
+         * the engine's counters and data streams as extras; "round" is the
+         * pushes applied, "outer steps" theta's version. */
+        s.state_n = loco_async_state_floats(c->P);
+        s.ostate = c->ablock;
+        s.extra_n = loco__async_extra_n(c);
+        s.extra = c->aextra;
+        s.round = c->st.pushes;
+        s.inner_step = c->st.async_inner_steps;
+        s.outer_steps = c->ast.updates;
+    }
     return s;
 }
 
 /* Returns LOCO_EIO (reason in msg) if the state cannot be written. */
 int loco_coord_save(loco_coord *c, const char *path, double time_s, char *msg, size_t msglen) {
+    if (c->c.async) loco__async_pack(c);
     loco__coord_state s = state_of(c);
     s.time_s = time_s;
     int e = loco__state_save(path, &s, msg, msglen);
@@ -519,7 +546,21 @@ int loco_coord_save(loco_coord *c, const char *path, double time_s, char *msg, s
 int loco_coord_resume(loco_coord *c, const char *path, double *time_s, char *msg, size_t msglen) {
     loco__coord_state s = state_of(c);
     int e = loco__state_load(path, &s, msg, msglen);
+    if (!e && c->c.async) e = loco__async_unpack(c, path, msg, msglen);
     if (e) return e;
+    if (c->c.async) {
+        c->st.joins = (long)s.joins;
+        c->st.deaths = (long)s.deaths;
+        c->st.late_total = (long)s.late;
+        c->st.train_loss = s.train_loss;
+        c->link.rejected = (long)s.rejected;
+        c->link.bytes_in = s.bytes_in;
+        c->link.bytes_out = s.bytes_out;
+        c->st.resumed_round = c->st.pushes;
+        if (time_s) *time_s = s.time_s;
+        loco__coord_refresh(c);
+        return LOCO_OK;
+    }
     if (s.round > c->st.n_rounds || s.inner_step != (s.round < c->st.n_rounds ? s.round * c->H : c->c.run.steps)) {
         snprintf(msg, msglen, "%s: round %lld does not fit this run of %ld rounds", path, (long long)s.round,
                  c->st.n_rounds);

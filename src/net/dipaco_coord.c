@@ -567,7 +567,7 @@ int loco_dpc_round(loco_dpc *c, char *msg, size_t msglen) {
 static loco__coord_state state_of(loco_dpc *c) {
     loco__coord_state s = {c->fingerprint, c->lay.total, c->state_n, c->st.round, c->st.inner_step, c->st.round,
                            c->st.joins, c->st.deaths, c->st.requeued, c->st.duplicates, c->link.rejected,
-                           c->link.bytes_in, c->link.bytes_out, 0, c->st.train_loss, c->modules, c->ostate};
+                           c->link.bytes_in, c->link.bytes_out, 0, c->st.train_loss, c->modules, c->ostate, 0, NULL};
     return s;
 }
 

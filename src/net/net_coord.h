@@ -72,6 +72,7 @@ struct loco_coord {
     uint64_t next_task;
     int applied;                /* a push was applied in this call */
     double stale_sum;
+    uint64_t *aextra;           /* the state file's extras (loco__async_pack) */
 };
 
 
@@ -94,5 +95,16 @@ void loco__async_free(loco_coord *c);
 void loco__async_on_push(loco_coord *c, int w, loco__msg *m);
 /* Slot w is about to be given to a newcomer: its task in flight is lost. */
 void loco__async_forget(loco_coord *c, int w);
+
+/* The asynchronous engine's part of the state file (src/net/state.h): the
+ * rule's counters, the totals, and each shard's visits, schedule step and
+ * data stream, as u64 values in c->aextra.  loco__async_pack fills it from
+ * c; loco__async_unpack checks what a state file put there (LOCO_EINVAL,
+ * naming path in msg, if it cannot belong to this run) and adopts it. */
+#define ASYNC_EXTRA_FIXED 9
+#define ASYNC_EXTRA_PER_SHARD 6   /* visits, schedule step, the stream's 4 words */
+uint32_t loco__async_extra_n(const loco_coord *c);
+void loco__async_pack(loco_coord *c);
+int loco__async_unpack(loco_coord *c, const char *path, char *msg, size_t msglen);
 
 #endif

@@ -6,8 +6,9 @@
  *   32  round, inner_step, outer_steps, joins, deaths,
  *       missing, late, rejected                          i64 each
  *   96  bytes_in, bytes_out, time_s                      f64 each
- *  120  train_loss                                       f32, then 4 zero bytes
- *  128  theta (P f32), then the outer state (state_n f32)
+ *  120  train_loss                                       f32
+ *  124  extra_n                                          u32 (0 before there were extras)
+ *  128  theta (P f32), then the outer state (state_n f32), then the extras (extra_n u64)
  *  end  FNV-1a 64 of every byte before it
  * Why atomic: a coordinator killed in the middle of a save must leave the
  * previous state readable, so the file is written under a temporary name,
@@ -46,6 +47,29 @@ static void put_fixed(uint8_t *o, const loco__coord_state *s) {
         loco__put64(o + 96 + 8 * i, u);
     }
     loco__putf(o + 120, s->train_loss);
+    loco__put32(o + 124, s->extra_n);
+}
+
+/* Writes n u64 values little-endian, continuing the checksum *h.  Returns
+ * 0 or -1. */
+static int put_u64s(FILE *f, const uint64_t *x, uint32_t n, uint64_t *h) {
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t b[8];
+        loco__put64(b, x[i]);
+        *h = loco_fnv1a64(*h, b, 8);
+        if (fwrite(b, 1, 8, f) != 8) return -1;
+    }
+    return 0;
+}
+
+static int get_u64s(FILE *f, uint64_t *x, uint32_t n, uint64_t *h) {
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t b[8];
+        if (fread(b, 1, 8, f) != 8) return -1;
+        *h = loco_fnv1a64(*h, b, 8);
+        x[i] = loco__get64(b);
+    }
+    return 0;
 }
 
 /* Writes n floats little-endian through a fixed buffer (no allocation),
@@ -104,7 +128,7 @@ int loco__state_save(const char *path, const loco__coord_state *s, char *msg, si
     put_fixed(head, s);
     uint64_t h = loco_fnv1a64(LOCO_FNV1A_INIT, head, FIXED);
     int bad = fwrite(head, 1, FIXED, f) != FIXED || put_floats(f, s->theta, s->P, &h) ||
-              put_floats(f, s->ostate, s->state_n, &h);
+              put_floats(f, s->ostate, s->state_n, &h) || put_u64s(f, s->extra, s->extra_n, &h);
     loco__put64(tail, h);
     bad = bad || fwrite(tail, 1, 8, f) != 8 || fflush(f) || fsync(fd);
     int e = bad ? errno : 0;
@@ -143,12 +167,13 @@ int loco__state_load(const char *path, loco__coord_state *s, char *msg, size_t m
     if (fread(head, 1, FIXED, f) != FIXED || memcmp(head, MAGIC, 8)) why = "not a coordinator state file";
     else if (loco__get64(head + 8) != s->fingerprint)
         why = "the state of another run (its model, data, optimizer or network flags differ)";
-    else if (loco__get64(head + 16) != s->P || loco__get64(head + 24) != s->state_n)
+    else if (loco__get64(head + 16) != s->P || loco__get64(head + 24) != s->state_n ||
+             loco__get32(head + 124) != s->extra_n)
         why = "sizes that do not match the run";
     if (!why) {
         h = loco_fnv1a64(LOCO_FNV1A_INIT, head, FIXED);
         if (get_floats(f, s->theta, s->P, &h) || get_floats(f, s->ostate, s->state_n, &h) ||
-            fread(tail, 1, 8, f) != 8 || fgetc(f) != EOF)
+            get_u64s(f, s->extra, s->extra_n, &h) || fread(tail, 1, 8, f) != 8 || fgetc(f) != EOF)
             why = "truncated, or longer than its sizes say";
         else if (loco__get64(tail) != h)
             why = "corrupt (checksum mismatch)";

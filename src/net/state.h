@@ -13,6 +13,9 @@ typedef struct {
     double bytes_in, bytes_out, time_s;
     float train_loss;
     float *theta, *ostate;       /* P and state_n floats; borrowed */
+    uint32_t extra_n;            /* u64 values after the floats (the asynchronous engine's counters and
+                                    data streams); 0 in files written before there were any */
+    uint64_t *extra;             /* extra_n values; borrowed */
 } loco__coord_state;
 
 /* Writes s to path atomically: a temporary file in the same directory,
@@ -21,8 +24,8 @@ typedef struct {
  * an earlier file at path intact. */
 int loco__state_save(const char *path, const loco__coord_state *s, char *msg, size_t msglen);
 
-/* Reads path into s, whose fingerprint, P, state_n, theta and ostate the
- * caller sets to the run's: the file must match them.  Returns LOCO_EIO
+/* Reads path into s, whose fingerprint, P, state_n, extra_n, theta, ostate
+ * and extra the caller sets to the run's: the file must match them.  Returns LOCO_EIO
  * if it cannot be read, LOCO_EINVAL (reason naming path) if it is
  * truncated, corrupt (checksum), another run's, or holds a non-finite
  * number; theta and ostate are then unspecified. */
