@@ -380,8 +380,8 @@ LOCO_TEST(net_cli_bad_usage) {
         {"coordinator %s --listen ipc://%s/x.sock", 2, "--secret-file"},
         {"coordinator %s --listen ipc://%s/x.sock --secret-file /nonexistent/secret", 1, "secret"},
         {"coordinator %s --listen ipc://%s/x.sock --secret-file %s/short", 1, "fewer than 16"},
-        {"coordinator %s --listen ipc://%s/x.sock --secret-file %s/secret --algo async --compress int8", 2,
-         "--compress"},
+        {"coordinator %s --listen ipc://%s/x.sock --secret-file %s/secret --algo async --outer-opt adam", 2,
+         "--outer-opt"},
         {"coordinator %s --listen ipc://%s/x.sock --secret-file %s/secret --algo async --rule sync", 2, "sync"},
         {"coordinator %s --listen ipc://%s/x.sock --secret-file %s/secret --algo async --hetero very", 2,
          "--hetero"},
@@ -774,8 +774,13 @@ LOCO_TEST(net_async_one_worker_matches_simulator) {
          "ipc://%s/c.sock"},
         {"--algo async --workers 1 --inner-steps 5 --steps 23 --rule naive --outer-lr 0.5", "tcp://127.0.0.1:*"},
         {"--algo async --workers 1 --inner-steps 2 --steps 14 --rule buffer --period 3", "ipc://%s/c.sock"},
+        /* Compressed pushes: the worker's residual carries over tasks. */
+        {"--algo async --workers 1 --inner-steps 3 --steps 30 --rule dn --period 2 --compress int8 "
+         "--error-feedback 1", "ipc://%s/c.sock"},
+        {"--algo async --workers 1 --inner-steps 4 --steps 24 --rule naive --compress bf16 --prune 0.5",
+         "tcp://127.0.0.1:*"},
     };
-    for (int r = 0; r < 3; r++) {
+    for (int r = 0; r < 5; r++) {
         char out[16];
         snprintf(out, sizeof out, "anet%d", r);
         CHECK(simulate(d, runs[r].flags, "sim") == 0, "simulator run %d", r);

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "loco/async.h"
+#include "loco/diloco_msg.h"
 #include "loco/loco.h"
 #include "loco/split.h"
 
@@ -50,6 +51,13 @@ typedef struct {
     double preempt_seconds;   /* the pause */
     double bandwidth, latency;  /* simulated links, bytes/s and seconds */
     uint64_t seed;
+    /* Compressed pushes (include/loco/diloco_msg.h): each pseudo-gradient is
+     * encoded with codec keeping the fraction keep (after adding the
+     * worker's residual if error_feedback), and the server applies what
+     * decodes.  Default fp32, keep 1, no feedback: the exact pseudo-gradient. */
+    loco_codec codec;
+    float keep;
+    int error_feedback;
 } loco_async_sim_config;
 
 typedef struct {

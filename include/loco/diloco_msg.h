@@ -68,6 +68,12 @@ int loco_diloco_dense(const loco_diloco_layout *l);
 int loco_diloco_encode(const loco_diloco_layout *l, const float *theta, float *params, float *ef, float *dec,
                        uint8_t *out);
 
+/* Decodes a contribution of len bytes into dec (P floats): the worker's
+ * parameters (dense fp32) or its pseudo-gradient as the codec carried it.
+ * Returns LOCO_EINVAL if len is not l->msg_bytes or any tensor fails to
+ * decode (see loco_codec_decode); dec is then unspecified. */
+int loco_diloco_decode(const loco_diloco_layout *l, const uint8_t *in, size_t len, float *dec);
+
 /* Server side: decodes a contribution of len bytes into dec (P floats of
  * scratch) and adds it to sum (P doubles): sum[j] += (double)dec[j].  Callers
  * add contributions in worker order so that the sum does not depend on

@@ -134,10 +134,8 @@ static int check_usage(const coord_args *a, char *msg, size_t msglen) {
         why = "--rule, --period, --stale*, --dylu and --shards need --algo async";
     else if (is_async(a) && d->shards && d->shards != d->workers)
         why = "over the network, --algo async has one shard per worker (--shards = --workers)";
-    else if (is_async(a) && (strcmp(d->compress, "fp32") || d->prune != 1.0f || d->error_feedback ||
-                             strcmp(d->outer_opt, "nesterov")))
-        why = "--compress, --prune, --error-feedback and --outer-opt are not supported with --algo async "
-              "(pushes are fp32, rules are Nesterov-based)";
+    else if (is_async(a) && strcmp(d->outer_opt, "nesterov"))
+        why = "--outer-opt does not apply to --algo async (its rules are Nesterov-based)";
     else if (d->workers < 1) why = "--workers must be at least 1";
     else if (a->quorum > d->workers || a->min_workers > d->workers) why = "--quorum and --min-workers cannot exceed --workers";
     else if ((a->train_shard != NULL) != (a->val_shard != NULL)) why = "--train-shard and --val-shard go together";

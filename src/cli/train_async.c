@@ -103,6 +103,17 @@ static int make_config(const train_dist_args *d, const train_common *c, int shar
     ac->bandwidth = d->net_gbps * 1e9 / 8;
     ac->latency = d->net_latency_ms * 1e-3;
     ac->seed = c->seed;
+    if (loco_codec_parse(d->compress, &ac->codec)) {
+        snprintf(msg, msglen, "--compress must be fp32, fp16, bf16, int8, int8-row or int8-tensor (got '%s')",
+                 d->compress);
+        return 2;
+    }
+    if (!(d->prune > 0 && d->prune <= 1)) {
+        snprintf(msg, msglen, "--prune must be in (0, 1]");
+        return 2;
+    }
+    ac->keep = d->prune;
+    ac->error_feedback = d->error_feedback;
     if (step_times(d, ac, msg, msglen)) return 2;
     return loco_async_sim_config_check(ac, shards, msg, msglen) ? 2 : 0;
 }
@@ -119,12 +130,12 @@ static void log_event(loco_metrics *log, const char *kind, long step, float loss
 
 int train_async_run(const train_dist_args *d, train_common *c, loco_source *src) {
     char msg[512], b1[32];
-    if (strcmp(d->compress, "fp32") || d->prune != 1.0f || d->error_feedback || d->drop ||
-        strcmp(d->schedule, "constant") || strcmp(d->outer_opt, "nesterov")) {
-        fprintf(stderr, "loco train: --compress, --prune, --error-feedback, --drop, --schedule and --outer-opt "
-                "are not supported with --algo async (pushes are fp32, rules are Nesterov-based)\n");
+    if (d->drop || strcmp(d->schedule, "constant") || strcmp(d->outer_opt, "nesterov")) {
+        fprintf(stderr, "loco train: --drop, --schedule and --outer-opt are not supported with --algo async "
+                "(the rules are Nesterov-based; a dropped push is a slow worker)\n");
         return 2;
     }
+
     const int shards = d->shards ? d->shards : d->workers;
     if (d->workers < 1) {
         fprintf(stderr, "loco train: --workers must be at least 1\n");
@@ -160,9 +171,11 @@ int train_async_run(const train_dist_args *d, train_common *c, loco_source *src)
            (unsigned long long)loco_source_tokens(src, 1), src->vocab_size);
     printf("  model  L=%d C=%d NH=%d V=%d max_seq_len=%d%s%s\n", c->cfg.n_layer, c->cfg.channels, c->cfg.n_head,
            c->cfg.vocab_size, c->cfg.max_seq_len, d->init ? " warm start from " : "", d->init ? d->init : "");
-    printf("  algo   async M=%d H=%d pushes=%ld rule=%s(lr %g, momentum %g, period %d) stale=%s dylu=%d grace=%g\n",
+    printf("  algo   async M=%d H=%d pushes=%ld rule=%s(lr %g, momentum %g, period %d) stale=%s dylu=%d grace=%g "
+           "compress=%s prune=%g error_feedback=%d\n",
            M, ac.inner_steps, ac.pushes, loco_async_rule_name(ac.rule.rule), ac.rule.lr, ac.rule.momentum,
-           ac.rule.period, loco_stale_name(ac.rule.stale), ac.dylu, ac.grace);
+           ac.rule.period, loco_stale_name(ac.rule.stale), ac.dylu, ac.grace, loco_codec_name(ac.codec), ac.keep,
+           ac.error_feedback);
     printf("  speeds");
     for (int w = 0; w < M; w++) printf(" %g", ac.step_seconds[w]);
     printf(" s/step; jitter %g, preemption %g x %g s; %d shards\n", ac.jitter, ac.preempt_prob, ac.preempt_seconds,

@@ -8,8 +8,9 @@
  * the tie rule, lowest index first, plain to see).
  *
  * Communication: a task starts with a download of theta (4P bytes) and ends
- * with an upload of the pseudo-gradient (4P bytes), each taking latency +
- * bytes / bandwidth of simulated time.
+ * with an upload of the pseudo-gradient (4P bytes in fp32, the layout's
+ * message size with a codec), each taking latency + bytes / bandwidth of
+ * simulated time.
  */
 #include <math.h>
 #include <stdio.h>
@@ -29,6 +30,9 @@ struct loco_async_sim {
     size_t P;
     float *block;               /* theta (P) | rule state (2P) | pseudo-gradients (M P) | group (P) */
     float *theta, *g, *group;
+    loco_diloco_layout lay;     /* how a push is encoded */
+    float *ef, *dec;            /* (M P) residuals with error feedback; (P) scratch */
+    uint8_t *wire;              /* (lay.msg_bytes) one encoded push */
     loco_async_state st;
     long *visits, *shard_steps; /* (K) tasks taken and inner steps taken per shard */
     double *finish;             /* (M) time of the next push; INFINITY while idle */
@@ -57,6 +61,8 @@ void loco_async_sim_config_default(loco_async_sim_config *c) {
     for (int w = 0; w < LOCO_ASYNC_MAX_WORKERS; w++) c->step_seconds[w] = 1.0;
     c->bandwidth = 1e9 / 8;
     c->latency = 0.05;
+    c->codec = LOCO_CODEC_FP32;
+    c->keep = 1.0f;
 }
 
 /* Returns LOCO_EINVAL with the first problem found. */
@@ -93,6 +99,9 @@ void loco_async_sim_free(loco_async_sim *s) {
     loco_gpt_free(s->eval);
     free(s->shard_rng);
     free(s->block);
+    free(s->ef);
+    free(s->dec);
+    free(s->wire);
     free(s->visits);
     free(s->shard_steps);
     free(s->finish);
@@ -107,8 +116,14 @@ void loco_async_sim_free(loco_async_sim *s) {
     free(s);
 }
 
-static double transfer(const loco_async_sim *s) {
-    return s->c.latency + (double)(s->P * sizeof(float)) / s->c.bandwidth;
+static double transfer(const loco_async_sim *s, double bytes) {
+    return s->c.latency + bytes / s->c.bandwidth;
+}
+
+/* 1 if pushes carry the exact fp32 pseudo-gradient (dense fp32: nothing is
+ * lost, so there is nothing for error feedback to carry). */
+static int exact(const loco_async_sim *s) {
+    return loco_diloco_dense(&s->lay);
 }
 
 /* Starts worker w's next task at time t: fetch theta, take the least-visited
@@ -134,11 +149,24 @@ static int start_task(loco_async_sim *s, int w, double t, char *msg, size_t msgl
                                   &s->c.inner, s->shard_steps[shard]++, s->tok, s->tgt, w, &loss, msg, msglen);
         if (e) return e;
     }
-    for (size_t j = 0; j < P; j++) g[j] = s->theta[j] - p[j];
+    if (exact(s)) {
+        for (size_t j = 0; j < P; j++) g[j] = s->theta[j] - p[j];
+    } else {
+        /* What the server receives: the pseudo-gradient (plus the residual)
+         * through the codec, decoded; the networked worker sends these
+         * bytes (src/net/netw.c). */
+        int e = loco_diloco_encode(&s->lay, s->theta, p, s->ef ? s->ef + (size_t)w * P : NULL, s->dec, s->wire);
+        if (!e) e = loco_diloco_decode(&s->lay, s->wire, s->lay.msg_bytes, g);
+        if (e) {
+            snprintf(msg, msglen, "worker %d: its pseudo-gradient is not finite", w);
+            return LOCO_ENONFINITE;
+        }
+    }
     double factor = s->c.jitter > 0 ? exp(s->c.jitter * loco_rng_normal(&s->rng)) : 1.0;
     double pause = s->c.preempt_prob > 0 && loco_rng_uniform(&s->rng) < s->c.preempt_prob ? s->c.preempt_seconds : 0;
     s->compute[w] = H * s->c.step_seconds[w] * factor;
-    s->finish[w] = t + transfer(s) + pause + s->compute[w] + transfer(s);
+    s->finish[w] = t + transfer(s, (double)(P * sizeof(float))) + pause + s->compute[w] +
+                   transfer(s, (double)s->lay.msg_bytes);
     s->task_steps[w] = H;
     s->task_loss[w] = (float)(loss / H);
     s->stats.bytes_down += (double)(P * sizeof(float));
@@ -186,8 +214,13 @@ int loco_async_sim_create(loco_async_sim **out, const loco_async_sim_config *c, 
     if (!e) e = loco_gpt_create(&s->eval, g, c->batch, c->seq_len, c->seed, msg, msglen);
     if (e) goto fail;
     s->P = loco_gpt_num_params(s->models[0]);
+    if ((e = loco_diloco_layout_init(&s->lay, s->models[0], c->codec, c->keep, msg, msglen)) != LOCO_OK) goto fail;
     s->block = calloc((3 + (size_t)M + 1) * s->P, sizeof(float));
-    if (!s->block) {
+    s->dec = malloc(s->P * sizeof(float));
+    s->wire = malloc(s->lay.msg_bytes);
+    const int feedback = c->error_feedback && !exact(s);
+    if (feedback) s->ef = calloc((size_t)M * s->P, sizeof(float));
+    if (!s->block || !s->dec || !s->wire || (feedback && !s->ef)) {
         e = LOCO_ENOMEM;
         goto fail;
     }
@@ -260,7 +293,7 @@ int loco_async_sim_next(loco_async_sim *s, char *msg, size_t msglen) {
         s->stats.last_loss = s->task_loss[w];
         s->stats.max_staleness = stale > s->stats.max_staleness ? stale : s->stats.max_staleness;
         s->stale_sum += stale;
-        s->stats.bytes_up += (double)(P * sizeof(float));
+        s->stats.bytes_up += (double)s->lay.msg_bytes;
         s->stats.pushes++;
         s->finish[w] = INFINITY;
     }

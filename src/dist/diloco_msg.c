@@ -66,16 +66,24 @@ int loco_diloco_encode(const loco_diloco_layout *l, const float *theta, float *p
 }
 
 /* Returns LOCO_EINVAL for a wrong length or bytes that do not decode. */
-int loco_diloco_accumulate(const loco_diloco_layout *l, const uint8_t *in, size_t len, double *sum, float *dec) {
-    if (!l || !in || !sum || !dec || len != l->msg_bytes) return LOCO_EINVAL;
+/* Returns LOCO_EINVAL for bad arguments or bytes that do not decode. */
+int loco_diloco_decode(const loco_diloco_layout *l, const uint8_t *in, size_t len, float *dec) {
+    if (!l || !in || !dec || len != l->msg_bytes) return LOCO_EINVAL;
     const uint8_t *p = in;
-    /* Every tensor is decoded before the sum is touched, so a bad message
-     * leaves the reduction as it was. */
     for (int i = 0; i < LOCO_NUM_PARAM_TENSORS; i++) {
         if (loco_codec_decode(l->codec, l->keep, p, l->bytes[i], l->rows[i], l->cols[i], dec + l->off[i]))
             return LOCO_EINVAL;
         p += l->bytes[i];
     }
+    return LOCO_OK;
+}
+
+int loco_diloco_accumulate(const loco_diloco_layout *l, const uint8_t *in, size_t len, double *sum, float *dec) {
+    if (!sum) return LOCO_EINVAL;
+    /* Every tensor is decoded before the sum is touched, so a bad message
+     * leaves the reduction as it was. */
+    int e = loco_diloco_decode(l, in, len, dec);
+    if (e) return e;
     for (size_t j = 0; j < l->P; j++) sum[j] += (double)dec[j];
     return LOCO_OK;
 }

@@ -44,8 +44,6 @@ int loco__async_create(loco_coord *c, char *msg, size_t msglen) {
     else if (cf->rule.rule == LOCO_ASYNC_SYNC) why = "the sync rule is --algo diloco over the network";
     else if (cf->pushes < 1) why = "the run needs at least one push";
     else if (cf->dylu && cf->dylu_min < 1) why = "DyLU's minimum inner steps must be at least 1";
-    else if (cf->run.codec != LOCO_CODEC_FP32 || cf->run.keep != 1.0f || cf->run.error_feedback)
-        why = "asynchronous pushes are fp32 (no --compress, --prune or --error-feedback)";
     if (why) {
         snprintf(msg, msglen, "%s", why);
         return LOCO_EINVAL;
@@ -170,8 +168,10 @@ void loco__async_on_push(loco_coord *c, int w, loco__msg *m) {
     }
     const size_t P = c->P;
     if (p.round != s->task || p.base_version != s->version || p.shard != (uint32_t)s->shard ||
-        p.n_losses != (uint32_t)s->steps || p.contrib_len != 4 * (uint64_t)P ||
-        loco_codec_decode(LOCO_CODEC_FP32, 1.0f, p.contrib, (size_t)p.contrib_len, 1, P, c->g) != LOCO_OK) {
+        p.n_losses != (uint32_t)s->steps || p.contrib_len != (uint64_t)c->lay.msg_bytes ||
+        (loco_diloco_dense(&c->lay)
+             ? loco_codec_decode(LOCO_CODEC_FP32, 1.0f, p.contrib, (size_t)p.contrib_len, 1, P, c->g)
+             : loco_diloco_decode(&c->lay, p.contrib, (size_t)p.contrib_len, c->g)) != LOCO_OK) {
         loco__link_reject(&c->link, "PUSH that does not match the worker's task");
         return;
     }

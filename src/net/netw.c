@@ -332,7 +332,8 @@ static int run_task(loco_netw *w, kit *k, const loco_net_task *t, const loco_spl
 /* Trains asynchronous task t (ATASK) from theta: the shard, its data
  * stream and its schedule step come with the task, as the simulator's
  * start_task takes them from its queue, and the push carries the
- * pseudo-gradient theta - params in fp32, the simulator's g.  Returns
+ * pseudo-gradient theta - params in fp32, the simulator's g, or with a
+ * codec its encoding (loco_diloco_encode, with the worker's residual).  Returns
  * LOCO_ENONFINITE (reason in msg) if training diverges. */
 static int run_atask(loco_netw *w, kit *k, const loco_net_atask *t, const loco_split *split, char *msg,
                      size_t msglen) {
@@ -351,13 +352,20 @@ static int run_atask(loco_netw *w, kit *k, const loco_net_atask *t, const loco_s
         slow_down(w);
         beat(w, t->task);
     }
-    for (size_t j = 0; j < P; j++) k->dec[j] = k->theta[j] - p[j];
-    loco_codec_encode(LOCO_CODEC_FP32, 1.0f, k->dec, 1, P, k->contrib, NULL);
+    if (loco_diloco_dense(&k->lay)) {
+        for (size_t j = 0; j < P; j++) k->dec[j] = k->theta[j] - p[j];
+        loco_codec_encode(LOCO_CODEC_FP32, 1.0f, k->dec, 1, P, k->contrib, NULL);
+    } else if (loco_diloco_encode(&k->lay, k->theta, p, k->ef, k->dec, k->contrib) != LOCO_OK) {
+        /* The pseudo-gradient through the codec, with the residual kept for
+         * the next task: the bytes the simulator decodes. */
+        snprintf(msg, msglen, "the pseudo-gradient is not finite");
+        return LOCO_ENONFINITE;
+    }
     uint8_t *lb = k->head + LOCO_NET_PUSH_FIXED;
     for (uint32_t i = 0; i < t->inner_steps; i++) loco__putf(lb + 4 * (size_t)i, k->losses[i]);
-    loco_net_push push = {t->task, t->version, t->shard, t->inner_steps, lb, 4 * (uint64_t)P, NULL};
+    loco_net_push push = {t->task, t->version, t->shard, t->inner_steps, lb, (uint64_t)k->lay.msg_bytes, NULL};
     size_t n = loco_net_encode_push_head(&push, k->head, LOCO_NET_PUSH_FIXED + 4 * (size_t)t->inner_steps);
-    loco__link_send(&w->link, NULL, 0, LOCO_NET_PUSH, w->session, k->head, n, k->contrib, 4 * P);
+    loco__link_send(&w->link, NULL, 0, LOCO_NET_PUSH, w->session, k->head, n, k->contrib, k->lay.msg_bytes);
     w->rounds++;
     return LOCO_OK;
 }
