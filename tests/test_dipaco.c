@@ -352,12 +352,34 @@ LOCO_TEST(dipaco_cli) {
              dir);
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "%s: %s", cmd, err);
     CHECK(strstr(err, "random router chose path") != NULL, "%s", err);
+    /* Top-2 routing: overlapping shards hold every document twice. */
+    snprintf(cmd, sizeof cmd, "%s train --train-shard %s/d.train.bin --val-shard %s/d.train.bin --layers 2 "
+             "--channels 16 --heads 2 --seq-len 16 --batch 2 --steps 6 --inner-steps 3 --algo dipaco --modules 1x2,1x2 "
+             "--router %s/r.json --route-topk 2 --out %s/m2 > %s/top2.txt 2>&1", loco_test_bin(), dir, dir, dir, dir,
+             dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    snprintf(cmd, sizeof cmd, "%s/top2.txt", dir);
+    long docs_in_shards = 0;
+    FILE *t2 = fopen(cmd, "r");
+    char line[1024];
+    while (t2 && fgets(line, sizeof line, t2))
+        if (strstr(line, "shards (") && strstr(line, "): ")) {
+            /* "  shards (R): 21 19 22 18 docs": each path's documents. */
+            char *p = strstr(line, "): ") + 3, *e;
+            for (long v = strtol(p, &e, 10); e != p; v = strtol(p, &e, 10)) {
+                docs_in_shards += v;
+                p = e;
+            }
+        }
+    if (t2) fclose(t2);
+    CHECK(docs_in_shards == 80, "top-2 shards hold %ld documents, want 2 x 40", docs_in_shards);
     snprintf(cmd, sizeof cmd, "eval --dipaco %s/m --val-shard %s/d.train.bin", dir, dir);
     CHECK(loco_test_run(cmd, err, sizeof err) == 2, "%s", "");
     CHECK(strstr(err, "no router") != NULL, "%s", "");
     const char *bad[] = {"--modules 1x4", "--modules 1x2,1x2 --workers 3", "--modules 1x2,1x2 --compress int8",
-                         "--modules banana", "--modules 1x2,1x2 --router /nonexistent.json"};
-    for (int k = 0; k < 5; k++) {
+                         "--modules banana", "--modules 1x2,1x2 --router /nonexistent.json",
+                         "--modules 1x2,1x2 --route-topk 2"};
+    for (int k = 0; k < 6; k++) {
         snprintf(cmd, sizeof cmd, "train --train-shard %s/d.train.bin --val-shard %s/d.train.bin --layers 2 --channels 16 --heads 2 "
                  "--seq-len 16 --batch 2 --steps 6 --algo dipaco %s", dir, dir, bad[k]);
         int st = loco_test_run(cmd, err, sizeof err);

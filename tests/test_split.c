@@ -416,3 +416,53 @@ LOCO_TEST(kmeans_brown_report) {
     for (int d = 0; d < n; d++) free(cats[d]);
     free(a); free(tok); free(bytes);
 }
+
+LOCO_TEST(split_topk_overlapping_shards) {
+    /* Five documents of 3, 5, 7, 11 and 13 tokens, each given to 2 of 3
+     * workers: each worker's list is its documents in document order, its
+     * tokens their sum, and a batch stays inside its own stream; k = 1 is
+     * loco_split_create; a worker named twice for one document, k > M and
+     * k < 1 are refused. */
+    static uint16_t tok[39];
+    for (int i = 0; i < 39; i++) tok[i] = (uint16_t)i;
+    static uint64_t off[6] = {0, 3, 8, 15, 26, 39};
+    loco_docs docs = {tok, 2, off, 5};
+    const int assign[10] = {0, 1, 2, 0, 1, 2, 0, 2, 1, 0};
+    loco_split *s = NULL;
+    char msg[256];
+    CHECK(loco_split_create_topk(&s, &docs, assign, 2, 3, msg, sizeof msg) == LOCO_OK, "%s", msg);
+    if (!s) return;
+    const int want0[] = {0, 1, 3, 4}, want1[] = {0, 2, 4}, want2[] = {1, 2, 3};
+    const int *want[3] = {want0, want1, want2}, nwant[3] = {4, 3, 3};
+    const uint64_t tokens[3] = {3 + 5 + 11 + 13, 3 + 7 + 13, 5 + 7 + 11};
+    for (int w = 0; w < 3; w++) {
+        CHECK(loco_split_worker_docs(s, w) == nwant[w], "worker %d holds %ld docs", w, loco_split_worker_docs(s, w));
+        const int *list = loco_split_worker_doc_list(s, w);
+        for (int i = 0; i < nwant[w] && list; i++) CHECK(list[i] == want[w][i], "worker %d doc %d", w, i);
+        CHECK(loco_split_worker_tokens(s, w) == tokens[w], "worker %d: %llu tokens", w,
+              (unsigned long long)loco_split_worker_tokens(s, w));
+    }
+    /* Worker 2's stream is documents 1, 2, 3: tokens 3 ... 25. */
+    loco_rng r;
+    loco_rng_seed(&r, 3);
+    int t[4 * 6], g[4 * 6], inside = 1;
+    CHECK(loco_worker_batch(s, 2, &r, 4, 6, t, g) == LOCO_OK, "batch");
+    for (int i = 0; i < 24; i++) inside &= t[i] >= 3 && t[i] <= 25 && g[i] == t[i] + 1;
+    CHECK(inside, "a batch of worker 2 left its documents");
+    loco_split_free(s);
+    const int one[5] = {2, 0, 1, 1, 0};
+    loco_split *a = NULL, *b = NULL;
+    CHECK(loco_split_create_topk(&a, &docs, one, 1, 3, msg, sizeof msg) == LOCO_OK &&
+          loco_split_create(&b, &docs, one, 3, msg, sizeof msg) == LOCO_OK, "k = 1");
+    for (int w = 0; a && b && w < 3; w++)
+        CHECK(loco_split_worker_docs(a, w) == loco_split_worker_docs(b, w) &&
+              !memcmp(loco_split_worker_doc_list(a, w), loco_split_worker_doc_list(b, w),
+                      sizeof(int) * (size_t)loco_split_worker_docs(a, w)), "k = 1 differs at worker %d", w);
+    loco_split_free(a);
+    loco_split_free(b);
+    const int twice[10] = {0, 0, 1, 2, 0, 1, 2, 0, 1, 2};
+    CHECK(loco_split_create_topk(&s, &docs, twice, 2, 3, msg, sizeof msg) == LOCO_EINVAL && strstr(msg, "twice"),
+          "a repeated worker: %s", msg);
+    CHECK(loco_split_create_topk(&s, &docs, assign, 4, 3, msg, sizeof msg) == LOCO_EINVAL, "k > M accepted");
+    CHECK(loco_split_create_topk(&s, &docs, assign, 0, 3, msg, sizeof msg) == LOCO_EINVAL, "k = 0 accepted");
+}

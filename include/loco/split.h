@@ -105,6 +105,12 @@ typedef struct loco_split loco_split;
  * [0, M); LOCO_ENOMEM. */
 int loco_split_create(loco_split **out, const loco_docs *docs, const int *assign,
                       int M, char *msg, size_t msglen);
+/* The same with k workers per document: assign is (n_docs, k), row d the
+ * k distinct workers that hold document d (overlapping shards, as DiPaCo's
+ * top-k routing gives).  k = 1 is loco_split_create.  Returns LOCO_EINVAL
+ * also for k outside [1, M] or a worker named twice in a row. */
+int loco_split_create_topk(loco_split **out, const loco_docs *docs, const int *assign, int k,
+                           int M, char *msg, size_t msglen);
 void loco_split_free(loco_split *s);
 
 int loco_split_workers(const loco_split *s);

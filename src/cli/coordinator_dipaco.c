@@ -119,6 +119,8 @@ static int check_usage(const dpc_args *a, char *msg, size_t msglen) {
         why = "--algo dipaco over the network needs --reset-inner 1: a task must be a function of the modules "
               "and (seed, path, round), so that any worker can take it";
     else if (d->em_round) why = "--em-round is not supported over the network yet";
+    else if (d->route_topk != 1)
+        why = "--route-topk is not supported over the network (WELCOME gives each document one path)";
     else if (strcmp(d->compress, "fp32") || d->prune != 1.0f || d->error_feedback || d->drop ||
              strcmp(d->schedule, "constant") || strcmp(d->rule, z.rule) || d->dylu || d->shards ||
              strcmp(d->hetero, "none") || d->speeds)
@@ -255,7 +257,7 @@ static int run(dpc_args *a, loco_source *src) {
     loco_metrics *log = NULL;
     train_common tc = {a->cfg, a->B, a->T, a->steps, 0, a->eval_batches, a->log_every, a->threads,
                        a->seed, r->inner, a->out, a->tokenizer, "coordinator"};
-    int status = a->dist.router ? train_dipaco_route_shards(&ts, a->dist.router, P, src, msg, sizeof msg)
+    int status = a->dist.router ? train_dipaco_route_shards(&ts, a->dist.router, P, 1, src, msg, sizeof msg)
                                 : train_shards_open(&ts, &a->dist, P, src, a->seed, msg, sizeof msg);
     if (status) {
         fprintf(stderr, "loco coordinator: %s\n", msg);

@@ -22,8 +22,8 @@
 /* Routes every training document with the router at path; fills ts like
  * train_shards_open.  Returns 0, 2 (bad usage) or 1 with a reason in msg.
  * (Shared with `loco coordinator --algo dipaco`, train_dipaco.h.) */
-int train_dipaco_route_shards(train_shards *ts, const char *path, int P, const loco_source *src, char *msg,
-                        size_t msglen) {
+int train_dipaco_route_shards(train_shards *ts, const char *path, int P, int topk, const loco_source *src,
+                              char *msg, size_t msglen) {
     memset(ts, 0, sizeof *ts);
     if (!src->is_shards) {
         snprintf(msg, msglen, "--router needs token shards (--train-shard), whose documents it routes");
@@ -33,7 +33,7 @@ int train_dipaco_route_shards(train_shards *ts, const char *path, int P, const l
                            (int)src->train.n_docs};
     loco_router *r = NULL;
     loco_gpt *fm = NULL;
-    int *assign = malloc(sizeof(int) * (size_t)ts->docs.n_docs);
+    int *assign = malloc(sizeof(int) * (size_t)ts->docs.n_docs * (size_t)topk);
     int e = assign ? loco_router_load(&r, path, msg, msglen) : LOCO_ENOMEM;
     if (!e && loco_router_paths(r) != P) {
         snprintf(msg, msglen, "router %s has %d paths but --modules makes %d", path, loco_router_paths(r), P);
@@ -41,8 +41,12 @@ int train_dipaco_route_shards(train_shards *ts, const char *path, int P, const l
     }
     if (!e && loco_router_kind_of(r) != LOCO_ROUTER_RANDOM)
         e = loco_checkpoint_load(loco_router_feature_model(r), &fm, 64, loco_router_prefix(r), NULL, msg, msglen);
-    if (!e) e = loco_router_assign_docs(r, fm, &ts->docs, 1, assign, msg, msglen);
-    if (!e) e = loco_split_create(&ts->split, &ts->docs, assign, P, msg, msglen);
+    if (!e && (topk < 1 || topk > P)) {
+        snprintf(msg, msglen, "--route-topk %d must be in [1, %d], the paths", topk, P);
+        e = LOCO_EINVAL;
+    }
+    if (!e) e = loco_router_assign_docs(r, fm, &ts->docs, topk, assign, msg, msglen);
+    if (!e) e = loco_split_create_topk(&ts->split, &ts->docs, assign, topk, P, msg, msglen);
     if (e == LOCO_ENOMEM) snprintf(msg, msglen, "out of memory routing the documents");
     loco_gpt_free(fm);
     loco_router_free(r);
@@ -90,6 +94,11 @@ int train_dipaco_run(const train_dist_args *d, train_common *c, loco_source *src
         return 2;
     }
     const int P = lay.n_paths;
+    if (d->route_topk != 1 && (!d->router || d->em_round)) {
+        fprintf(stderr, "loco train: --route-topk needs a --router and does not combine with --em-round (which "
+                "gives each document one path)\n");
+        return 2;
+    }
     if (d->em_round && !d->router) {
         fprintf(stderr, "loco train: --em-round re-routes documents: it needs a --router with a feature model\n");
         return 2;
@@ -102,7 +111,7 @@ int train_dipaco_run(const train_dist_args *d, train_common *c, loco_source *src
     float *init = NULL;
     loco_dipaco_sim *sim = NULL;
     loco_metrics *log = NULL;
-    status = d->router ? train_dipaco_route_shards(&ts, d->router, P, src, msg, sizeof msg)
+    status = d->router ? train_dipaco_route_shards(&ts, d->router, P, d->route_topk, src, msg, sizeof msg)
                        : train_shards_open(&ts, d, P, src, c->seed, msg, sizeof msg);
     if (status) {
         fprintf(stderr, "loco train: %s\n", msg);

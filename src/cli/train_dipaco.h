@@ -15,11 +15,12 @@
 int train_dipaco_em(loco_dipaco_sim *sim, train_shards *ts, const char *router_path, const char *out,
                     char *new_router, size_t new_router_len, char *msg, size_t msglen);
 
-/* Routes the training documents of src to P paths with the router at path
+/* Routes the training documents of src to P paths with the router at path,
+ * each to its topk best (overlapping shards when topk > 1)
  * (src/cli/train_dipaco.c); fills ts as train_shards_open does.  Returns 0,
  * 2 (bad usage) or 1, with a reason in msg. */
-int train_dipaco_route_shards(train_shards *ts, const char *path, int P, const loco_source *src, char *msg,
-                              size_t msglen);
+int train_dipaco_route_shards(train_shards *ts, const char *path, int P, int topk, const loco_source *src,
+                              char *msg, size_t msglen);
 
 /* `loco coordinator --algo dipaco` (src/cli/coordinator_dipaco.c): the
  * command's whole life, from its flags.  Returns the exit status. */

@@ -29,6 +29,7 @@ void train_dist_defaults(train_dist_args *d) {
     d->outer_beta2 = oc.beta2;
     d->split = "iid";
     d->compress = "fp32";
+    d->route_topk = 1;
     d->schedule = "constant";
     d->prune = 1.0f;
     d->sim_flops = 100e12f;
@@ -78,6 +79,8 @@ int train_dist_specs(train_dist_args *d, arg_spec *s) {
         {"private-base", ARG_INT, &d->private_base, 0, 1, "dipaco: 1 = embeddings and final norm per path"},
         {"reset-inner", ARG_INT, &d->reset_inner, 0, 1, "dipaco: 1 = every (path, round) task starts afresh"},
         {"em-round", ARG_INT, &d->em_round, 0, 1e9, "dipaco: after this round, re-route by the paths' losses (0: never)"},
+        {"route-topk", ARG_INT, &d->route_topk, 1, 256, "dipaco: give each document to its K best paths (overlapping "
+         "shards; default 1)"},
     };
     memcpy(s, t, sizeof t);
     return (int)(sizeof t / sizeof t[0]);
@@ -94,7 +97,7 @@ int train_dist_requested(const train_dist_args *d) {
            d->period != z.period || strcmp(d->stale, z.stale) || d->stale_power != z.stale_power || d->dylu ||
            d->grace != z.grace || d->shards != z.shards || strcmp(d->hetero, z.hetero) || d->speeds ||
            d->jitter != z.jitter || d->preempt_prob != z.preempt_prob || d->preempt_seconds != z.preempt_seconds ||
-           d->modules || d->router || d->private_base || d->reset_inner || d->em_round;
+           d->modules || d->router || d->private_base || d->reset_inner || d->em_round || d->route_topk != z.route_topk;
 }
 
 /* Parameters of a configuration: V C + T_max C, then per block 12 C^2 + 13 C
@@ -303,9 +306,9 @@ int train_save_global(const char *out, const char *who, loco_gpt *m, long step, 
 int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) {
     if (!strcmp(d->algo, "async")) return train_async_run(d, c, src);
     if (!strcmp(d->algo, "dipaco")) return train_dipaco_run(d, c, src);
-    if (d->modules || d->router || d->private_base || d->reset_inner || d->em_round) {
-        fprintf(stderr, "loco train: --modules, --router, --private-base, --reset-inner and --em-round apply to "
-                "--algo dipaco\n");
+    if (d->modules || d->router || d->private_base || d->reset_inner || d->em_round || d->route_topk != 1) {
+        fprintf(stderr, "loco train: --modules, --router, --private-base, --reset-inner, --em-round and "
+                "--route-topk apply to --algo dipaco\n");
         return 2;
     }
     char msg[512], b1[32], b2[32], b3[32];

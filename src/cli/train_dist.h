@@ -23,6 +23,7 @@ typedef struct {
     /* --algo dipaco */
     const char *modules, *router;
     int private_base, reset_inner, em_round;
+    int route_topk;            /* paths per document (overlapping shards); 1: one path each */
 } train_dist_args;
 
 /* What train.c has already parsed and checked. */

@@ -201,20 +201,36 @@ done:
 /* Returns LOCO_EINVAL (bad docs, M, or assignment) or LOCO_ENOMEM. */
 int loco_split_create(loco_split **out, const loco_docs *docs, const int *assign, int M,
                       char *msg, size_t msglen) {
+    return loco_split_create_topk(out, docs, assign, 1, M, msg, msglen);
+}
+
+/* Returns LOCO_EINVAL (reason in msg) or LOCO_ENOMEM. */
+int loco_split_create_topk(loco_split **out, const loco_docs *docs, const int *assign, int k, int M,
+                           char *msg, size_t msglen) {
     *out = NULL;
     int err = loco_docs_check(docs, msg, msglen);
     if (err) return err;
     if (M <= 0) return loco__fail(msg, msglen, LOCO_EINVAL, "split: M = %d workers (must be >= 1)", M);
-    int n = docs->n_docs;
+    if (k < 1 || k > M) return loco__fail(msg, msglen, LOCO_EINVAL, "split: %d workers per document "
+                                          "(must be in [1, %d])", k, M);
+    const int n = docs->n_docs;
     for (int d = 0; d < n; d++)
-        if (assign[d] < 0 || assign[d] >= M)
-            return loco__fail(msg, msglen, LOCO_EINVAL, "split: document %d assigned to worker %d "
-                        "(must be in [0, %d))", d, assign[d], M);
+        for (int j = 0; j < k; j++) {
+            const int w = assign[(size_t)d * k + j];
+            if (w < 0 || w >= M)
+                return loco__fail(msg, msglen, LOCO_EINVAL, "split: document %d assigned to worker %d "
+                                  "(must be in [0, %d))", d, w, M);
+            for (int i = 0; i < j; i++)
+                if (assign[(size_t)d * k + i] == w)
+                    return loco__fail(msg, msglen, LOCO_EINVAL, "split: document %d assigned to worker %d "
+                                      "twice", d, w);
+        }
+    const size_t nk = (size_t)n * (size_t)k;
     loco_split *s = calloc(1, sizeof *s);
     if (s) {
-        s->doc_list = malloc(sizeof(int) * (size_t)n);
+        s->doc_list = malloc(sizeof(int) * nk);
         s->first = calloc((size_t)M + 1, sizeof(long));
-        s->cum = malloc(sizeof(uint64_t) * ((size_t)n + (size_t)M));
+        s->cum = malloc(sizeof(uint64_t) * (nk + (size_t)M));
     }
     if (!s || !s->doc_list || !s->first || !s->cum) {
         loco_split_free(s);
@@ -222,8 +238,10 @@ int loco_split_create(loco_split **out, const loco_docs *docs, const int *assign
     }
     s->docs = *docs;
     s->M = M;
-    /* Counting sort by worker keeps each worker's documents in document order. */
-    for (int d = 0; d < n; d++) s->first[assign[d] + 1]++;
+    /* Counting sort by worker keeps each worker's documents in document
+     * order; with k > 1 a document is in k workers' lists (overlapping
+     * shards). */
+    for (size_t i = 0; i < nk; i++) s->first[assign[i] + 1]++;
     for (int w = 0; w < M; w++) s->first[w + 1] += s->first[w];
     long *fill = malloc(sizeof(long) * (size_t)M);
     if (!fill) {
@@ -231,14 +249,15 @@ int loco_split_create(loco_split **out, const loco_docs *docs, const int *assign
         return loco__fail(msg, msglen, LOCO_ENOMEM, "split: out of memory");
     }
     memcpy(fill, s->first, sizeof(long) * (size_t)M);
-    for (int d = 0; d < n; d++) s->doc_list[fill[assign[d]]++] = d;
+    for (int d = 0; d < n; d++)
+        for (int j = 0; j < k; j++) s->doc_list[fill[assign[(size_t)d * k + j]]++] = d;
     free(fill);
     for (int w = 0; w < M; w++) {
         uint64_t *c = s->cum + s->first[w] + w;
         c[0] = 0;
-        for (long k = 0; k < s->first[w + 1] - s->first[w]; k++) {
-            int d = s->doc_list[s->first[w] + k];
-            c[k + 1] = c[k] + (docs->offsets[d + 1] - docs->offsets[d]);
+        for (long i = 0; i < s->first[w + 1] - s->first[w]; i++) {
+            int d = s->doc_list[s->first[w] + i];
+            c[i + 1] = c[i] + (docs->offsets[d + 1] - docs->offsets[d]);
         }
     }
     *out = s;
