@@ -985,3 +985,51 @@ LOCO_TEST(net_async_coordinator_kill9_resumes) {
           "resuming with another rule: exit %d, '%s'", rc, err);
     cleanup(d);
 }
+
+LOCO_TEST(net_worker_joins_late_and_catches_up) {
+    /* A run for 3 workers starts with 2 (--min-workers 2): rounds task the
+     * live workers only.  The third joins after round 100 and takes the
+     * free id; it starts from the current theta, so its first contribution
+     * already counts, and from then on every round reduces 3.  The run
+     * completes, and its validation loss is that of a run that trained. */
+    char d[64], ep[256], path[256], log[256];
+    if (setup(d)) { FAIL("setup"); return; }
+    const char *flags = "--algo diloco --workers 3 --min-workers 2 --inner-steps 4 --steps 2400 --heartbeat 0.2 "
+                        "--log-every 40";
+    pid_t c = coordinator(d, flags, "ipc://%s/c.sock", "net");
+    snprintf(path, sizeof path, "%s/net.ep", d);
+    CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
+    pid_t w[3];
+    for (int i = 0; i < 2; i++) w[i] = worker(d, ep, i, "");
+    snprintf(log, sizeof log, "%s/net.log", d);
+    double round = 0;
+    for (int i = 0; i < 2400 && !(round >= 100); i++) {
+        usleep(25000);
+        double now = number_after(log, "\nround ");   /* the status lines; not "s/round" */
+        round = isnan(now) ? 0 : now;
+    }
+    int st;
+    CHECK(round >= 100 && waitpid(c, &st, WNOHANG) == 0, "the run did not reach round 100, or ended (round %g)", round);
+    const double joined_at = round;
+    w[2] = worker(d, ep, 2, "");
+    CHECK(finish(c, 120) == 0, "coordinator failed");
+    for (int i = 0; i < 3; i++) CHECK(finish(w[i], 20) == 0, "worker %d failed", i);
+    char *buf = NULL;
+    const char **lines = NULL;
+    int n = train_records(d, "net", &buf, &lines);
+    CHECK(n > 2, "%d train records", n);
+    int two_at_first = n > 0 && json_num(lines[0], "received") == 2;
+    int last = n - 1;
+    CHECK(two_at_first, "the first rounds did not reduce 2 contributions");
+    CHECK(n > 0 && json_num(lines[last], "tasked") == 3 && json_num(lines[last], "received") == 3 &&
+          json_num(lines[last], "joins") == 3 && json_num(lines[last], "missing") == 0,
+          "at the end: tasked %g, received %g, joins %g, missing %g", json_num(lines[last], "tasked"),
+          json_num(lines[last], "received"), json_num(lines[last], "joins"), json_num(lines[last], "missing"));
+    const double vl = number_after(log, "val_loss ");
+    CHECK(isfinite(vl) && vl < 2.0, "val_loss %g: the run did not train", vl);
+    printf("    the third worker joined at round %.0f of 600; the last round reduced 3 contributions; val_loss %.4f\n",
+           joined_at, vl);
+    free(buf);
+    free((void *)lines);
+    cleanup(d);
+}
