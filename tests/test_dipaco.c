@@ -373,6 +373,42 @@ LOCO_TEST(dipaco_cli) {
         }
     if (t2) fclose(t2);
     CHECK(docs_in_shards == 80, "top-2 shards hold %ld documents, want 2 x 40", docs_in_shards);
+    /* Discriminative routing after round 1, from a k-means router on the
+     * features of a small dense model: every path keeps documents (the
+     * balanced capacity), the linear router is saved and named in
+     * dipaco.json, and evaluation routes with it. */
+    snprintf(cmd, sizeof cmd, "train --train-shard %s/d.train.bin --val-shard %s/d.train.bin --layers 1 --channels 16 "
+             "--heads 2 --seq-len 32 --batch 2 --steps 4 --out %s/feat", dir, dir, dir);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "%s: %s", cmd, err);
+    snprintf(cmd, sizeof cmd, "route fit --feature-model %s/feat/model.safetensors --train-shard %s/d.train.bin "
+             "--method kmeans --paths 4 --out %s/k.json", dir, dir, dir);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "%s: %s", cmd, err);
+    snprintf(cmd, sizeof cmd, "%s train --train-shard %s/d.train.bin --val-shard %s/d.train.bin --layers 2 "
+             "--channels 16 --heads 2 --seq-len 16 --batch 2 --steps 6 --inner-steps 3 --algo dipaco --modules 1x2,1x2 "
+             "--router %s/k.json --em-round 1 --out %s/em > %s/em.txt 2>&1", loco_test_bin(), dir, dir, dir, dir, dir);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    snprintf(cmd, sizeof cmd, "%s/em.txt", dir);
+    FILE *em = fopen(cmd, "r");
+    int em_line = 0, em_empty = 0;
+    long em_docs = 0;
+    while (em && fgets(line, sizeof line, em)) {
+        char *sh = strstr(line, "  em ") == line ? strstr(line, "shards:") : NULL;
+        if (!sh) continue;
+        em_line = 1;
+        char *p = sh + 7, *e;
+        for (long v = strtol(p, &e, 10); e != p; v = strtol(p, &e, 10)) {
+            em_docs += v;
+            em_empty += v == 0;
+            p = e;
+        }
+    }
+    if (em) fclose(em);
+    CHECK(em_line && em_docs == 40 && !em_empty, "EM step: line %d, %ld documents, %d empty paths", em_line, em_docs,
+          em_empty);
+    snprintf(cmd, sizeof cmd, "grep -q router_disc.json %s/em/dipaco.json", dir);
+    CHECK(system(cmd) == 0, "dipaco.json does not name the discriminative router");
+    snprintf(cmd, sizeof cmd, "eval --dipaco %s/em --val-shard %s/d.train.bin", dir, dir);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "%s: %s", cmd, err);
     snprintf(cmd, sizeof cmd, "eval --dipaco %s/m --val-shard %s/d.train.bin", dir, dir);
     CHECK(loco_test_run(cmd, err, sizeof err) == 2, "%s", "");
     CHECK(strstr(err, "no router") != NULL, "%s", "");
