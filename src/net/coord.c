@@ -548,36 +548,26 @@ int loco_coord_resume(loco_coord *c, const char *path, double *time_s, char *msg
     int e = loco__state_load(path, &s, msg, msglen);
     if (!e && c->c.async) e = loco__async_unpack(c, path, msg, msglen);
     if (e) return e;
-    if (c->c.async) {
-        c->st.joins = (long)s.joins;
-        c->st.deaths = (long)s.deaths;
-        c->st.late_total = (long)s.late;
-        c->st.train_loss = s.train_loss;
-        c->link.rejected = (long)s.rejected;
-        c->link.bytes_in = s.bytes_in;
-        c->link.bytes_out = s.bytes_out;
-        c->st.resumed_round = c->st.pushes;
-        if (time_s) *time_s = s.time_s;
-        loco__coord_refresh(c);
-        return LOCO_OK;
+    if (!c->c.async) {
+        if (s.round > c->st.n_rounds ||
+            s.inner_step != (s.round < c->st.n_rounds ? s.round * c->H : c->c.run.steps)) {
+            snprintf(msg, msglen, "%s: round %lld does not fit this run of %ld rounds", path, (long long)s.round,
+                     c->st.n_rounds);
+            return LOCO_EINVAL;
+        }
+        c->st.round = (long)s.round;
+        c->st.inner_step = (long)s.inner_step;
+        c->st.outer_steps = (long)s.outer_steps;
+        c->st.missing_total = (long)s.missing;
     }
-    if (s.round > c->st.n_rounds || s.inner_step != (s.round < c->st.n_rounds ? s.round * c->H : c->c.run.steps)) {
-        snprintf(msg, msglen, "%s: round %lld does not fit this run of %ld rounds", path, (long long)s.round,
-                 c->st.n_rounds);
-        return LOCO_EINVAL;
-    }
-    c->st.round = (long)s.round;
-    c->st.inner_step = (long)s.inner_step;
-    c->st.outer_steps = (long)s.outer_steps;
     c->st.joins = (long)s.joins;
     c->st.deaths = (long)s.deaths;
-    c->st.missing_total = (long)s.missing;
     c->st.late_total = (long)s.late;
     c->st.train_loss = s.train_loss;
     c->link.rejected = (long)s.rejected;
     c->link.bytes_in = s.bytes_in;
     c->link.bytes_out = s.bytes_out;
-    c->st.resumed_round = c->st.round;
+    c->st.resumed_round = c->c.async ? c->st.pushes : c->st.round;
     if (time_s) *time_s = s.time_s;
     loco__coord_refresh(c);
     return LOCO_OK;
