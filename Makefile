@@ -2,6 +2,13 @@
 #
 # Knobs: ARCH (default -march=native; set ARCH= for a portable build),
 #        OPT (default -O3), BLAS_DIR (the OpenMP build of Debian's OpenBLAS).
+#
+# CUDA=1 adds the CUDA backend (src/cuda/*.cu, docs/cuda.md), compiled with
+# NVCC (default /usr/local/cuda/bin/nvcc) for CUDA_ARCH (default sm_90 code
+# plus compute_90 PTX) and linked with cuBLAS from CUDA_HOME/lib64.  It builds
+# into build-cuda/ (the command is build-cuda/loco), so that its objects never
+# mix with the CPU build's.  Without CUDA=1 nothing needs nvcc: a stub
+# (src/cuda/cuda_stub.c) answers every CUDA call with "built without CUDA".
 
 CC       ?= gcc
 ARCH     ?= -march=native
@@ -13,9 +20,34 @@ CFLAGS   += -std=c11 $(OPT) $(ARCH) -fopenmp -fno-math-errno -Wall -Wextra \
             -Wno-unused-parameter -D_DEFAULT_SOURCE -Iinclude -Isrc -I$(BLAS_INC) -MMD -MP
 LDLIBS   += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -lpcre2-8 -lcjson -lz -lzmq -lsodium -fopenmp -lm
 
+CUDA     ?= 0
+ifeq ($(CUDA),1)
+BUILD    := build-cuda
+else
 BUILD    := build
+endif
 LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/optim/*.c src/data/*.c src/tok/*.c src/ckpt/*.c src/dist/*.c src/net/*.c src/route/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/nn/layers_f64.o
+
+ifeq ($(CUDA),1)
+NVCC      ?= /usr/local/cuda/bin/nvcc
+CUDA_HOME ?= /usr/local/cuda
+CUDA_ARCH ?= -gencode arch=compute_90,code=[sm_90,compute_90]
+# --fmad=false: every product and sum rounded on its own, as on the CPU
+# (src/cuda/common.cuh explains why); warnings are errors.
+NVCCFLAGS ?= -std=c++17 -O3 $(CUDA_ARCH) --fmad=false -Werror all-warnings \
+             -Xcompiler -Wall,-Wextra,-Wno-unused-parameter
+NVCCFLAGS += -DLOCO_CUDA -D_DEFAULT_SOURCE -Iinclude -Isrc
+CFLAGS   += -DLOCO_CUDA
+LDLIBS   += -L$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/lib64 -lcublas -lcudart -lstdc++
+LIB_OBJ  += $(patsubst %.cu,$(BUILD)/%.o,$(wildcard src/cuda/*.cu))
+LOCO_CMD := $(BUILD)/loco
+TEST_ENV := LOCO_BIN=$(BUILD)/loco
+else
+LIB_OBJ  += $(BUILD)/src/cuda/cuda_stub.o
+LOCO_CMD := loco
+TEST_ENV :=
+endif
 CLI_SRC  := $(wildcard src/cli/*.c)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/*.c)
@@ -23,11 +55,15 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_SRC:= $(wildcard bench/*.c)
 
 .PHONY: all test bench clean deps fuzz
-all: loco $(BUILD)/libloco.a
+all: $(LOCO_CMD) $(BUILD)/libloco.a
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -MMD -MP -MF $(@:.o=.d) -c $< -o $@
 
 # The layer kernels are compiled a second time in double precision, for the
 # finite-difference tests of every backward pass.
@@ -55,7 +91,7 @@ $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libloco.a
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 test: all $(BUILD)/test_loco
-	@BUILD=$(BUILD) sh tests/run.sh
+	@$(TEST_ENV) BUILD=$(BUILD) sh tests/run.sh
 
 bench: all $(BENCH_SRC:bench/%.c=$(BUILD)/%)
 	@sh bench/run.sh
@@ -85,6 +121,6 @@ fuzz: $(FUZZ_BIN)
 	    echo "$$n FAILED (log: $(BUILD)/fuzz/$$n.log)"; exit 1; fi; done
 
 clean:
-	rm -rf $(BUILD) loco
+	rm -rf $(BUILD) $(LOCO_CMD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

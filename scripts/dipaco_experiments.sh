@@ -6,7 +6,10 @@
 # Runs: dense-s dense-4s dense-16s (dense models of about S, 4S and 16S parameters, lr 2e-3),
 #       dense-4s-lr1e-3 dense-16s-lr5e-4 (the larger models with lower learning rates)
 #       kmeans random product (16 DiPaCo paths of size S, routed by flat k-means,
-#       a random hash, or product k-means 4x4), disc (discriminative routing)
+#       a random hash, or product k-means 4x4), disc (discriminative routing),
+#       kmeans-h20 (k-means with H=20), dense-s-x16 (dense S for 16x the steps: the
+#       compute of 16 paths), dense-s-1200 dense-4s-1200 (dense models for 2 STEPS),
+#       kmeans-warm disc-warm (DiPaCo for STEPS more steps from dense-s: 2 STEPS in all)
 #
 # Setting: a mix of ../shared/data's corpora cut into documents (scripts/dipaco_corpus.py:
 # C4, WikiText-2, Brown, State of the Union, Moby-Dick, Shakespeare, TinyStories), the C4
@@ -83,14 +86,21 @@ one() {
     random)    dipaco random random ;;
     product)   dipaco product product ;;
     disc)      dipaco disc kmeans --em-round $((STEPS / H / 2)) ;;
+    kmeans-h20) dipaco kmeans-h20 kmeans --inner-steps 20 ;;
+    dense-s-x16)  dense dense-s-x16 --layers 2 --channels 128 --heads 4 --steps $((16 * STEPS)) ;;
+    dense-s-1200) dense dense-s-1200 --layers 2 --channels 128 --heads 4 --steps $((2 * STEPS)) ;;
+    dense-4s-1200) dense dense-4s-1200 --layers 4 --channels 256 --heads 4 --lr 1e-3 --steps $((2 * STEPS)) ;;
+    kmeans-warm) dipaco kmeans-warm kmeans --init "$out/dense-s/model.safetensors" ;;
+    disc-warm)   dipaco disc-warm kmeans --init "$out/dense-s/model.safetensors" --em-round $((STEPS / H / 2)) ;;
     prepare)   prepare ;;
     report)    /usr/bin/python3 scripts/dipaco_report.py "$out" ;;
     *) echo "dipaco_experiments: unknown run '$1' (see the header of $0)" >&2; exit 2 ;;
     esac
 }
 
-[ $# -gt 0 ] || { sed -n '2,17p' "$0"; exit 2; }
+[ $# -gt 0 ] || { sed -n '2,21p' "$0"; exit 2; }
 if [ "$1" = all ]; then
-    set -- dense-s dense-4s dense-16s dense-4s-lr1e-3 dense-16s-lr5e-4 kmeans random disc report
+    set -- dense-s dense-4s dense-16s dense-4s-lr1e-3 dense-16s-lr5e-4 kmeans random disc kmeans-h20 \
+        dense-s-x16 dense-s-1200 dense-4s-1200 kmeans-warm disc-warm report
 fi
 for r in "$@"; do one "$r"; done

@@ -22,6 +22,12 @@ RUNS = [
     ("random", "DiPaCo 16 paths of S, random routing"),
     ("kmeans", "DiPaCo 16 paths of S, k-means routing"),
     ("disc", "DiPaCo 16 paths of S, k-means then discriminative routing"),
+    ("kmeans-h20", "DiPaCo 16 paths of S, k-means routing, H=20"),
+    ("dense-s-x16", "dense S for 16x the steps (the compute of 16 paths)"),
+    ("dense-s-1200", "dense S, 2x the steps"),
+    ("dense-4s-1200", "dense about 4S, lr 1e-3, 2x the steps"),
+    ("kmeans-warm", "DiPaCo from dense S: 600 + 600 steps, k-means"),
+    ("disc-warm", "DiPaCo from dense S: 600 + 600 steps, discriminative"),
 ]
 
 
@@ -71,11 +77,16 @@ def main():
         print("| %s | %s | %.2f%s | %s | %.2f M | %.2f M | %s | %s |" % (
             name, desc, ppl, rel, "%.2f" % rer if rer else "-", touched / 1e6, total / 1e6, sent,
             "%.0f s" % wall if wall else "-"))
-    logs = [os.path.join(out, n, "metrics.jsonl") for n in present]
     loco = os.environ.get("LOCO", "./loco")
-    subprocess.check_call([loco, "plot"] + logs + ["--y", "loss", "--x", "step", "--labels", ",".join(present),
-                           "--title", "Training loss against steps (DiPaCo: mean over paths, each on its shard)",
-                           "--out", os.path.join(plots, "dipaco_train_loss.svg")])
+    # The runs of STEPS steps from scratch in one plot; the dense models
+    # with more steps are in the table only (their x axis would hide the rest).
+    longer = ("dense-s-x16", "dense-s-1200", "dense-4s-1200", "kmeans-warm", "disc-warm")
+    short = [n for n in present if n not in longer]
+    if short:
+        subprocess.check_call([loco, "plot"] + [os.path.join(out, n, "metrics.jsonl") for n in short] +
+                              ["--y", "loss", "--x", "step", "--labels", ",".join(short), "--title",
+                               "Training loss against steps (DiPaCo: mean over paths, each on its shard)",
+                               "--out", os.path.join(plots, "dipaco_train_loss.svg")])
 
 
 if __name__ == "__main__":

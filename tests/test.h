@@ -1,8 +1,9 @@
 /*
  * A minimal test harness.  LOCO_TEST(name) { ... } defines a test that
  * registers itself at load time; CHECK fails the test with a message but lets
- * it continue; the runner (tests/main.c) prints one line per test and the
- * closing line "N passed, N failed".
+ * it continue; SKIP ends a test that cannot run here (no GPU, say) without
+ * counting it as passed; the runner (tests/main.c) prints one line per test
+ * and the closing line "N passed, N failed, N skipped".
  */
 #ifndef LOCO_TESTS_TEST_H
 #define LOCO_TESTS_TEST_H
@@ -32,6 +33,18 @@ void loco_test_register(const char *name, loco_test_fn fn);
 /* Marks the current test failed with a message (for failures that are not a
  * single condition, such as a missing reference tool). */
 #define FAIL(...) CHECK(0, __VA_ARGS__)
+
+/* Records why the current test is skipped (printf-style); see SKIP. */
+void loco_test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Ends the current test as skipped, with a one-line reason: the runner
+ * prints "skip NAME ... reason" and counts it as neither passed nor failed
+ * (a test that already failed a CHECK stays failed). */
+#define SKIP(...)                                                             \
+    do {                                                                      \
+        loco_test_skip(__VA_ARGS__);                                          \
+        return;                                                               \
+    } while (0)
 
 /* The Python interpreter that has Debian's python3-torch. */
 #define LOCO_TEST_PYTHON "/usr/bin/python3"

@@ -9,7 +9,12 @@
 
 const char *loco_test_bin(void) {
     const char *b = getenv("LOCO_BIN");
+#ifdef LOCO_CUDA
+    /* A CUDA build (make CUDA=1) keeps its command in build-cuda/. */
+    return b && *b ? b : "build-cuda/loco";
+#else
     return b && *b ? b : "./loco";
+#endif
 }
 
 int loco_test_run(const char *args, char *err, size_t errlen) {

@@ -2,7 +2,8 @@
 #define LOCO_TESTS_UTIL_H
 #include <stddef.h>
 #include <stdio.h>
-/* The loco command under test: $LOCO_BIN if set, else ./loco. */
+/* The loco command under test: $LOCO_BIN if set, else ./loco (build-cuda/loco
+ * in a CUDA build). */
 const char *loco_test_bin(void);
 /* Runs "$LOCO_BIN ARGS" (default ./loco) with stdout discarded; returns its exit status (-1 if it
  * died from a signal) and its stderr in err. */

@@ -25,7 +25,9 @@ extern "C" {
     X(ECONFIG, -3,  "invalid model configuration")                        \
     X(EIO,     -4,  "input/output error")                                 \
     X(ERANGE,  -5,  "value out of range")                                 \
-    X(ENONFINITE, -6, "non-finite value (NaN or Inf)")
+    X(ENONFINITE, -6, "non-finite value (NaN or Inf)")                    \
+    X(ENOTSUP, -7,  "not supported by this build")                        \
+    X(EDEVICE, -8,  "device (GPU) error")
 
 typedef enum {
 #define LOCO__ERR_ENUM(name, code, msg) LOCO_##name = code,

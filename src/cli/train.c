@@ -20,6 +20,7 @@
 #include "cli/net_cmd.h"
 #include "cli/train_dist.h"
 #include "loco/checkpoint.h"
+#include "loco/cuda.h"
 #include "loco/data.h"
 #include "loco/loco.h"
 #include "loco/metrics.h"
@@ -43,6 +44,33 @@ float loco_cli_eval_loss(loco_gpt *m, const loco_source *src, int B, int T, int 
         s += loco_gpt_loss(m);
     }
     return (float)(s / n_batches);
+}
+
+/* loco_cli_eval_loss on the device model: the same windows, the same sum. */
+static int eval_loss_cuda(loco_cuda_gpt *d, const loco_source *src, int B, int T, int n_batches, int *tok,
+                          int *tgt, float *out) {
+    loco_rng rng;
+    loco_rng_seed(&rng, 12345);
+    double s = 0;
+    for (int i = 0; i < n_batches; i++) {
+        loco_source_batch(src, 1, &rng, B, T, tok, tgt);
+        int e = loco_cuda_gpt_forward(d, tok, tgt, B, T);
+        if (e != LOCO_OK) return e;
+        s += loco_cuda_gpt_loss(d);
+    }
+    *out = (float)(s / n_batches);
+    return LOCO_OK;
+}
+
+/* One training step on the device: the CPU loop's forward, zero_grad,
+ * backward and AdamW step.  Returns the first failure. */
+static int step_cuda(loco_cuda_gpt *d, const int *tok, const int *tgt, int B, int T, const loco_adamw_config *oc,
+                     int step, float *loss, float *norm) {
+    int e = loco_cuda_gpt_forward(d, tok, tgt, B, T);
+    if (e != LOCO_OK) return e;
+    *loss = loco_cuda_gpt_loss(d);
+    if ((e = loco_cuda_gpt_zero_grad(d)) != LOCO_OK || (e = loco_cuda_gpt_backward(d)) != LOCO_OK) return e;
+    return loco_cuda_gpt_adamw_step(d, oc, step, norm);
 }
 
 /* Greedy decoding of "a+b=" prompts: the fraction of sums the model
@@ -112,7 +140,7 @@ int loco_cmd_train(int argc, char **argv) {
     int ckpt_every = 0, stop_after = 0;
     uint64_t seed = 1337;
     const char *data = NULL, *train_shard = NULL, *val_shard = NULL, *out = NULL, *resume = NULL;
-    const char *tokenizer = NULL;
+    const char *tokenizer = NULL, *device = "cpu";
     loco_adamw_config oc;
     loco_adamw_config_default(&oc, 0);
     oc.lr = 2e-3f;
@@ -148,6 +176,7 @@ int loco_cmd_train(int argc, char **argv) {
         {"eval-every", ARG_INT, &eval_every, 0, 1e9, "steps between validation evaluations (0: end only)"},
         {"eval-batches", ARG_INT, &eval_batches, 1, 1e6, "batches per validation evaluation"},
         {"log-every", ARG_INT, &log_every, 1, 1e9, "steps between progress lines"},
+        {"device", ARG_STR, &device, 0, 0, "cpu, or cuda: train on the GPU (a make CUDA=1 build; docs/cuda.md)"},
     };
     arg_spec specs[sizeof base / sizeof base[0] + 48];
     memcpy(specs, base, sizeof base);
@@ -191,6 +220,25 @@ int loco_cmd_train(int argc, char **argv) {
                 "(a simulated run saves its global model at the end)\n", dist.algo);
         return 2;
     }
+    /* --device: checked before anything is loaded or trained. */
+    const int use_cuda = strcmp(device, "cuda") == 0;
+    if (!use_cuda && strcmp(device, "cpu") != 0) {
+        fprintf(stderr, "loco train: --device must be cpu or cuda (got '%s')\n", device);
+        return 2;
+    }
+    if (use_cuda && distributed) {
+        fprintf(stderr, "loco train: --device cuda runs plain training only; --algo %s runs on the CPU "
+                "(docs/cuda.md)\n", dist.algo);
+        return 2;
+    }
+    char cuda_name[512] = "";
+    if (use_cuda) {
+        int ce = loco_cuda_available(cuda_name, sizeof cuda_name);
+        if (ce != LOCO_OK) {
+            fprintf(stderr, "loco train: --device cuda: %s\n", cuda_name);
+            return ce == LOCO_ENOTSUP ? 2 : 1;
+        }
+    }
     char msg[512];
     loco_checkpoint_meta meta;
     memset(&meta, 0, sizeof meta);
@@ -208,7 +256,9 @@ int loco_cmd_train(int argc, char **argv) {
             fprintf(stderr, "loco train: --seq-len %d exceeds the maximum %d of %s\n", T, cfg.max_seq_len, resume);
             return 2;
         }
-        int e = loco_checkpoint_load(resume, &m, B, T, &meta, msg, sizeof msg);
+        /* With --device cuda the host model only holds the parameters (and
+         * decodes the addition prompts), so it needs a capacity of 1 x T. */
+        int e = loco_checkpoint_load(resume, &m, use_cuda ? 1 : B, T, &meta, msg, sizeof msg);
         if (e != LOCO_OK) {
             fprintf(stderr, "loco train: %s\n", msg);
             return 1;
@@ -310,7 +360,7 @@ int loco_cmd_train(int argc, char **argv) {
     } else {
         oc.max_steps = steps;
         oc.min_lr = oc.lr * min_lr_frac;
-        e = loco_gpt_create(&m, &cfg, B, T, seed, msg, sizeof msg);
+        e = loco_gpt_create(&m, &cfg, use_cuda ? 1 : B, T, seed, msg, sizeof msg);
         loco_rng_seed(&rng, seed ^ 0x5eedda7aULL);
     }
     if (e != LOCO_OK) {
@@ -319,6 +369,16 @@ int loco_cmd_train(int argc, char **argv) {
         return e == LOCO_ECONFIG ? 2 : 1;
     }
     long end = stop_after > 0 && stop_after < steps ? stop_after : steps;
+    /* --device cuda: the device model is a copy of m (fresh or resumed);
+     * m gets the parameters and AdamW state back before each checkpoint and
+     * at the end. */
+    loco_cuda_gpt *dev = NULL;
+    if (use_cuda && (e = loco_cuda_gpt_create(&dev, m, B, T, msg, sizeof msg)) != LOCO_OK) {
+        fprintf(stderr, "loco train: --device cuda: %s\n", msg);
+        loco_source_close(&src);
+        loco_gpt_free(m);
+        return e == LOCO_ECONFIG ? 2 : 1;
+    }
 
     printf("loco train: data=%s (%llu train / %llu val tokens, vocabulary %d)\n",
            train_shard ? train_shard : data ? data : "embedded addition corpus",
@@ -333,6 +393,9 @@ int loco_cmd_train(int argc, char **argv) {
            oc.lr, oc.min_lr, oc.warmup_steps, oc.beta1, oc.beta2, oc.eps, oc.weight_decay, oc.grad_clip);
     printf("  memory %.1f MiB in 4 blocks (parameters, gradients, AdamW state, activations)\n",
            loco_gpt_memory_bytes(m) / 1048576.0);
+    if (dev)
+        printf("  device cuda: %s; %.1f MiB on the device in 4 blocks\n", cuda_name,
+               loco_cuda_gpt_memory_bytes(dev) / 1048576.0);
     if (out) printf("  output %s/{model.safetensors,metrics.jsonl,loss.svg}\n", out);
     fflush(stdout);
 
@@ -348,6 +411,7 @@ int loco_cmd_train(int argc, char **argv) {
                        : loco_metrics_open(&log, log_path, msg, sizeof msg);
         if (e) {
             fprintf(stderr, "loco train: %s\n", msg);
+            loco_cuda_gpt_free(dev);
             loco_gpt_free(m);
             loco_source_close(&src);
             return 1;
@@ -363,6 +427,7 @@ int loco_cmd_train(int argc, char **argv) {
         fprintf(stderr, "loco train: out of memory for the batch buffers\n");
         free(tok); free(tgt); free(acc_buf);
         loco_metrics_close(log);
+        loco_cuda_gpt_free(dev);
         loco_gpt_free(m);
         loco_source_close(&src);
         return 1;
@@ -374,12 +439,23 @@ int loco_cmd_train(int argc, char **argv) {
     float loss = NAN, vl = NAN;
     for (long step = start; step < end; step++) {
         loco_source_batch(&src, 0, &rng, B, T, tok, tgt);
-        loco_gpt_forward(m, tok, tgt, B, T);
-        loss = loco_gpt_loss(m);
-        loco_gpt_zero_grad(m);
-        loco_gpt_backward(m);
         float norm;
-        if (loco_gpt_adamw_step(m, &oc, (int)step, &norm) != LOCO_OK || !isfinite(loss)) {
+        int se;
+        if (dev) {
+            se = step_cuda(dev, tok, tgt, B, T, &oc, (int)step, &loss, &norm);
+            if (se != LOCO_OK && se != LOCO_ENONFINITE) {
+                fprintf(stderr, "loco train: step %ld: --device cuda: %s\n", step, loco_cuda_gpt_error(dev));
+                status = 1;
+                break;
+            }
+        } else {
+            loco_gpt_forward(m, tok, tgt, B, T);
+            loss = loco_gpt_loss(m);
+            loco_gpt_zero_grad(m);
+            loco_gpt_backward(m);
+            se = loco_gpt_adamw_step(m, &oc, (int)step, &norm);
+        }
+        if (se != LOCO_OK || !isfinite(loss)) {
             fprintf(stderr, "loco train: step %ld: loss or gradient is not finite (loss %g, norm %g); "
                     "try a lower --lr\n", step, loss, norm);
             status = 1;
@@ -399,7 +475,13 @@ int loco_cmd_train(int argc, char **argv) {
             tokens_since = 0;
         }
         if ((eval_every && (step + 1) % eval_every == 0) || step + 1 == end) {
-            vl = loco_cli_eval_loss(m, &src, B, T, eval_batches, tok, tgt);
+            if (!dev) {
+                vl = loco_cli_eval_loss(m, &src, B, T, eval_batches, tok, tgt);
+            } else if (eval_loss_cuda(dev, &src, B, T, eval_batches, tok, tgt, &vl) != LOCO_OK) {
+                fprintf(stderr, "loco train: evaluation: --device cuda: %s\n", loco_cuda_gpt_error(dev));
+                status = 1;
+                break;
+            }
             if (tty) printf("\n");
             printf("step %5ld/%d  val_loss %.4f  val_ppl %.3f\n", step + 1, steps, vl, expf(vl));
             fflush(stdout);
@@ -413,6 +495,11 @@ int loco_cmd_train(int argc, char **argv) {
             meta.step = step + 1;
             meta.opt = oc;
             memcpy(meta.rng_state, rng.s, sizeof rng.s);
+            if (dev && loco_cuda_gpt_to_host(dev, m) != LOCO_OK) {
+                fprintf(stderr, "loco train: checkpoint: --device cuda: %s\n", loco_cuda_gpt_error(dev));
+                status = 1;
+                break;
+            }
             if (loco_checkpoint_save(ckpt_path, m, &meta, 1, msg, sizeof msg) != LOCO_OK) {
                 fprintf(stderr, "loco train: %s\n", msg);
                 status = 1;
@@ -421,6 +508,12 @@ int loco_cmd_train(int argc, char **argv) {
         }
     }
     double wall = loco_cli_now() - t0;
+    /* The host model gets the trained parameters (for the accuracy below). */
+    if (dev && !status && loco_cuda_gpt_to_host(dev, m) != LOCO_OK) {
+        fprintf(stderr, "loco train: --device cuda: %s\n", loco_cuda_gpt_error(dev));
+        status = 1;
+    }
+    loco_cuda_gpt_free(dev);
     loco_metrics_close(log);
     if (!status && out) {
         const char *logs[] = {log_path};
