@@ -7,10 +7,12 @@
  *    fails cleanly, with LOCO_ENOTSUP ("built without CUDA", plain make) or
  *    LOCO_EDEVICE ("no CUDA device: ...", a CUDA build on a machine without
  *    one), and a one-line reason; nothing crashes.
- *  - cuda_cli_device_flag: `loco train --device bogus` and `--device cuda`
- *    with a simulator algorithm exit 2 with one line; `--device cuda` exits 2
- *    (not built) or 1 (no device) with one line naming CUDA, before any
- *    training; with a device it trains.
+ *  - cuda_cli_device_flag: `loco train --device bogus` exits 2 with one
+ *    line; `--device cuda` exits 2 (not built) or 1 (no device) with one
+ *    line naming CUDA, before any training; with a device it trains.
+ *  - cuda_cli_dist_device: the same for `--algo diloco|async|dipaco|ddp
+ *    --device cuda` and for `loco worker --device cuda`; with a device, ddp
+ *    is refused with one line (exit 2) and the others train.
  *
  * With a device (SKIP otherwise, counted as neither pass nor fail):
  *  - cuda_kernel_*: each device kernel against its CPU twin of
@@ -29,6 +31,13 @@
  *    allocation (the malloc wrapper of alloc_count.c) and leave the device's
  *    free memory unchanged; two device models given the same batches end
  *    with the same bits.
+ *  - cuda_sim_diloco_matches_cpu, cuda_async_sim_matches_cpu,
+ *    cuda_dipaco_sim_matches_cpu: the simulators with their workers on the
+ *    device (2 DiLoCo workers over 3 rounds; 2 async workers of unequal
+ *    speeds over 6 pushes; 2 DiPaCo paths over 3 rounds, with and without
+ *    reset_inner) against the same simulators on the CPU: every round's
+ *    (push's) training loss and the final model's loss within 1e-4, as the
+ *    free-running steps; a device DiLoCo round allocates nothing on the host.
  *
  * Tolerances (max |gpu - cpu| / max |cpu| over a tensor, loco_test_rel_err):
  *  EXACT_TOL = 1e-6 for the kernels written to give the CPU's floats
@@ -62,8 +71,12 @@
 #include <unistd.h>
 #include "alloc_count.h"
 #include "cuda/check.h"
+#include "loco/async_sim.h"
 #include "loco/cuda.h"
+#include "loco/dipaco.h"
 #include "loco/loco.h"
+#include "loco/sim.h"
+#include "loco/split.h"
 #include "nn/gpt_internal.h"
 #include "nn/layers.h"
 #include "test.h"
@@ -174,9 +187,6 @@ LOCO_TEST(cuda_cli_device_flag) {
     char err[2048], why[512];
     int st = loco_test_run("train " TINY " --steps 2 --device bogus", err, sizeof err);
     CHECK(st == 2 && one_line(err) && strstr(err, "--device"), "--device bogus: exit %d, stderr '%s'", st, err);
-    st = loco_test_run("train " TINY " --steps 2 --device cuda --algo diloco --workers 2", err, sizeof err);
-    CHECK(st == 2 && one_line(err) && strstr(err, "cuda"), "--device cuda --algo diloco: exit %d, stderr '%s'", st,
-          err);
 
     const int e = loco_cuda_available(why, sizeof why);
     st = loco_test_run("train " TINY " --steps 2 --device cuda", err, sizeof err);
@@ -619,4 +629,240 @@ LOCO_TEST(cuda_cli_train_resume) {
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "CPU resume of a device checkpoint: %s", err);
     snprintf(cmd, sizeof cmd, "rm -rf %s", d);
     CHECK(system(cmd) == 0, "cleanup");
+}
+
+/* ------------------------------------------------------------ distributed workers on the device */
+
+/* The simulators with their workers on the device against the same
+ * simulators on the CPU.  Each side trains on its own gradients, so the
+ * comparison is the free-running one (docs/cuda.md): the losses, not the
+ * parameters, whose rounding-noise entries drift apart under Adam. */
+#define DIST_LOSS_TOL 1e-4
+
+enum { DN_DOCS = 24, DDOC_LEN = 90, DV = 50 };
+static uint16_t dist_toks[DN_DOCS * DDOC_LEN];
+static uint64_t dist_offs[DN_DOCS + 1];
+static const loco_gpt_config dist_tiny = {.max_seq_len = 16, .vocab_size = DV, .n_layer = 2, .n_head = 2,
+                                          .channels = 32};
+
+/* K i.i.d. shards of a noisy counting pattern (tests/test_sim.c's kind). */
+static loco_split *dist_split(int K) {
+    loco_rng r;
+    loco_rng_seed(&r, 3);
+    for (int i = 0; i < DN_DOCS * DDOC_LEN; i++)
+        dist_toks[i] = (uint16_t)((i % 7 + (loco_rng_u64(&r) % 4 == 0 ? loco_rng_u64(&r) % DV : 0)) % DV);
+    for (int d = 0; d <= DN_DOCS; d++) dist_offs[d] = (uint64_t)d * DDOC_LEN;
+    loco_docs docs = {dist_toks, 2, dist_offs, DN_DOCS};
+    int assign[DN_DOCS];
+    loco_split *s = NULL;
+    if (loco_split_iid(DN_DOCS, K, 7, assign, NULL, 0) || loco_split_create(&s, &docs, assign, K, NULL, 0))
+        return NULL;
+    return s;
+}
+
+/* The CPU loss of parameters p on a fixed batch: how far apart two runs'
+ * final models are, in the one unit that does not amplify rounding noise. */
+static float dist_eval(const float *p) {
+    loco_gpt *m = NULL;
+    float loss = NAN;
+    int tok[2 * 16], tgt[2 * 16];
+    for (int i = 0; i < 2 * 16; i++) {
+        tok[i] = dist_toks[i];
+        tgt[i] = dist_toks[i + 1];
+    }
+    if (loco_gpt_create(&m, &dist_tiny, 2, 16, 1, NULL, 0) != LOCO_OK) return NAN;
+    memcpy(loco_gpt_params(m), p, loco_gpt_num_params(m) * sizeof(float));
+    loco_gpt_forward(m, tok, tgt, 2, 16);
+    loss = loco_gpt_loss(m);
+    loco_gpt_free(m);
+    return loss;
+}
+
+static void cmp_loss(int *loco_test_failed_, const char *what, int i, float gpu, float cpu) {
+    double e = fabs((double)gpu - cpu) / fabs((double)cpu);
+    printf("  %s %d: loss %.6f on the device, %.6f on the CPU, rel err %.2e (tol %.0e)\n", what, i, gpu, cpu, e,
+           DIST_LOSS_TOL);
+    CHECK(e <= DIST_LOSS_TOL, "%s %d: device loss %.7f vs CPU %.7f", what, i, gpu, cpu);
+}
+
+LOCO_TEST(cuda_sim_diloco_matches_cpu) {
+    NEED_DEVICE();
+    loco_split *split = dist_split(2);
+    loco_sim *s[2] = {NULL, NULL};
+    float loss[2][3], final[2];
+    long allocs = -1;
+    char msg[512];
+    CHECK(split != NULL, "split");
+    for (int k = 0; k < 2 && split; k++) {   /* k = 0: CPU, 1: device */
+        loco_sim_config sc;
+        loco_sim_config_default(&sc);
+        sc.workers = 2;
+        sc.inner_steps = 4;
+        sc.steps = 12;
+        sc.batch = 2;
+        sc.seq_len = 16;
+        loco_adamw_config_default(&sc.inner, 12);
+        sc.inner.lr = 3e-3f;
+        sc.inner.warmup_steps = 2;
+        sc.seed = 42;
+        sc.cuda = k;
+        if (loco_sim_create(&s[k], &sc, &dist_tiny, NULL, split, msg, sizeof msg) != LOCO_OK) {
+            FAIL("create (%s): %s", k ? "device" : "CPU", msg);
+            goto done;
+        }
+        for (int r = 0; r < 3; r++) {
+            long a0 = loco_test_allocs;
+            if (loco_sim_round(s[k], msg, sizeof msg) != LOCO_OK) {
+                FAIL("round %d (%s): %s", r, k ? "device" : "CPU", msg);
+                goto done;
+            }
+            if (k && r == 2) allocs = loco_test_allocs - a0;
+            loss[k][r] = loco_sim_get_stats(s[k])->train_loss;
+        }
+        final[k] = dist_eval(loco_gpt_params(loco_sim_model(s[k])));
+    }
+    for (int r = 0; r < 3; r++) cmp_loss(loco_test_failed_, "round", r, loss[1][r], loss[0][r]);
+    cmp_loss(loco_test_failed_, "final theta", 0, final[1], final[0]);
+    printf("  host allocations in a device round: %ld\n", allocs);
+    CHECK(allocs == 0, "a device round made %ld host allocations", allocs);
+done:
+    loco_sim_free(s[0]);
+    loco_sim_free(s[1]);
+    loco_split_free(split);
+}
+
+LOCO_TEST(cuda_async_sim_matches_cpu) {
+    NEED_DEVICE();
+    loco_split *split = dist_split(2);
+    loco_async_sim *s[2] = {NULL, NULL};
+    float loss[2][6], final[2];
+    char msg[512];
+    CHECK(split != NULL, "split");
+    for (int k = 0; k < 2 && split; k++) {
+        loco_async_sim_config c;
+        loco_async_sim_config_default(&c);
+        c.workers = 2;
+        c.inner_steps = 3;
+        c.pushes = 6;
+        c.batch = 2;
+        c.seq_len = 16;
+        loco_adamw_config_default(&c.inner, 9);
+        c.inner.lr = 3e-3f;
+        loco_async_config_default(&c.rule, 2);
+        c.step_seconds[1] = 1.7;   /* unequal speeds: stale pushes, the DN rule's buffer */
+        c.latency = 0.01;
+        c.seed = 42;
+        c.cuda = k;
+        if (loco_async_sim_create(&s[k], &c, &dist_tiny, NULL, split, msg, sizeof msg) != LOCO_OK) {
+            FAIL("create (%s): %s", k ? "device" : "CPU", msg);
+            goto done;
+        }
+        for (int i = 0; i < 6; i++) {
+            if (loco_async_sim_next(s[k], msg, sizeof msg) != LOCO_OK) {
+                FAIL("push %d (%s): %s", i, k ? "device" : "CPU", msg);
+                goto done;
+            }
+            loss[k][i] = loco_async_sim_get_stats(s[k])->last_loss;
+        }
+        final[k] = dist_eval(loco_gpt_params(loco_async_sim_model(s[k])));
+    }
+    for (int i = 0; i < 6; i++) cmp_loss(loco_test_failed_, "push", i, loss[1][i], loss[0][i]);
+    cmp_loss(loco_test_failed_, "final theta", 0, final[1], final[0]);
+done:
+    loco_async_sim_free(s[0]);
+    loco_async_sim_free(s[1]);
+    loco_split_free(split);
+}
+
+LOCO_TEST(cuda_dipaco_sim_matches_cpu) {
+    NEED_DEVICE();
+    loco_split *split = dist_split(2);
+    char msg[512];
+    CHECK(split != NULL, "split");
+    /* reset_inner 0 keeps each path's AdamW state on the device from round
+     * to round; 1 resets it there at every task. */
+    for (int reset = 0; reset < 2 && split; reset++) {
+        loco_dipaco_sim *s[2] = {NULL, NULL};
+        float loss[2][3], final[2];
+        for (int k = 0; k < 2; k++) {
+            loco_dipaco_sim_config c;
+            memset(&c, 0, sizeof c);
+            loco_dipaco_parse("2x2", &c.d, NULL, 0);
+            c.inner_steps = 3;
+            c.steps = 9;
+            c.batch = 2;
+            c.seq_len = 16;
+            loco_adamw_config_default(&c.inner, 9);
+            c.inner.lr = 3e-3f;
+            c.inner.warmup_steps = 2;
+            loco_outer_config_default(&c.outer);
+            c.reset_inner = reset;
+            c.seed = 42;
+            c.cuda = k;
+            if (loco_dipaco_sim_create(&s[k], &c, &dist_tiny, NULL, split, msg, sizeof msg) != LOCO_OK) {
+                FAIL("create (%s): %s", k ? "device" : "CPU", msg);
+                break;
+            }
+            for (int r = 0; r < 3; r++) {
+                if (loco_dipaco_sim_round(s[k], msg, sizeof msg) != LOCO_OK) {
+                    FAIL("round %d (%s): %s", r, k ? "device" : "CPU", msg);
+                    break;
+                }
+                loss[k][r] = loco_dipaco_sim_get_stats(s[k])->train_loss;
+            }
+            final[k] = dist_eval(loco_gpt_params(loco_dipaco_sim_path(s[k], 1)));
+        }
+        if (!*loco_test_failed_) {
+            printf("  reset_inner %d\n", reset);
+            for (int r = 0; r < 3; r++) cmp_loss(loco_test_failed_, "round", r, loss[1][r], loss[0][r]);
+            cmp_loss(loco_test_failed_, "final path 1", 0, final[1], final[0]);
+        }
+        loco_dipaco_sim_free(s[0]);
+        loco_dipaco_sim_free(s[1]);
+    }
+    loco_split_free(split);
+}
+
+/* The new --device paths of the simulators and of the networked worker,
+ * where there is no device: one line and exit 2 (built without CUDA) or 1
+ * (no device), before anything is loaded; with a device, DDP alone is
+ * refused with one line (exit 2) and the others train. */
+LOCO_TEST(cuda_cli_dist_device) {
+    char err[2048], why[512];
+    const int e = loco_cuda_available(why, sizeof why);
+    const char *algos[] = {"diloco --workers 2 --inner-steps 1", "async --workers 2 --inner-steps 1",
+                           "dipaco --modules 2x2 --inner-steps 1", "ddp --workers 2"};
+    for (int i = 0; i < 4; i++) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "train " TINY " --steps 2 --device cuda --algo %s", algos[i]);
+        int st = loco_test_run(cmd, err, sizeof err);
+        printf("  --algo %s: exit %d: %s", algos[i], st, err[0] ? err : "(trained)\n");
+        if (e == LOCO_ENOTSUP)
+            CHECK(st == 2 && one_line(err) && strstr(err, "loco was built without CUDA (build with make CUDA=1)"),
+                  "--algo %s --device cuda without CUDA: exit %d, stderr '%s'", algos[i], st, err);
+        else if (e == LOCO_EDEVICE)
+            CHECK(st == 1 && one_line(err) && strstr(err, "no CUDA device"),
+                  "--algo %s --device cuda without a device: exit %d, stderr '%s'", algos[i], st, err);
+        else if (i == 3)
+            CHECK(st == 2 && one_line(err) && strstr(err, "ddp"), "--algo ddp --device cuda: exit %d, '%s'", st, err);
+        else
+            CHECK(st == 0, "--algo %s --device cuda with a device: exit %d, stderr '%s'", algos[i], st, err);
+    }
+    /* The worker checks --device before it reads the secret or joins. */
+    const char *wk = "worker --connect ipc:///nonexistent/loco.sock --secret-file /nonexistent/secret";
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s --device bogus", wk);
+    int st = loco_test_run(cmd, err, sizeof err);
+    CHECK(st == 2 && one_line(err) && strstr(err, "--device"), "worker --device bogus: exit %d, '%s'", st, err);
+    snprintf(cmd, sizeof cmd, "%s --device cuda", wk);
+    st = loco_test_run(cmd, err, sizeof err);
+    printf("  worker --device cuda: exit %d: %s", st, err);
+    if (e == LOCO_ENOTSUP)
+        CHECK(st == 2 && one_line(err) && strstr(err, "loco worker: --device cuda: loco was built without CUDA"),
+              "worker --device cuda without CUDA: exit %d, stderr '%s'", st, err);
+    else if (e == LOCO_EDEVICE)
+        CHECK(st == 1 && one_line(err) && strstr(err, "no CUDA device"),
+              "worker --device cuda without a device: exit %d, stderr '%s'", st, err);
+    else   /* past the device: the missing secret is next */
+        CHECK(st == 1 && one_line(err) && strstr(err, "secret"), "worker --device cuda: exit %d, '%s'", st, err);
 }

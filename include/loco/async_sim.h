@@ -58,6 +58,7 @@ typedef struct {
     loco_codec codec;
     float keep;
     int error_feedback;
+    int cuda;                 /* 1: the workers take their inner steps on the GPU (loco/cuda.h) */
 } loco_async_sim_config;
 
 typedef struct {
@@ -86,14 +87,16 @@ int loco_async_sim_config_check(const loco_async_sim_config *c, int shards, char
  * be NULL) is the starting theta.  Every buffer is allocated here, and the
  * first task of every worker is started (trained) at time 0.  Returns
  * LOCO_EINVAL / LOCO_ECONFIG (reason in msg), LOCO_ENOMEM, or a worker's
- * LOCO_ENONFINITE. */
+ * LOCO_ENONFINITE; with cuda, also the device's errors (LOCO_ENOTSUP,
+ * LOCO_EDEVICE, LOCO_ENOMEM, reason in msg). */
 int loco_async_sim_create(loco_async_sim **out, const loco_async_sim_config *c, const loco_gpt_config *g,
                           const float *init, const loco_split *split, char *msg, size_t msglen);
 void loco_async_sim_free(loco_async_sim *s);
 
 /* Handles the next push (or, with a grace period, the group of pushes that
  * land within it) and restarts the workers that pushed.  Returns LOCO_ERANGE
- * once the run has had its pushes, LOCO_ENONFINITE (reason in msg). */
+ * once the run has had its pushes, LOCO_ENONFINITE (reason in msg),
+ * LOCO_EDEVICE (reason in msg) if the GPU fails. */
 int loco_async_sim_next(loco_async_sim *s, char *msg, size_t msglen);
 
 int loco_async_sim_done(const loco_async_sim *s);

@@ -79,6 +79,13 @@ int loco_cuda_gpt_adamw_step(loco_cuda_gpt *d, const loco_adamw_config *cfg, int
  * activations stay where they are. */
 int loco_cuda_gpt_to_host(loco_cuda_gpt *d, loco_gpt *host);
 int loco_cuda_gpt_from_host(loco_cuda_gpt *d, const loco_gpt *host);
+/* Copies the parameters alone, leaving the AdamW state where it is: what a
+ * distributed worker moves at its task boundaries (src/dist/worker.c), since
+ * its moments stay on the device from one task to the next. */
+int loco_cuda_gpt_params_to_host(loco_cuda_gpt *d, loco_gpt *host);
+int loco_cuda_gpt_params_from_host(loco_cuda_gpt *d, const loco_gpt *host);
+/* As loco_gpt_adamw_reset: the AdamW moments to zero, the update count to 0. */
+int loco_cuda_gpt_adamw_reset(loco_cuda_gpt *d);
 /* Copies the gradient block (num_params floats) or the logits of the last
  * forward ((B, T_used, V) floats; their gradient after backward) to dst. */
 int loco_cuda_gpt_copy_grads(loco_cuda_gpt *d, float *dst);

@@ -137,6 +137,7 @@ typedef struct {
     loco_outer_config outer;
     int reset_inner;          /* 1: every task starts with fresh AdamW moments and a data stream of its own */
     uint64_t seed;
+    int cuda;                 /* 1: the paths take their inner steps on the GPU (loco/cuda.h) */
 } loco_dipaco_sim_config;
 
 typedef struct {
@@ -153,13 +154,16 @@ typedef struct loco_dipaco_sim loco_dipaco_sim;
  * (may be NULL) is one dense model's parameters (l->path_params floats, e.g.
  * from a checkpoint), copied into every module (loco_dipaco_scatter); NULL
  * takes loco_gpt_create(seed)'s, so all modules of a level start equal.
- * Returns LOCO_EINVAL or LOCO_ECONFIG (reason in msg), LOCO_ENOMEM. */
+ * Returns LOCO_EINVAL or LOCO_ECONFIG (reason in msg), LOCO_ENOMEM; with
+ * cuda, also the device's errors (LOCO_ENOTSUP, LOCO_EDEVICE, LOCO_ENOMEM,
+ * reason in msg). */
 int loco_dipaco_sim_create(loco_dipaco_sim **out, const loco_dipaco_sim_config *c, const loco_gpt_config *g,
                            const float *init, const loco_split *split, char *msg, size_t msglen);
 void loco_dipaco_sim_free(loco_dipaco_sim *s);
 /* One round: H inner steps of every path, in path order, then the module
  * merge.  Allocates nothing.  Returns LOCO_ERANGE when the run is over,
- * LOCO_ENONFINITE (reason in msg). */
+ * LOCO_ENONFINITE (reason in msg), LOCO_EDEVICE (reason in msg) if the GPU
+ * fails. */
 int loco_dipaco_sim_round(loco_dipaco_sim *s, char *msg, size_t msglen);
 /* Replaces the split (P shards, e.g. after re-routing the documents); the
  * weights become the new shards' token counts.  The split is borrowed.

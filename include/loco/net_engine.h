@@ -183,6 +183,7 @@ typedef struct {
     int threads;               /* informational */
     int verbose;               /* 1: a line on stderr when rejoining */
     double step_sleep;         /* a testing aid: seconds to sleep after each inner step (slows the worker) */
+    int cuda;                  /* 1: inner steps on the GPU (loco/cuda.h; DiLoCo, async and DiPaCo tasks) */
 } loco_netw_config;
 
 typedef struct loco_netw loco_netw;
@@ -210,7 +211,8 @@ int loco_netw_join(loco_netw **out, const loco_netw_config *c, loco_net_welcome 
  * LOCO_OK on BYE; LOCO_ERANGE if no coordinator is heard for give_up_after
  * seconds, LOCO_ENONFINITE if training diverges, LOCO_EINVAL if the
  * coordinator sends something inconsistent or restarts with another
- * configuration, LOCO_EIO (reasons in msg). */
+ * configuration, LOCO_EIO, or with cuda the device's error (reasons in
+ * msg). */
 int loco_netw_serve(loco_netw *w, const loco_split *split, char *msg, size_t msglen);
 
 /* Tells the coordinator this worker cannot go on (ERROR with text), so that
@@ -309,7 +311,8 @@ const loco_dpc_stats *loco_dpc_get_stats(const loco_dpc *c);
  * when the coordinator forgets it or is silent for coordinator_timeout.
  * *tasks (may be NULL) receives the tasks pushed.  Returns LOCO_OK on BYE,
  * LOCO_ERANGE (no coordinator for give_up_after), LOCO_ENONFINITE,
- * LOCO_EINVAL, LOCO_EIO, LOCO_ENOMEM (reason in msg). */
+ * LOCO_EINVAL, LOCO_EIO, LOCO_ENOMEM, or with cuda the device's error
+ * (reason in msg). */
 int loco_dpw_serve(const loco_netw_config *c, const loco_net_welcome *first, const loco_split *split, long *tasks,
                    char *msg, size_t msglen);
 

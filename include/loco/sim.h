@@ -68,6 +68,7 @@ typedef struct {
     double bandwidth;         /* simulated bytes per second, per worker link and direction */
     double latency;           /* simulated one-way latency, seconds */
     uint64_t seed;            /* model initialisation (when no init), data and drops */
+    int cuda;                 /* 1: DiLoCo's workers take their inner steps on the GPU (loco/cuda.h) */
 } loco_sim_config;
 
 typedef struct {
@@ -96,7 +97,9 @@ int loco_sim_config_check(const loco_sim_config *c, int split_workers, char *msg
  * theta, e.g. from a checkpoint; NULL initialises from c->seed as
  * loco_gpt_create does.  The split is borrowed and must have M workers.
  * Every buffer of the run is allocated here.  Returns LOCO_EINVAL or
- * LOCO_ECONFIG (reason in msg), LOCO_ENOMEM. */
+ * LOCO_ECONFIG (reason in msg), LOCO_ENOMEM; with cuda, also the device's
+ * errors (LOCO_ENOTSUP, LOCO_EDEVICE, LOCO_ENOMEM, reason in msg), since
+ * every worker's device model is made here. */
 int loco_sim_create(loco_sim **out, const loco_sim_config *c, const loco_gpt_config *g,
                     const float *init, const loco_split *split, char *msg, size_t msglen);
 void loco_sim_free(loco_sim *s);
@@ -104,7 +107,7 @@ void loco_sim_free(loco_sim *s);
 /* Runs one round (DiLoCo: H inner steps per active worker and one outer
  * step; DDP: one step).  Allocates nothing.  Returns LOCO_ERANGE when the run
  * is already over, LOCO_ENONFINITE (reason in msg) when a worker's loss or
- * gradient is not finite. */
+ * gradient is not finite, LOCO_EDEVICE (reason in msg) if the GPU fails. */
 int loco_sim_round(loco_sim *s, char *msg, size_t msglen);
 
 const loco_sim_stats *loco_sim_get_stats(const loco_sim *s);

@@ -336,7 +336,7 @@ static int run(coord_args *a, loco_source *src) {
     loco_metrics *log = NULL;
     int *tok = malloc(sizeof(int) * a->B * a->T), *tgt = malloc(sizeof(int) * a->B * a->T);
     train_common tc = {a->cfg, a->B, a->T, a->steps, a->eval_every, a->eval_batches, a->log_every, a->threads,
-                       a->seed, r->inner, a->out, a->tokenizer, "coordinator"};
+                       a->seed, r->inner, a->out, a->tokenizer, "coordinator", 0};
     int status = tok && tgt ? train_shards_open(&ts, &a->dist, M, src, a->seed, msg, sizeof msg) : 1;
     if (status) {
         fprintf(stderr, "loco coordinator: %s\n", tok && tgt ? msg : "out of memory");

@@ -256,7 +256,7 @@ static int run(dpc_args *a, loco_source *src) {
     loco_dpc *co = NULL;
     loco_metrics *log = NULL;
     train_common tc = {a->cfg, a->B, a->T, a->steps, 0, a->eval_batches, a->log_every, a->threads,
-                       a->seed, r->inner, a->out, a->tokenizer, "coordinator"};
+                       a->seed, r->inner, a->out, a->tokenizer, "coordinator", 0};
     int status = a->dist.router ? train_dipaco_route_shards(&ts, a->dist.router, P, 1, src, msg, sizeof msg)
                                 : train_shards_open(&ts, &a->dist, P, src, a->seed, msg, sizeof msg);
     if (status) {

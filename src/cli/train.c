@@ -176,7 +176,8 @@ int loco_cmd_train(int argc, char **argv) {
         {"eval-every", ARG_INT, &eval_every, 0, 1e9, "steps between validation evaluations (0: end only)"},
         {"eval-batches", ARG_INT, &eval_batches, 1, 1e6, "batches per validation evaluation"},
         {"log-every", ARG_INT, &log_every, 1, 1e9, "steps between progress lines"},
-        {"device", ARG_STR, &device, 0, 0, "cpu, or cuda: train on the GPU (a make CUDA=1 build; docs/cuda.md)"},
+        {"device", ARG_STR, &device, 0, 0, "cpu, or cuda: train on the GPU, alone or as the workers of --algo diloco, async or dipaco "
+         "(a make CUDA=1 build; docs/cuda.md)"},
     };
     arg_spec specs[sizeof base / sizeof base[0] + 48];
     memcpy(specs, base, sizeof base);
@@ -226,11 +227,6 @@ int loco_cmd_train(int argc, char **argv) {
         fprintf(stderr, "loco train: --device must be cpu or cuda (got '%s')\n", device);
         return 2;
     }
-    if (use_cuda && distributed) {
-        fprintf(stderr, "loco train: --device cuda runs plain training only; --algo %s runs on the CPU "
-                "(docs/cuda.md)\n", dist.algo);
-        return 2;
-    }
     char cuda_name[512] = "";
     if (use_cuda) {
         int ce = loco_cuda_available(cuda_name, sizeof cuda_name);
@@ -238,6 +234,13 @@ int loco_cmd_train(int argc, char **argv) {
             fprintf(stderr, "loco train: --device cuda: %s\n", cuda_name);
             return ce == LOCO_ENOTSUP ? 2 : 1;
         }
+    }
+    /* DDP's workers share one replica and sum their gradients on the host
+     * every step, which the device model does not do (docs/cuda.md). */
+    if (use_cuda && distributed && !strcmp(dist.algo, "ddp")) {
+        fprintf(stderr, "loco train: --device cuda runs the workers of --algo diloco, async and dipaco; "
+                "--algo ddp runs on the CPU only\n");
+        return 2;
     }
     char msg[512];
     loco_checkpoint_meta meta;
@@ -343,9 +346,13 @@ int loco_cmd_train(int argc, char **argv) {
 
     if (distributed) {
         train_common tc = {cfg, B, T, steps, eval_every, eval_batches, log_every, nthreads, seed, oc,
-                           out, tokenizer, train_shard ? train_shard : data ? data : "embedded addition corpus"};
+                           out, tokenizer, train_shard ? train_shard : data ? data : "embedded addition corpus",
+                           use_cuda};
         tc.oc.max_steps = steps;
         tc.oc.min_lr = oc.lr * min_lr_frac;
+        /* Only the workers' inner steps move to the device: evaluation, the
+         * outer steps and every message stay on the host. */
+        if (use_cuda) printf("loco train: --device cuda: %s (the workers' inner steps)\n", cuda_name);
         int st = train_dist_run(&dist, &tc, &src);
         loco_source_close(&src);
         return st;

@@ -66,6 +66,7 @@ static int step_times(const train_dist_args *d, loco_async_sim_config *c, char *
 static int make_config(const train_dist_args *d, const train_common *c, int shards, loco_async_sim_config *ac,
                        char *msg, size_t msglen) {
     loco_async_sim_config_default(ac);
+    ac->cuda = c->cuda;
     if (d->workers < 1 || d->workers > LOCO_ASYNC_MAX_WORKERS) {
         snprintf(msg, msglen, "--workers must be in [1, %d]", LOCO_ASYNC_MAX_WORKERS);
         return 2;
@@ -186,7 +187,8 @@ int train_async_run(const train_dist_args *d, train_common *c, loco_source *src)
     fflush(stdout);
     int e = loco_async_sim_create(&sim, &ac, &c->cfg, init, ts.split, msg, sizeof msg);
     if (e) {
-        fprintf(stderr, "loco train: %s\n", e == LOCO_ENOMEM ? "out of memory" : msg);
+        /* A device's shortage of memory comes with its own reason. */
+        fprintf(stderr, "loco train: %s\n", e == LOCO_ENOMEM && !c->cuda ? "out of memory" : msg);
         status = e == LOCO_EINVAL ? 2 : 1;
         goto done;
     }

@@ -88,6 +88,7 @@ int train_dipaco_run(const train_dist_args *d, train_common *c, loco_source *src
     dc.outer.beta2 = d->outer_beta2;
     dc.reset_inner = d->reset_inner;
     dc.seed = c->seed;
+    dc.cuda = c->cuda;
     loco_dipaco_layout lay;
     if (loco_dipaco_layout_init(&lay, &c->cfg, &dc.d, msg, sizeof msg)) {
         fprintf(stderr, "loco train: %s\n", msg);
@@ -123,7 +124,8 @@ int train_dipaco_run(const train_dist_args *d, train_common *c, loco_source *src
     }
     int e = loco_dipaco_sim_create(&sim, &dc, &c->cfg, init, ts.split, msg, sizeof msg);
     if (e) {
-        fprintf(stderr, "loco train: %s\n", e == LOCO_ENOMEM ? "out of memory" : msg);
+        /* A device's shortage of memory comes with its own reason. */
+        fprintf(stderr, "loco train: %s\n", e == LOCO_ENOMEM && !c->cuda ? "out of memory" : msg);
         status = e == LOCO_EINVAL || e == LOCO_ECONFIG ? 2 : 1;
         goto done;
     }

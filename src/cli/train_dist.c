@@ -238,6 +238,7 @@ static int make_config(const train_dist_args *d, const train_common *c, loco_sim
     sc->bandwidth = d->net_gbps * 1e9 / 8;
     sc->latency = d->net_latency_ms * 1e-3;
     sc->seed = c->seed;
+    sc->cuda = c->cuda;
     return loco_sim_config_check(sc, sc->workers, msg, msglen) ? 2 : 0;
 }
 
@@ -343,7 +344,8 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
     }
     int e = loco_sim_create(&sim, &sc, &c->cfg, init, ts.split, msg, sizeof msg);
     if (e) {
-        fprintf(stderr, "loco train: %s\n", e == LOCO_ENOMEM ? "out of memory" : msg);
+        /* A device's shortage of memory comes with its own reason. */
+        fprintf(stderr, "loco train: %s\n", e == LOCO_ENOMEM && !c->cuda ? "out of memory" : msg);
         status = e == LOCO_EINVAL ? 2 : 1;
         goto done;
     }

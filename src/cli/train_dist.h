@@ -33,6 +33,7 @@ typedef struct {
     uint64_t seed;
     loco_adamw_config oc;      /* max_steps and min_lr filled in */
     const char *out, *tokenizer, *data_name;
+    int cuda;                  /* --device cuda: the workers' inner steps run on the GPU */
 } train_common;
 
 void train_dist_defaults(train_dist_args *d);

@@ -13,6 +13,7 @@
 #include "cli/args.h"
 #include "cli/net_cmd.h"
 #include "cli/train_dist.h"
+#include "loco/cuda.h"
 #include "loco/data.h"
 #include "loco/net_engine.h"
 #include "loco/source.h"
@@ -53,7 +54,7 @@ static int open_data(const loco_net_welcome *w, const char *data, const char *sh
 }
 
 int loco_cmd_worker(int argc, char **argv) {
-    const char *connect = NULL, *secret = NULL, *data = NULL, *shard = NULL, *val = NULL;
+    const char *connect = NULL, *secret = NULL, *data = NULL, *shard = NULL, *val = NULL, *device = "cpu";
     int threads = 0, id = -1, verbose = 0;
     float join_timeout = 0, timeout = 30, give_up = 600, slowdown = 0;
     const arg_spec specs[] = {
@@ -71,11 +72,14 @@ int loco_cmd_worker(int argc, char **argv) {
         {"verbose", ARG_INT, &verbose, 0, 1, "1: say when joining, rejoining and leaving"},
         {"slowdown", ARG_FLOAT, &slowdown, 0, 60, "testing aid: seconds to sleep after each inner step, to make "
          "a slow worker (DyLU, stragglers)"},
+        {"device", ARG_STR, &device, 0, 0, "cpu, or cuda: take the inner steps of DiLoCo, async and DiPaCo tasks on "
+         "the GPU (a make CUDA=1 build; docs/cuda.md)"},
     };
     char err[512];
     int r = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv,
                        "usage: loco worker --connect ENDPOINT --secret-file FILE [--train-shard F | --data F]\n\n"
-                       "Joins a `loco coordinator` and trains the tasks it sends (docs/distributed.md).",
+                       "Joins a `loco coordinator` and trains the tasks it sends (docs/distributed.md);\n"
+                       "with --device cuda, their inner steps on the GPU (docs/cuda.md).",
                        err, sizeof err);
     if (r == 1) return 0;
     if (r < 0) {
@@ -89,6 +93,21 @@ int loco_cmd_worker(int argc, char **argv) {
     if (data && shard) {
         fprintf(stderr, "loco worker: give either --data or --train-shard, not both\n");
         return 2;
+    }
+    /* --device: checked before anything is loaded or joined. */
+    const int use_cuda = strcmp(device, "cuda") == 0;
+    if (!use_cuda && strcmp(device, "cpu") != 0) {
+        fprintf(stderr, "loco worker: --device must be cpu or cuda (got '%s')\n", device);
+        return 2;
+    }
+    if (use_cuda) {
+        char why[512];
+        int ce = loco_cuda_available(why, sizeof why);
+        if (ce != LOCO_OK) {
+            fprintf(stderr, "loco worker: --device cuda: %s\n", why);
+            return ce == LOCO_ENOTSUP ? 2 : 1;
+        }
+        if (verbose) fprintf(stderr, "loco worker: --device cuda: %s\n", why);
     }
     loco_netw_config wc;
     memset(&wc, 0, sizeof wc);
@@ -105,6 +124,7 @@ int loco_cmd_worker(int argc, char **argv) {
     wc.give_up_after = give_up;
     wc.verbose = verbose;
     wc.step_sleep = slowdown;
+    wc.cuda = use_cuda;
     wc.threads = loco_threads_set(threads);
     loco_netw *w = NULL;
     loco_net_welcome wel;

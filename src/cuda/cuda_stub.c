@@ -33,6 +33,9 @@ int loco_cuda_gpt_adamw_step(loco_cuda_gpt *d, const loco_adamw_config *cfg, int
 }
 int loco_cuda_gpt_to_host(loco_cuda_gpt *d, loco_gpt *host) { return LOCO_ENOTSUP; }
 int loco_cuda_gpt_from_host(loco_cuda_gpt *d, const loco_gpt *host) { return LOCO_ENOTSUP; }
+int loco_cuda_gpt_params_to_host(loco_cuda_gpt *d, loco_gpt *host) { return LOCO_ENOTSUP; }
+int loco_cuda_gpt_params_from_host(loco_cuda_gpt *d, const loco_gpt *host) { return LOCO_ENOTSUP; }
+int loco_cuda_gpt_adamw_reset(loco_cuda_gpt *d) { return LOCO_ENOTSUP; }
 int loco_cuda_gpt_copy_grads(loco_cuda_gpt *d, float *dst) { return LOCO_ENOTSUP; }
 int loco_cuda_gpt_copy_logits(loco_cuda_gpt *d, float *dst) { return LOCO_ENOTSUP; }
 size_t loco_cuda_gpt_memory_bytes(const loco_cuda_gpt *d) { return 0; }

@@ -492,6 +492,33 @@ extern "C" int loco_cuda_gpt_from_host(loco_cuda_gpt *d, const loco_gpt *m) {
     return LOCO_OK;
 }
 
+/* The parameters alone, for a worker's task boundaries: its AdamW state
+ * lives on the device from task to task, so only theta has to move. */
+extern "C" int loco_cuda_gpt_params_to_host(loco_cuda_gpt *d, loco_gpt *m) {
+    if (!same_model(d, m)) return LOCO_EINVAL;
+    LOCO__CUDA(&d->ctx, "copying parameters to the host",
+               cudaMemcpyAsync(m->params, d->params, d->num_params * sizeof(float), cudaMemcpyDeviceToHost,
+                               d->ctx.stream));
+    return sync_stream(d, "copying parameters to the host");
+}
+
+extern "C" int loco_cuda_gpt_params_from_host(loco_cuda_gpt *d, const loco_gpt *m) {
+    if (!same_model(d, m)) return LOCO_EINVAL;
+    LOCO__CUDA(&d->ctx, "copying parameters to the device",
+               cudaMemcpyAsync(d->params, m->params, d->num_params * sizeof(float), cudaMemcpyHostToDevice,
+                               d->ctx.stream));
+    return sync_stream(d, "copying parameters to the device");
+}
+
+extern "C" int loco_cuda_gpt_adamw_reset(loco_cuda_gpt *d) {
+    /* All-zero bytes are +0.0f, as loco_gpt_adamw_reset's memset leaves them. */
+    LOCO__CUDA(&d->ctx, "resetting AdamW state",
+               cudaMemsetAsync(d->opt, 0, 2 * d->num_params * sizeof(float), d->ctx.stream));
+    LOCO__TRY(sync_stream(d, "resetting AdamW state"));
+    d->adam_t = 0;
+    return LOCO_OK;
+}
+
 extern "C" int loco_cuda_gpt_copy_grads(loco_cuda_gpt *d, float *dst) {
     LOCO__CUDA(&d->ctx, "copying gradients to the host",
                cudaMemcpyAsync(dst, d->grads, d->num_params * sizeof(float), cudaMemcpyDeviceToHost, d->ctx.stream));

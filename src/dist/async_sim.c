@@ -24,6 +24,7 @@ struct loco_async_sim {
     const loco_split *split;
     int K;                      /* data shards */
     loco_gpt **models;          /* (M) */
+    loco_cuda_gpt **devs;       /* (M) with cuda: each worker's device model, else NULL */
     loco_gpt *eval;             /* holds theta for evaluation */
     loco_rng *shard_rng;        /* (K) each shard's data stream */
     loco_rng rng;               /* jitter and preemption */
@@ -94,7 +95,11 @@ int loco_async_sim_config_check(const loco_async_sim_config *c, int shards, char
 
 void loco_async_sim_free(loco_async_sim *s) {
     if (!s) return;
-    for (int w = 0; s->models && w < s->c.workers; w++) loco_gpt_free(s->models[w]);
+    for (int w = 0; s->models && w < s->c.workers; w++) {
+        if (s->devs) loco_cuda_gpt_free(s->devs[w]);
+        loco_gpt_free(s->models[w]);
+    }
+    free(s->devs);
     free(s->models);
     loco_gpt_free(s->eval);
     free(s->shard_rng);
@@ -132,6 +137,7 @@ static int exact(const loco_async_sim *s) {
 static int start_task(loco_async_sim *s, int w, double t, char *msg, size_t msglen) {
     const size_t P = s->P;
     loco_gpt *m = s->models[w];
+    loco_cuda_gpt *dev = s->devs ? s->devs[w] : NULL;
     float *p = loco_gpt_params(m), *g = s->g + (size_t)w * P;
     memcpy(p, s->theta, P * sizeof(float));
     s->fetched_at[w] = s->st.updates;
@@ -144,18 +150,20 @@ static int start_task(loco_async_sim *s, int w, double t, char *msg, size_t msgl
         H = loco_dylu_steps(s->c.inner_steps, s->speed[w], vmax, s->c.dylu_min);
     }
     double loss = 0;
-    for (int i = 0; i < H; i++) {
-        int e = loco__worker_step(m, s->split, shard, &s->shard_rng[shard], s->c.batch, s->c.seq_len,
-                                  &s->c.inner, s->shard_steps[shard]++, s->tok, s->tgt, w, &loss, msg, msglen);
-        if (e) return e;
-    }
+    int e = loco__worker_begin(m, dev, w, msg, msglen);
+    for (int i = 0; i < H && !e; i++)
+        e = loco__worker_step(m, dev, s->split, shard, &s->shard_rng[shard], s->c.batch, s->c.seq_len,
+                              &s->c.inner, s->shard_steps[shard]++, s->tok, s->tgt, w, &loss, msg, msglen);
+    /* The pseudo-gradient below is taken on the host. */
+    if (!e) e = loco__worker_end(m, dev, w, msg, msglen);
+    if (e) return e;
     if (exact(s)) {
         for (size_t j = 0; j < P; j++) g[j] = s->theta[j] - p[j];
     } else {
         /* What the server receives: the pseudo-gradient (plus the residual)
          * through the codec, decoded; the networked worker sends these
          * bytes (src/net/netw.c). */
-        int e = loco_diloco_encode(&s->lay, s->theta, p, s->ef ? s->ef + (size_t)w * P : NULL, s->dec, s->wire);
+        e = loco_diloco_encode(&s->lay, s->theta, p, s->ef ? s->ef + (size_t)w * P : NULL, s->dec, s->wire);
         if (!e) e = loco_diloco_decode(&s->lay, s->wire, s->lay.msg_bytes, g);
         if (e) {
             snprintf(msg, msglen, "worker %d: its pseudo-gradient is not finite", w);
@@ -233,6 +241,15 @@ int loco_async_sim_create(loco_async_sim **out, const loco_async_sim_config *c, 
      * simulator, so the sync rule with K = M shards sees the same batches. */
     for (int k = 0; k < K; k++) loco_rng_seed(&s->shard_rng[k], (c->seed ^ 0x5eedda7aULL) + (uint64_t)k);
     loco_rng_seed(&s->rng, c->seed ^ 0xa5c1ULL);
+    /* Each worker's device model is made once, from its fresh host model:
+     * its AdamW state then lives on the device for the whole run. */
+    if (c->cuda && !(s->devs = calloc((size_t)M, sizeof *s->devs))) {
+        e = LOCO_ENOMEM;
+        goto fail;
+    }
+    for (int w = 0; c->cuda && w < M; w++)
+        if ((e = loco__worker_dev_create(&s->devs[w], s->models[w], c->batch, c->seq_len, w, msg, msglen)) != LOCO_OK)
+            goto fail_said;
     for (int w = 0; w < M && !e; w++)
         e = s->started < c->pushes ? start_task(s, w, 0.0, msg, msglen) : LOCO_OK;
     if (e) goto fail;
@@ -242,6 +259,7 @@ int loco_async_sim_create(loco_async_sim **out, const loco_async_sim_config *c, 
     return LOCO_OK;
 fail:
     if (e == LOCO_ENOMEM) snprintf(msg, msglen, "out of memory for %d workers", M);
+fail_said:   /* msg already holds the reason (the device's own) */
     loco_async_sim_free(s);
     return e;
 }

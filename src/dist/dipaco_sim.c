@@ -27,6 +27,7 @@ struct loco_dipaco_sim {
     loco_dipaco_layout lay;
     const loco_split *split;
     loco_gpt **paths;           /* (P) one model per path */
+    loco_cuda_gpt **devs;       /* (P) with cuda: each path's device model, else NULL */
     loco_rng *rng;              /* (P) data streams */
     double *weight;             /* (P) shard tokens */
     float *block;               /* modules (total) | outer state | target (total) */
@@ -46,7 +47,11 @@ uint64_t loco_dipaco_task_seed(uint64_t seed, int p, long r) {
 
 void loco_dipaco_sim_free(loco_dipaco_sim *s) {
     if (!s) return;
-    for (int p = 0; p < s->lay.n_paths && s->paths; p++) loco_gpt_free(s->paths[p]);
+    for (int p = 0; p < s->lay.n_paths && s->paths; p++) {
+        if (s->devs) loco_cuda_gpt_free(s->devs[p]);
+        loco_gpt_free(s->paths[p]);
+    }
+    free(s->devs);
     free(s->paths);
     free(s->rng);
     free(s->weight);
@@ -101,10 +106,16 @@ int loco_dipaco_sim_create(loco_dipaco_sim **out, const loco_dipaco_sim_config *
     s->tgt = malloc(sizeof(int) * (size_t)c->batch * c->seq_len);
     e = (!s->paths || !s->rng || !s->weight || !s->block || !s->sum || !s->wsum || !s->t || !s->tok || !s->tgt)
             ? LOCO_ENOMEM : LOCO_OK;
+    if (!e && c->cuda && !(s->devs = calloc((size_t)P, sizeof *s->devs))) e = LOCO_ENOMEM;
     for (int p = 0; p < P && !e; p++)
         e = loco_gpt_create(&s->paths[p], g, c->batch, c->seq_len, c->seed, msg, msglen);
+    /* Each path's device model is made once, from its fresh host model: its
+     * AdamW state then lives on the device for the whole run. */
+    int said = 0;
+    for (int p = 0; p < P && !e && c->cuda; p++)
+        said = (e = loco__worker_dev_create(&s->devs[p], s->paths[p], c->batch, c->seq_len, p, msg, msglen)) != 0;
     if (e) {
-        if (e == LOCO_ENOMEM) snprintf(msg, msglen, "out of memory for %d paths", P);
+        if (e == LOCO_ENOMEM && !said) snprintf(msg, msglen, "out of memory for %d paths", P);
         loco_dipaco_sim_free(s);
         return e;
     }
@@ -138,16 +149,21 @@ int loco_dipaco_sim_round(loco_dipaco_sim *s, char *msg, size_t msglen) {
     memset(s->wsum, 0, (size_t)l->n_modules * sizeof(double));
     for (int p = 0; p < P; p++) {
         loco_gpt *m = s->paths[p];
+        loco_cuda_gpt *dev = s->devs ? s->devs[p] : NULL;
         loco_dipaco_gather(l, s->modules, p, loco_gpt_params(m));
+        int e = LOCO_OK;
         if (s->c.reset_inner) {
-            loco_gpt_adamw_reset(m);
+            /* On the device too: that is where the path's moments are. */
+            e = loco__worker_adamw_reset(m, dev, p, msg, msglen);
             loco_rng_seed(&s->rng[p], loco_dipaco_task_seed(s->c.seed, p, r));
         }
-        for (long i = 0; i < h; i++) {
-            int e = loco__worker_step(m, s->split, p, &s->rng[p], s->c.batch, s->c.seq_len, &s->c.inner,
-                                      first + i, s->tok, s->tgt, p, &loss_sum, msg, msglen);
-            if (e) return e;
-        }
+        if (!e) e = loco__worker_begin(m, dev, p, msg, msglen);
+        for (long i = 0; i < h && !e; i++)
+            e = loco__worker_step(m, dev, s->split, p, &s->rng[p], s->c.batch, s->c.seq_len, &s->c.inner,
+                                  first + i, s->tok, s->tgt, p, &loss_sum, msg, msglen);
+        /* The modules are reduced from the path's parameters on the host. */
+        if (!e) e = loco__worker_end(m, dev, p, msg, msglen);
+        if (e) return e;
         loco_dipaco_accumulate(l, p, s->weight[p], loco_gpt_params(m), s->sum, s->wsum);
         s->st.bytes_down += (double)l->path_params * sizeof(float);
         s->st.bytes_up += (double)l->path_params * sizeof(float);

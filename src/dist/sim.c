@@ -31,6 +31,7 @@ struct loco_sim {
     const loco_split *split;
     int n_models;               /* DDP: 1 replica; DiLoCo: one per worker */
     loco_gpt **models;
+    loco_cuda_gpt **devs;       /* (n_models) with cuda: each worker's device model, else NULL */
     loco_rng *rng;              /* M data streams */
     loco_rng drop_rng;
     size_t P;
@@ -93,6 +94,8 @@ int loco_sim_config_check(const loco_sim_config *c, int split_workers, char *msg
     else if (!(c->bandwidth > 0) || !(c->latency >= 0) || !(c->step_seconds >= 0))
         why = "the simulated network needs bandwidth > 0, latency >= 0 and step time >= 0";
     else if (split_workers != c->workers) why = "the data split does not have one shard per worker";
+    else if (c->cuda && !diloco)
+        why = "--device cuda runs DiLoCo's workers on the GPU; --algo ddp runs on the CPU only";
     if (why) {
         if (msg) snprintf(msg, msglen, "%s", why);
         return LOCO_EINVAL;
@@ -102,7 +105,11 @@ int loco_sim_config_check(const loco_sim_config *c, int split_workers, char *msg
 
 void loco_sim_free(loco_sim *s) {
     if (!s) return;
-    for (int i = 0; i < s->n_models; i++) loco_gpt_free(s->models[i]);
+    for (int i = 0; i < s->n_models; i++) {
+        if (s->devs) loco_cuda_gpt_free(s->devs[i]);
+        loco_gpt_free(s->models[i]);
+    }
+    free(s->devs);
     free(s->models);
     free(s->rng);
     free(s->block);
@@ -171,10 +178,20 @@ int loco_sim_create(loco_sim **out, const loco_sim_config *c, const loco_gpt_con
     }
     loco_rng_seed(&s->drop_rng, c->seed ^ 0xd40bULL);
     s->st.n_rounds = c->algo == LOCO_ALGO_DILOCO ? (c->steps + c->inner_steps - 1) / c->inner_steps : c->steps;
+    /* Each worker's device model is made once, from its fresh host model:
+     * its AdamW state then lives on the device for the whole run. */
+    if (c->cuda && !(s->devs = calloc((size_t)s->n_models, sizeof *s->devs))) {
+        e = LOCO_ENOMEM;
+        goto fail;
+    }
+    for (int i = 0; c->cuda && i < s->n_models; i++)
+        if ((e = loco__worker_dev_create(&s->devs[i], s->models[i], c->batch, c->seq_len, i, msg, msglen)) != LOCO_OK)
+            goto fail_said;
     *out = s;
     return LOCO_OK;
 fail:
     if (e == LOCO_ENOMEM) snprintf(msg, msglen, "out of memory for %d workers", M);
+fail_said:   /* msg already holds the reason (the device's own) */
     loco_sim_free(s);
     return e;
 }
@@ -244,17 +261,20 @@ static int diloco_round(loco_sim *s, char *msg, size_t msglen) {
     double loss_sum = 0, slowest = 0;
     for (int w = 0; w < k; w++) {
         loco_gpt *m = s->models[w];
+        loco_cuda_gpt *dev = s->devs ? s->devs[w] : NULL;
         double t = 0;
         if (!s->was_active[w]) {   /* back after sitting out: pull theta */
             s->bytes[M + w] += (double)full;
             t += transfer(s, full);
         }
         memcpy(loco_gpt_params(m), s->theta, full);
-        for (long i = 0; i < h; i++) {
-            int e = loco__worker_step(m, s->split, w, &s->rng[w], s->c.batch, s->c.seq_len, &s->c.inner,
-                                      first + i, s->tok, s->tgt, w, &loss_sum, msg, msglen);
-            if (e) return e;
-        }
+        int e = loco__worker_begin(m, dev, w, msg, msglen);
+        for (long i = 0; i < h && !e; i++)
+            e = loco__worker_step(m, dev, s->split, w, &s->rng[w], s->c.batch, s->c.seq_len, &s->c.inner,
+                                  first + i, s->tok, s->tgt, w, &loss_sum, msg, msglen);
+        /* The reduction below reads the worker's parameters on the host. */
+        if (!e) e = loco__worker_end(m, dev, w, msg, msglen);
+        if (e) return e;
         t += (double)h * s->c.step_seconds + transfer(s, s->msg[0]);
         if (t > slowest) slowest = t;
     }

@@ -168,6 +168,7 @@ static int forgotten(const dpw *w, const loco__msg *m) {
 /* Everything the worker allocates once. */
 typedef struct {
     loco_gpt *m;
+    loco_cuda_gpt *dev;         /* with cuda: the device model the tasks train */
     size_t S;                   /* parameters of a path */
     float *losses;              /* (H) */
     uint8_t *head, *wire;       /* DPPUSH's fixed part and losses; the parameters as fp32 */
@@ -175,6 +176,7 @@ typedef struct {
 } kit;
 
 static void kit_free(kit *k) {
+    loco_cuda_gpt_free(k->dev);
     loco_gpt_free(k->m);
     free(k->losses);
     free(k->head);
@@ -185,16 +187,20 @@ static void kit_free(kit *k) {
 
 /* Trains task t (its parameters already in the model) as the simulator's
  * round trains path t->path with reset_inner, and pushes.  Returns
- * LOCO_ENONFINITE (reason in msg) if training diverges. */
+ * LOCO_ENONFINITE (reason in msg) if training diverges, or with cuda the
+ * device's error. */
 static int run_task(dpw *w, kit *k, const loco_net_dptask *t, const loco_split *split, char *msg, size_t msglen) {
     const int p = (int)t->path;
-    loco_gpt_adamw_reset(k->m);
+    /* Fresh AdamW where the steps run, then the task's parameters there. */
+    int e = loco__worker_adamw_reset(k->m, k->dev, p, msg, msglen);
+    if (!e) e = loco__worker_begin(k->m, k->dev, p, msg, msglen);
+    if (e) return e;
     loco_rng rng;
     loco_rng_seed(&rng, loco_dipaco_task_seed(w->w.seed, p, (long)t->round));
     for (uint32_t i = 0; i < t->inner_steps; i++) {
         double ls = 0;
-        int e = loco__worker_step(k->m, split, p, &rng, w->w.batch, w->w.seq_len, &w->w.inner,
-                                  (long)(t->first_step + i), k->tok, k->tgt, p, &ls, msg, msglen);
+        e = loco__worker_step(k->m, k->dev, split, p, &rng, w->w.batch, w->w.seq_len, &w->w.inner,
+                              (long)(t->first_step + i), k->tok, k->tgt, p, &ls, msg, msglen);
         if (e) return e;
         k->losses[i] = (float)ls;
         if (w->c.step_sleep > 0) {
@@ -205,6 +211,8 @@ static int run_task(dpw *w, kit *k, const loco_net_dptask *t, const loco_split *
         }
         beat(w, t->round, i + 1);
     }
+    /* The push is encoded from the parameters on the host. */
+    if ((e = loco__worker_end(k->m, k->dev, p, msg, msglen)) != LOCO_OK) return e;
     uint8_t *lb = k->wire;   /* the losses as little-endian fp32, whatever the host */
     for (uint32_t i = 0; i < t->inner_steps; i++) loco__putf(lb + 4 * (size_t)i, k->losses[i]);
     loco_net_dppush x = {t->lease, t->round, t->path, t->inner_steps, k->S, lb, NULL};
@@ -241,6 +249,10 @@ int loco_dpw_serve(const loco_netw_config *c, const loco_net_welcome *first, con
     w.link.who = "loco worker";
     e = handshake(&w, first, c->join_timeout > 0 ? loco__now() + c->join_timeout : 0, 0.5, 0.5, msg, msglen);
     if (!e) e = loco_gpt_create(&k.m, &first->model, first->batch, first->seq_len, first->seed, msg, msglen);
+    /* Made once: every task resets its AdamW state and uploads its
+     * parameters, so nothing is allocated per task. */
+    if (!e && c->cuda)
+        e = loco__worker_dev_create(&k.dev, k.m, first->batch, first->seq_len, (int)w.w.worker_id, msg, msglen);
     if (!e) {
         const size_t H = (size_t)first->inner_steps, BT = (size_t)first->batch * first->seq_len;
         k.S = loco_gpt_num_params(k.m);

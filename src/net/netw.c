@@ -201,6 +201,7 @@ static void slow_down(const loco_netw *w) {
 /* Everything a worker allocates once. */
 typedef struct {
     loco_gpt *m;
+    loco_cuda_gpt *dev;         /* with cuda: the device model, which holds the AdamW state */
     loco_diloco_layout lay;
     float *block, *theta, *ef, *dec, *losses;
     uint8_t *head, *contrib;
@@ -220,6 +221,7 @@ typedef struct {
 } kit;
 
 static void kit_free(kit *k) {
+    loco_cuda_gpt_free(k->dev);
     loco_gpt_free(k->m);
     free(k->block);
     free(k->head);
@@ -230,18 +232,20 @@ static void kit_free(kit *k) {
     free(k->ostate);
 }
 
-/* Starts worker id's inner state afresh: AdamW at zero, no residual, and
- * the simulator's worker id's data stream from its start. */
-static void kit_reset(kit *k, const loco_net_welcome *w) {
-    memset(k->m->opt_state, 0, 2 * k->lay.P * sizeof(float));
-    k->m->adam_t = 0;
+/* Starts worker id's inner state afresh: AdamW at zero (on the device too,
+ * where it lives with cuda), no residual, and the simulator's worker id's
+ * data stream from its start.  Returns the device's error, reason in msg. */
+static int kit_reset(kit *k, const loco_net_welcome *w, char *msg, size_t msglen) {
+    int e = loco__worker_adamw_reset(k->m, k->dev, (int)w->worker_id, msg, msglen);
     if (k->ef) memset(k->ef, 0, k->lay.P * sizeof(float));
     loco_rng_seed(&k->rng, loco_sim_worker_seed(w->seed, (int)w->worker_id));
     k->snap_round = -1;
+    return e;
 }
 
-/* Returns LOCO_ECONFIG / LOCO_EINVAL / LOCO_ENOMEM with a reason in msg. */
-static int kit_make(kit *k, const loco_net_welcome *w, char *msg, size_t msglen) {
+/* Returns LOCO_ECONFIG / LOCO_EINVAL / LOCO_ENOMEM, with cuda the device's
+ * errors, with a reason in msg. */
+static int kit_make(kit *k, const loco_net_welcome *w, int cuda, char *msg, size_t msglen) {
     memset(k, 0, sizeof *k);
     int e = loco_gpt_create(&k->m, &w->model, w->batch, w->seq_len, w->seed, msg, msglen);
     if (!e) e = loco_diloco_layout_init(&k->lay, k->m, w->codec, w->keep, msg, msglen);
@@ -262,18 +266,25 @@ static int kit_make(kit *k, const loco_net_welcome *w, char *msg, size_t msglen)
     k->losses = k->dec + P;
     k->ef = w->error_feedback ? k->losses + H : NULL;
     /* The simulator's worker w draws from this stream, round after round. */
-    kit_reset(k, w);
-    return LOCO_OK;
+    if ((e = kit_reset(k, w, msg, msglen)) != LOCO_OK) return e;
+    /* The device model is made once, from the fresh host model, and keeps
+     * the AdamW state from task to task. */
+    return cuda ? loco__worker_dev_create(&k->dev, k->m, w->batch, w->seq_len, (int)w->worker_id, msg, msglen)
+                : LOCO_OK;
 }
 
 /* With checkpoints every K rounds, before training round r: a round seen
  * before is being redone by a restarted coordinator, so the state saved at
  * its start comes back; otherwise the state is saved when r is a multiple
- * of K (the coordinator's state files hold theta after such rounds). */
-static void snapshot(loco_netw *w, kit *k, uint64_t round) {
+ * of K (the coordinator's state files hold theta after such rounds).  With
+ * cuda the AdamW state is the device's, so it is pulled before it is saved
+ * and pushed after it is restored.  Returns the device's error, reason in
+ * msg. */
+static int snapshot(loco_netw *w, kit *k, uint64_t round, char *msg, size_t msglen) {
     const size_t P = k->lay.P;
     const uint32_t K = w->w.ckpt_every;
-    if (!K) return;
+    const int id = (int)w->w.worker_id;
+    if (!K) return LOCO_OK;
     if ((long)round == k->snap_round) {
         memcpy(k->m->opt_state, k->snap, 2 * P * sizeof(float));
         if (k->ef) memcpy(k->ef, k->snap + 2 * P, P * sizeof(float));
@@ -282,35 +293,43 @@ static void snapshot(loco_netw *w, kit *k, uint64_t round) {
         if (w->c.verbose)
             fprintf(stderr, "loco worker: redoing round %llu from the state kept at its start\n",
                     (unsigned long long)round);
+        return loco__worker_push_state(k->m, k->dev, id, msg, msglen);
     } else if (round % K == 0) {
+        int e = loco__worker_pull_state(k->m, k->dev, id, msg, msglen);
+        if (e) return e;
         memcpy(k->snap, k->m->opt_state, 2 * P * sizeof(float));
         if (k->ef) memcpy(k->snap + 2 * P, k->ef, P * sizeof(float));
         k->snap_t = k->m->adam_t;
         k->snap_rng = k->rng;
         k->snap_round = (long)round;
     }
+    return LOCO_OK;
 }
 
 /* Trains task t from theta and pushes the contribution.  Returns
- * LOCO_ENONFINITE (reason in msg) if training diverges. */
+ * LOCO_ENONFINITE (reason in msg) if training diverges, or with cuda the
+ * device's error. */
 static int run_task(loco_netw *w, kit *k, const loco_net_task *t, const loco_split *split, char *msg,
                     size_t msglen) {
     const int id = (int)w->w.worker_id;
     float *p = loco_gpt_params(k->m);
-    snapshot(w, k, t->round);
+    int e = snapshot(w, k, t->round, msg, msglen);
+    if (e) return e;
     memcpy(p, k->theta, k->lay.P * sizeof(float));
+    if ((e = loco__worker_begin(k->m, k->dev, id, msg, msglen)) != LOCO_OK) return e;
     for (uint32_t i = 0; i < t->inner_steps; i++) {
         double ls = 0;
-        int e = loco__worker_step(k->m, split, id, &k->rng, w->w.batch, w->w.seq_len, &w->w.inner,
-                                  (long)(t->first_step + i), k->tok, k->tgt, id, &ls, msg, msglen);
+        e = loco__worker_step(k->m, k->dev, split, id, &k->rng, w->w.batch, w->w.seq_len, &w->w.inner,
+                              (long)(t->first_step + i), k->tok, k->tgt, id, &ls, msg, msglen);
         if (e) return e;
         k->losses[i] = (float)ls;   /* exact: ls is one float loss */
         w->steps_done++;
         slow_down(w);
         beat(w, t->round);
     }
-    int e = loco_diloco_encode(&k->lay, k->theta, p, k->ef, k->dec, k->contrib);
-    if (e) {
+    /* The contribution is encoded from the parameters on the host. */
+    if ((e = loco__worker_end(k->m, k->dev, id, msg, msglen)) != LOCO_OK) return e;
+    if (loco_diloco_encode(&k->lay, k->theta, p, k->ef, k->dec, k->contrib) != LOCO_OK) {
         snprintf(msg, msglen, "worker %d, round %llu: pseudo-gradient is not finite", id,
                  (unsigned long long)t->round);
         return LOCO_ENONFINITE;
@@ -334,7 +353,8 @@ static int run_task(loco_netw *w, kit *k, const loco_net_task *t, const loco_spl
  * start_task takes them from its queue, and the push carries the
  * pseudo-gradient theta - params in fp32, the simulator's g, or with a
  * codec its encoding (loco_diloco_encode, with the worker's residual).  Returns
- * LOCO_ENONFINITE (reason in msg) if training diverges. */
+ * LOCO_ENONFINITE (reason in msg) if training diverges, or with cuda the
+ * device's error. */
 static int run_atask(loco_netw *w, kit *k, const loco_net_atask *t, const loco_split *split, char *msg,
                      size_t msglen) {
     const int id = (int)w->w.worker_id;
@@ -342,16 +362,20 @@ static int run_atask(loco_netw *w, kit *k, const loco_net_atask *t, const loco_s
     float *p = loco_gpt_params(k->m);
     memcpy(p, k->theta, P * sizeof(float));
     loco_rng rng = t->rng;
+    int e = loco__worker_begin(k->m, k->dev, id, msg, msglen);
+    if (e) return e;
     for (uint32_t i = 0; i < t->inner_steps; i++) {
         double ls = 0;
-        int e = loco__worker_step(k->m, split, (int)t->shard, &rng, w->w.batch, w->w.seq_len, &w->w.inner,
-                                  (long)(t->first_step + i), k->tok, k->tgt, id, &ls, msg, msglen);
+        e = loco__worker_step(k->m, k->dev, split, (int)t->shard, &rng, w->w.batch, w->w.seq_len, &w->w.inner,
+                              (long)(t->first_step + i), k->tok, k->tgt, id, &ls, msg, msglen);
         if (e) return e;
         k->losses[i] = (float)ls;
         w->steps_done++;
         slow_down(w);
         beat(w, t->task);
     }
+    /* The pseudo-gradient is taken from the parameters on the host. */
+    if ((e = loco__worker_end(k->m, k->dev, id, msg, msglen)) != LOCO_OK) return e;
     if (loco_diloco_dense(&k->lay)) {
         for (size_t j = 0; j < P; j++) k->dec[j] = k->theta[j] - p[j];
         loco_codec_encode(LOCO_CODEC_FP32, 1.0f, k->dec, 1, P, k->contrib, NULL);
@@ -373,7 +397,8 @@ static int run_atask(loco_netw *w, kit *k, const loco_net_atask *t, const loco_s
 /* Joins again after the coordinator restarted or forgot this worker,
  * asking for the same id.  Returns LOCO_ERANGE once give_up_after seconds
  * have passed since the coordinator was last heard, LOCO_EINVAL if the new
- * WELCOME describes another run, LOCO_EIO, LOCO_ENOMEM (reason in msg). */
+ * WELCOME describes another run, LOCO_EIO, LOCO_ENOMEM, or the device's
+ * error (reason in msg). */
 static int rejoin(loco_netw *w, kit *k, const char *why, char *msg, size_t msglen) {
     const uint32_t id = w->w.worker_id;
     uint8_t *old = w->welcome_buf;
@@ -404,7 +429,7 @@ static int rejoin(loco_netw *w, kit *k, const char *why, char *msg, size_t msgle
     if (w->w.worker_id != id) {
         /* Another worker holds our id (and shard) now: this one takes the
          * id it was given as a fresh worker would. */
-        kit_reset(k, &w->w);
+        if ((e = kit_reset(k, &w->w, msg, msglen)) != LOCO_OK) return e;
         if (w->c.verbose) fprintf(stderr, "loco worker: worker %u is now worker %u\n", id, w->w.worker_id);
     }
     return LOCO_OK;
@@ -465,7 +490,7 @@ static int on_down(kit *k, const loco__msg *m, int have_theta, uint64_t *theta_v
 /* Returns LOCO_OK on BYE, or the error that ended the run (reason in msg). */
 int loco_netw_serve(loco_netw *w, const loco_split *split, char *msg, size_t msglen) {
     kit k;
-    int e = kit_make(&k, &w->w, msg, msglen);
+    int e = kit_make(&k, &w->w, w->c.cuda, msg, msglen);
     if (e) {
         kit_free(&k);
         return e;
