@@ -157,7 +157,10 @@ LOCO_TEST(net_dipaco_matches_simulator) {
     if (dp_setup(d)) { FAIL("setup"); return; }
     const char *flags = "--steps 12 --inner-steps 3";
     CHECK(dp_simulate(d, flags) == 0, "simulator failed");
-    pid_t c = dp_coordinator(d, flags);
+    /* Both workers join before round 1: on a loaded machine the first
+     * could otherwise finish all 16 tiny tasks before the second joins,
+     * which would then look for a coordinator that has gone. */
+    pid_t c = dp_coordinator(d, "--steps 12 --inner-steps 3 --workers 2 --min-workers 2");
     pid_t w0 = dp_worker(d, 0, ""), w1 = dp_worker(d, 1, "");
     int rc = dp_finish(c, 180);
     CHECK(rc == 0, "coordinator exited with %d", rc);
@@ -318,7 +321,7 @@ LOCO_TEST(net_dipaco_coordinator_restart) {
     if (dp_setup(d)) { FAIL("setup"); return; }
     const char *flags = "--steps 60 --inner-steps 3";
     CHECK(dp_simulate(d, flags) == 0, "simulator failed");
-    const char *cflags = "--steps 60 --inner-steps 3 --heartbeat 0.2 --workers 2 --ckpt-every 4";
+    const char *cflags = "--steps 60 --inner-steps 3 --heartbeat 0.2 --workers 2 --min-workers 2 --ckpt-every 4";
     pid_t c = dp_coordinator(d, cflags);
     pid_t w0 = dp_worker(d, 0, "--slowdown 0.03 --timeout 3"), w1 = dp_worker(d, 1, "--slowdown 0.03 --timeout 3");
     char state[256];
@@ -385,7 +388,8 @@ LOCO_TEST(net_dipaco_short_leases_duplicates) {
     if (dp_setup(d)) { FAIL("setup"); return; }
     const char *flags = "--steps 30 --inner-steps 3";
     CHECK(dp_simulate(d, flags) == 0, "simulator failed");
-    pid_t c = dp_coordinator(d, "--steps 30 --inner-steps 3 --heartbeat 0.2 --lease-timeout 0.1");
+    pid_t c = dp_coordinator(d, "--steps 30 --inner-steps 3 --heartbeat 0.2 --lease-timeout 0.1 --workers 2 "
+                                "--min-workers 2");
     pid_t w0 = dp_worker(d, 0, "--slowdown 0.05"), w1 = dp_worker(d, 1, "--slowdown 0.05");
     int rc = dp_finish(c, 240);
     CHECK(rc == 0, "coordinator exited with %d", rc);
