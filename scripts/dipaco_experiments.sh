@@ -7,9 +7,13 @@
 #       dense-4s-lr1e-3 dense-16s-lr5e-4 (the larger models with lower learning rates)
 #       kmeans random product (16 DiPaCo paths of size S, routed by flat k-means,
 #       a random hash, or product k-means 4x4), disc (discriminative routing),
-#       kmeans-h20 (k-means with H=20), dense-s-x16 (dense S for 16x the steps: the
-#       compute of 16 paths), dense-s-1200 dense-4s-1200 (dense models for 2 STEPS),
-#       kmeans-warm disc-warm (DiPaCo for STEPS more steps from dense-s: 2 STEPS in all)
+#       dense-s-x16 (dense S for 16x the steps: the
+#       compute of 16 paths), dense-s-1200 dense-4s-1200 dense-16s-1200 (dense models for 2 STEPS),
+#       kmeans-warm random-warm disc-warm (DiPaCo for STEPS more steps from dense-s: 2 STEPS in all),
+#       kmeans-sfeat-warm (as kmeans-warm, routed by k-means on dense-s's own features),
+#       dense-s-warm (dense S for STEPS more steps from dense-s, with the same fresh warm-up and
+#       cosine as the warm DiPaCo runs: DiLoCo with 1 worker, H=1, outer SGD lr 1, which is plain
+#       training bit for bit)
 #
 # Setting: a mix of ../shared/data's corpora cut into documents (scripts/dipaco_corpus.py:
 # C4, WikiText-2, Brown, State of the Union, Moby-Dick, Shakespeare, TinyStories), the C4
@@ -86,11 +90,18 @@ one() {
     random)    dipaco random random ;;
     product)   dipaco product product ;;
     disc)      dipaco disc kmeans --em-round $((STEPS / H / 2)) ;;
-    kmeans-h20) dipaco kmeans-h20 kmeans --inner-steps 20 ;;
     dense-s-x16)  dense dense-s-x16 --layers 2 --channels 128 --heads 4 --steps $((16 * STEPS)) ;;
     dense-s-1200) dense dense-s-1200 --layers 2 --channels 128 --heads 4 --steps $((2 * STEPS)) ;;
     dense-4s-1200) dense dense-4s-1200 --layers 4 --channels 256 --heads 4 --lr 1e-3 --steps $((2 * STEPS)) ;;
+    dense-16s-1200) dense dense-16s-1200 --layers 8 --channels 384 --heads 6 --lr 5e-4 --steps $((2 * STEPS)) ;;
+    kmeans-sfeat-warm)
+        [ -f "$out/router_kmeans_sfeat.json" ] || $loco route fit --feature-model "$out/dense-s/model.safetensors" \
+            --train-shard "$out/train.train.bin" --method kmeans --paths 16 --out "$out/router_kmeans_sfeat.json"
+        dipaco kmeans-sfeat-warm kmeans_sfeat --init "$out/dense-s/model.safetensors" ;;
+    dense-s-warm) dense dense-s-warm --layers 2 --channels 128 --heads 4 --init "$out/dense-s/model.safetensors" \
+        --algo diloco --workers 1 --inner-steps 1 --outer-opt sgd --outer-lr 1 --outer-momentum 0 ;;
     kmeans-warm) dipaco kmeans-warm kmeans --init "$out/dense-s/model.safetensors" ;;
+    random-warm) dipaco random-warm random --init "$out/dense-s/model.safetensors" ;;
     disc-warm)   dipaco disc-warm kmeans --init "$out/dense-s/model.safetensors" --em-round $((STEPS / H / 2)) ;;
     prepare)   prepare ;;
     report)    /usr/bin/python3 scripts/dipaco_report.py "$out" ;;
@@ -100,7 +111,7 @@ one() {
 
 [ $# -gt 0 ] || { sed -n '2,21p' "$0"; exit 2; }
 if [ "$1" = all ]; then
-    set -- dense-s dense-4s dense-16s dense-4s-lr1e-3 dense-16s-lr5e-4 kmeans random disc kmeans-h20 \
-        dense-s-x16 dense-s-1200 dense-4s-1200 kmeans-warm disc-warm report
+    set -- dense-s dense-4s dense-16s dense-4s-lr1e-3 dense-16s-lr5e-4 kmeans random disc \
+        dense-s-x16 dense-s-1200 dense-4s-1200 dense-16s-1200 dense-s-warm kmeans-warm random-warm disc-warm kmeans-sfeat-warm report
 fi
 for r in "$@"; do one "$r"; done
