@@ -108,9 +108,11 @@ FUZZ_BIN     := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS  := -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Wno-pass-failed \
                 -fopenmp -D_DEFAULT_SOURCE -Iinclude -Isrc -I$(BLAS_INC)
-$(BUILD)/fuzz/%: fuzz/%.c $(LIB_SRC)
+# The fuzz targets are CPU builds: the CUDA stub stands in for the device.
+FUZZ_LIB     := $(LIB_SRC) src/cuda/cuda_stub.c
+$(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) $< $(LIB_SRC) -o $@ $(LDLIBS)
+	clang $(FUZZ_CFLAGS) $< $(FUZZ_LIB) -o $@ $(LDLIBS)
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p fuzz/corpus/$${n#fuzz_}; \
 	  echo "== $$n for $(FUZZ_SECONDS)s"; \
