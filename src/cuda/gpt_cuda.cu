@@ -33,41 +33,16 @@ extern "C" {
 /* cuBLAS's workspace: 32 MiB, what NVIDIA recommends for Hopper. */
 #define LOCO__CUDA_WS_BYTES ((size_t)32 << 20)
 
+/* The CPU model's activations (the same tensors, laid out by
+ * loco__gpt_layout_acts), then the device's own scratch. */
 typedef struct {
-    float *encoded;    // (B, T, C)
-    float *ln1;        // (L, B, T, C)
-    float *ln1_mean;   // (L, B, T)
-    float *ln1_rstd;   // (L, B, T)
-    float *qkv;        // (L, B, T, 3C)
-    float *atty;       // (L, B, T, C)
-    float *att;        // (L, B, NH, T, T)
-    float *residual2;  // (L, B, T, C)
-    float *ln2;        // (L, B, T, C)
-    float *ln2_mean;   // (L, B, T)
-    float *ln2_rstd;   // (L, B, T)
-    float *fch;        // (L, B, T, 4C)
-    float *fch_gelu;   // (L, B, T, 4C)
-    float *residual3;  // (L, B, T, C)
-    float *lnf;        // (B, T, C)
-    float *lnf_mean;   // (B, T)
-    float *lnf_rstd;   // (B, T)
-    float *logits;     // (B, T, V); overwritten by dlogits in backward
-    float *losses;     // (B, T)
-    float *lse;        // (B, T)
-    float *proj;       // (B, T, C) scratch for attention/MLP projections
-    float *dresidual;  // (B, T, C) gradient of the residual stream
-    float *dbuf;       // (B, T, C)
-    float *dqkv;       // (B, T, 3C)
-    float *dfch;       // (B, T, 4C)
-    float *datt;       // (B, NH, T, T)
+    loco__gpt_acts c;
     /* Device scratch, reused by every layer. */
     float *qkvr;       // (3, B, NH, T, hs) q, k, v head-major
     float *yr;         // (B, NH, T, hs) attention output (forward) / its gradient (backward), head-major
     float *dqkvr;      // (3, B, NH, T, hs) dq, dk, dv head-major
     float *partial;    // (R, 4C) column-sum partials, R = loco__colsum_chunks(B T)
     double *norm_part; // (LOCO__NORM_BLOCKS + 1) gradient-norm partials and total
-    int *tokens;       // (B, T)
-    int *targets;      // (B, T)
     int *order;        // (B T) positions grouped by token (embedding backward)
     int *seg;          // (B T + 1) start of each token's group in order
     void *workspace;   // (LOCO__CUDA_WS_BYTES) cuBLAS
@@ -104,50 +79,22 @@ struct loco_cuda_gpt {
  * counts.  Every tensor starts at a multiple of 256 bytes (cuBLAS's
  * workspace needs it, the doubles need 8, and loads like it). */
 static size_t layout_acts(loco_cuda_gpt *d, float *base) {
-    const size_t L = d->cfg.n_layer, B = d->B, T = d->T, C = d->cfg.channels;
-    const size_t NH = d->cfg.n_head, V = d->cfg.vocab_size, BT = B * T;
+    const size_t B = d->B, T = d->T, C = d->cfg.channels, BT = B * T;
     const size_t R = (size_t)loco__colsum_chunks((int)BT);
-    size_t off = 0;
     loco__cuda_acts *a = &d->a;
+    /* 64 floats: 256 bytes. */
+    size_t off = loco__gpt_layout_acts(&a->c, &d->cfg, B, T, 64, base);
 #define TAKE(ptr, type, n)                                                       \
     do {                                                                         \
         size_t k_ = ((size_t)(n) * sizeof(type) + 255) / 256 * 64;              \
         if (base) (ptr) = (type *)(void *)(base + off);                          \
         off += k_;                                                               \
     } while (0)
-    TAKE(a->encoded, float, BT * C);
-    TAKE(a->ln1, float, L * BT * C);
-    TAKE(a->ln1_mean, float, L * BT);
-    TAKE(a->ln1_rstd, float, L * BT);
-    TAKE(a->qkv, float, L * BT * 3 * C);
-    TAKE(a->atty, float, L * BT * C);
-    TAKE(a->att, float, L * B * NH * T * T);
-    TAKE(a->residual2, float, L * BT * C);
-    TAKE(a->ln2, float, L * BT * C);
-    TAKE(a->ln2_mean, float, L * BT);
-    TAKE(a->ln2_rstd, float, L * BT);
-    TAKE(a->fch, float, L * BT * 4 * C);
-    TAKE(a->fch_gelu, float, L * BT * 4 * C);
-    TAKE(a->residual3, float, L * BT * C);
-    TAKE(a->lnf, float, BT * C);
-    TAKE(a->lnf_mean, float, BT);
-    TAKE(a->lnf_rstd, float, BT);
-    TAKE(a->logits, float, BT * V);
-    TAKE(a->losses, float, BT);
-    TAKE(a->lse, float, BT);
-    TAKE(a->proj, float, BT * C);
-    TAKE(a->dresidual, float, BT * C);
-    TAKE(a->dbuf, float, BT * C);
-    TAKE(a->dqkv, float, BT * 3 * C);
-    TAKE(a->dfch, float, BT * 4 * C);
-    TAKE(a->datt, float, B * NH * T * T);
     TAKE(a->qkvr, float, 3 * BT * C);
     TAKE(a->yr, float, BT * C);
     TAKE(a->dqkvr, float, 3 * BT * C);
     TAKE(a->partial, float, R * 4 * C);
     TAKE(a->norm_part, double, LOCO__NORM_BLOCKS + 1);
-    TAKE(a->tokens, int, BT);
-    TAKE(a->targets, int, BT);
     TAKE(a->order, int, BT);
     TAKE(a->seg, int, BT + 1);
     TAKE(a->workspace, char, LOCO__CUDA_WS_BYTES);
@@ -284,10 +231,10 @@ static int forward(loco_cuda_gpt *d, const int *tokens, const int *targets, int 
     loco__cuda_ctx *x = &d->ctx;
     loco__cuda_acts *a = &d->a;
     LOCO__CUDA(x, "copying tokens to the device",
-               cudaMemcpyAsync(a->tokens, tokens, (size_t)N * sizeof(int), cudaMemcpyHostToDevice, x->stream));
+               cudaMemcpyAsync(a->c.tokens, tokens, (size_t)N * sizeof(int), cudaMemcpyHostToDevice, x->stream));
     if (targets) {
         LOCO__CUDA(x, "copying targets to the device",
-                   cudaMemcpyAsync(a->targets, targets, (size_t)N * sizeof(int), cudaMemcpyHostToDevice, x->stream));
+                   cudaMemcpyAsync(a->c.targets, targets, (size_t)N * sizeof(int), cudaMemcpyHostToDevice, x->stream));
         /* The embedding backward's token groups, while the tokens are here. */
         d->n_groups = loco__cuda_encoder_buckets(tokens, N, V, d->h_count, d->h_order, d->h_seg);
         LOCO__CUDA(x, "copying token groups to the device",
@@ -299,47 +246,47 @@ static int forward(loco_cuda_gpt *d, const int *tokens, const int *targets, int 
 
     /* Layer l's tensors sit at stride (capacity B*T) so that any (B, T) fits. */
     const size_t cap = (size_t)d->B * d->T;
-    LOCO__TRY(loco__cuda_encoder_forward(x, a->encoded, a->tokens, P(LOCO_P_WTE, 0), P(LOCO_P_WPE, 0), B, T, C));
-    float *residual = a->encoded;                                    // (B, T, C)
+    LOCO__TRY(loco__cuda_encoder_forward(x, a->c.encoded, a->c.tokens, P(LOCO_P_WTE, 0), P(LOCO_P_WPE, 0), B, T, C));
+    float *residual = a->c.encoded;                                    // (B, T, C)
     for (int l = 0; l < L; l++) {
-        float *ln1 = a->ln1 + l * cap * C;                           // (B, T, C)
-        float *ln1_mean = a->ln1_mean + l * cap;                     // (B, T)
-        float *ln1_rstd = a->ln1_rstd + l * cap;                     // (B, T)
-        float *qkv = a->qkv + l * cap * 3 * C;                       // (B, T, 3C)
-        float *atty = a->atty + l * cap * C;                         // (B, T, C)
-        float *att = a->att + l * (size_t)d->B * NH * d->T * d->T;   // (B, NH, T, T)
-        float *residual2 = a->residual2 + l * cap * C;               // (B, T, C)
-        float *ln2 = a->ln2 + l * cap * C;                           // (B, T, C)
-        float *ln2_mean = a->ln2_mean + l * cap;                     // (B, T)
-        float *ln2_rstd = a->ln2_rstd + l * cap;                     // (B, T)
-        float *fch = a->fch + l * cap * 4 * C;                       // (B, T, 4C)
-        float *fch_gelu = a->fch_gelu + l * cap * 4 * C;             // (B, T, 4C)
-        float *residual3 = a->residual3 + l * cap * C;               // (B, T, C)
+        float *ln1 = a->c.ln1 + l * cap * C;                           // (B, T, C)
+        float *ln1_mean = a->c.ln1_mean + l * cap;                     // (B, T)
+        float *ln1_rstd = a->c.ln1_rstd + l * cap;                     // (B, T)
+        float *qkv = a->c.qkv + l * cap * 3 * C;                       // (B, T, 3C)
+        float *atty = a->c.atty + l * cap * C;                         // (B, T, C)
+        float *att = a->c.att + l * (size_t)d->B * NH * d->T * d->T;   // (B, NH, T, T)
+        float *residual2 = a->c.residual2 + l * cap * C;               // (B, T, C)
+        float *ln2 = a->c.ln2 + l * cap * C;                           // (B, T, C)
+        float *ln2_mean = a->c.ln2_mean + l * cap;                     // (B, T)
+        float *ln2_rstd = a->c.ln2_rstd + l * cap;                     // (B, T)
+        float *fch = a->c.fch + l * cap * 4 * C;                       // (B, T, 4C)
+        float *fch_gelu = a->c.fch_gelu + l * cap * 4 * C;             // (B, T, 4C)
+        float *residual3 = a->c.residual3 + l * cap * C;               // (B, T, C)
 
         LOCO__TRY(loco__cuda_layernorm_forward(x, ln1, ln1_mean, ln1_rstd, residual, P(LOCO_P_LN1W, l),
                                                P(LOCO_P_LN1B, l), N, C));
         LOCO__TRY(loco__cuda_matmul_forward(x, qkv, ln1, P(LOCO_P_QKVW, l), P(LOCO_P_QKVB, l), N, C, 3 * C));
         LOCO__TRY(loco__cuda_attention_forward(x, atty, att, qkv, a->qkvr, a->yr, B, T, C, NH));
-        LOCO__TRY(loco__cuda_matmul_forward(x, a->proj, atty, P(LOCO_P_ATTPROJW, l), P(LOCO_P_ATTPROJB, l), N, C, C));
-        LOCO__TRY(loco__cuda_residual_forward(x, residual2, residual, a->proj, (size_t)N * C));
+        LOCO__TRY(loco__cuda_matmul_forward(x, a->c.proj, atty, P(LOCO_P_ATTPROJW, l), P(LOCO_P_ATTPROJB, l), N, C, C));
+        LOCO__TRY(loco__cuda_residual_forward(x, residual2, residual, a->c.proj, (size_t)N * C));
         LOCO__TRY(loco__cuda_layernorm_forward(x, ln2, ln2_mean, ln2_rstd, residual2, P(LOCO_P_LN2W, l),
                                                P(LOCO_P_LN2B, l), N, C));
         LOCO__TRY(loco__cuda_matmul_forward(x, fch, ln2, P(LOCO_P_FCW, l), P(LOCO_P_FCB, l), N, C, 4 * C));
         LOCO__TRY(loco__cuda_gelu_forward(x, fch_gelu, fch, (size_t)N * 4 * C));
-        LOCO__TRY(loco__cuda_matmul_forward(x, a->proj, fch_gelu, P(LOCO_P_FCPROJW, l), P(LOCO_P_FCPROJB, l), N,
+        LOCO__TRY(loco__cuda_matmul_forward(x, a->c.proj, fch_gelu, P(LOCO_P_FCPROJW, l), P(LOCO_P_FCPROJB, l), N,
                                             4 * C, C));
-        LOCO__TRY(loco__cuda_residual_forward(x, residual3, residual2, a->proj, (size_t)N * C));
+        LOCO__TRY(loco__cuda_residual_forward(x, residual3, residual2, a->c.proj, (size_t)N * C));
         residual = residual3;
     }
-    LOCO__TRY(loco__cuda_layernorm_forward(x, a->lnf, a->lnf_mean, a->lnf_rstd, residual, P(LOCO_P_LNFW, 0),
+    LOCO__TRY(loco__cuda_layernorm_forward(x, a->c.lnf, a->c.lnf_mean, a->c.lnf_rstd, residual, P(LOCO_P_LNFW, 0),
                                            P(LOCO_P_LNFB, 0), N, C));
-    LOCO__TRY(loco__cuda_matmul_forward(x, a->logits, a->lnf, P(LOCO_P_WTE, 0), NULL, N, C, V));   // (B, T, V)
+    LOCO__TRY(loco__cuda_matmul_forward(x, a->c.logits, a->c.lnf, P(LOCO_P_WTE, 0), NULL, N, C, V));   // (B, T, V)
 
     d->loss = 0;
     if (targets) {
-        LOCO__TRY(loco__cuda_crossentropy_forward(x, a->losses, a->lse, a->logits, a->targets, N, V));
+        LOCO__TRY(loco__cuda_crossentropy_forward(x, a->c.losses, a->c.lse, a->c.logits, a->c.targets, N, V));
         LOCO__CUDA(x, "copying the losses to the host",
-                   cudaMemcpyAsync(d->h_losses, a->losses, (size_t)N * sizeof(float), cudaMemcpyDeviceToHost,
+                   cudaMemcpyAsync(d->h_losses, a->c.losses, (size_t)N * sizeof(float), cudaMemcpyDeviceToHost,
                                    x->stream));
         LOCO__TRY(sync_stream(d, "forward"));
         double s = 0;   /* in order, in double: the CPU's sum of the same terms */
@@ -383,52 +330,52 @@ static int backward(loco_cuda_gpt *d) {
     loco__cuda_acts *a = &d->a;
 
     /* The loss is a mean over N positions, so each row's loss has weight 1/N. */
-    float *dlogits = a->logits;                                      // (B, T, V)
-    LOCO__TRY(loco__cuda_crossentropy_backward(x, dlogits, a->logits, a->lse, a->targets, 1.0f / N, N, V));
-    float *dlnf = a->dbuf;                                           // (B, T, C)
-    LOCO__TRY(loco__cuda_matmul_backward(x, dlnf, G(LOCO_P_WTE, 0), NULL, dlogits, a->lnf, P(LOCO_P_WTE, 0),
+    float *dlogits = a->c.logits;                                      // (B, T, V)
+    LOCO__TRY(loco__cuda_crossentropy_backward(x, dlogits, a->c.logits, a->c.lse, a->c.targets, 1.0f / N, N, V));
+    float *dlnf = a->c.dbuf;                                           // (B, T, C)
+    LOCO__TRY(loco__cuda_matmul_backward(x, dlnf, G(LOCO_P_WTE, 0), NULL, dlogits, a->c.lnf, P(LOCO_P_WTE, 0),
                                          a->partial, N, C, V));
-    float *dres = a->dresidual;                                      // (B, T, C)
+    float *dres = a->c.dresidual;                                      // (B, T, C)
     LOCO__CUDA(x, "backward (clear the residual gradient)",
                cudaMemsetAsync(dres, 0, (size_t)N * C * sizeof(float), x->stream));
-    const float *last = L > 0 ? a->residual3 + (L - 1) * cap * C : a->encoded;
+    const float *last = L > 0 ? a->c.residual3 + (L - 1) * cap * C : a->c.encoded;
     LOCO__TRY(loco__cuda_layernorm_backward(x, dres, G(LOCO_P_LNFW, 0), G(LOCO_P_LNFB, 0), dlnf, last,
-                                            P(LOCO_P_LNFW, 0), a->lnf_mean, a->lnf_rstd, a->partial, N, C));
+                                            P(LOCO_P_LNFW, 0), a->c.lnf_mean, a->c.lnf_rstd, a->partial, N, C));
 
     for (int l = L - 1; l >= 0; l--) {
-        const float *residual = l == 0 ? a->encoded : a->residual3 + (l - 1) * cap * C;   // (B, T, C)
-        float *ln1 = a->ln1 + l * cap * C;                           // (B, T, C)
-        float *ln1_mean = a->ln1_mean + l * cap;                     // (B, T)
-        float *ln1_rstd = a->ln1_rstd + l * cap;                     // (B, T)
-        float *qkv = a->qkv + l * cap * 3 * C;                       // (B, T, 3C)
-        float *atty = a->atty + l * cap * C;                         // (B, T, C)
-        float *att = a->att + l * (size_t)d->B * NH * d->T * d->T;   // (B, NH, T, T)
-        float *residual2 = a->residual2 + l * cap * C;               // (B, T, C)
-        float *ln2 = a->ln2 + l * cap * C;                           // (B, T, C)
-        float *ln2_mean = a->ln2_mean + l * cap;                     // (B, T)
-        float *ln2_rstd = a->ln2_rstd + l * cap;                     // (B, T)
-        float *fch = a->fch + l * cap * 4 * C;                       // (B, T, 4C)
-        float *fch_gelu = a->fch_gelu + l * cap * 4 * C;             // (B, T, 4C)
+        const float *residual = l == 0 ? a->c.encoded : a->c.residual3 + (l - 1) * cap * C;   // (B, T, C)
+        float *ln1 = a->c.ln1 + l * cap * C;                           // (B, T, C)
+        float *ln1_mean = a->c.ln1_mean + l * cap;                     // (B, T)
+        float *ln1_rstd = a->c.ln1_rstd + l * cap;                     // (B, T)
+        float *qkv = a->c.qkv + l * cap * 3 * C;                       // (B, T, 3C)
+        float *atty = a->c.atty + l * cap * C;                         // (B, T, C)
+        float *att = a->c.att + l * (size_t)d->B * NH * d->T * d->T;   // (B, NH, T, T)
+        float *residual2 = a->c.residual2 + l * cap * C;               // (B, T, C)
+        float *ln2 = a->c.ln2 + l * cap * C;                           // (B, T, C)
+        float *ln2_mean = a->c.ln2_mean + l * cap;                     // (B, T)
+        float *ln2_rstd = a->c.ln2_rstd + l * cap;                     // (B, T)
+        float *fch = a->c.fch + l * cap * 4 * C;                       // (B, T, 4C)
+        float *fch_gelu = a->c.fch_gelu + l * cap * 4 * C;             // (B, T, 4C)
 
         /* residual3 = residual2 + fcproj: dres is both d(residual2) and d(fcproj). */
-        LOCO__TRY(loco__cuda_matmul_backward(x, a->dfch, G(LOCO_P_FCPROJW, l), G(LOCO_P_FCPROJB, l), dres, fch_gelu,
+        LOCO__TRY(loco__cuda_matmul_backward(x, a->c.dfch, G(LOCO_P_FCPROJW, l), G(LOCO_P_FCPROJB, l), dres, fch_gelu,
                                              P(LOCO_P_FCPROJW, l), a->partial, N, 4 * C, C));
-        LOCO__TRY(loco__cuda_gelu_backward(x, a->dfch, fch, a->dfch, (size_t)N * 4 * C));
-        LOCO__TRY(loco__cuda_matmul_backward(x, a->dbuf, G(LOCO_P_FCW, l), G(LOCO_P_FCB, l), a->dfch, ln2,
+        LOCO__TRY(loco__cuda_gelu_backward(x, a->c.dfch, fch, a->c.dfch, (size_t)N * 4 * C));
+        LOCO__TRY(loco__cuda_matmul_backward(x, a->c.dbuf, G(LOCO_P_FCW, l), G(LOCO_P_FCB, l), a->c.dfch, ln2,
                                              P(LOCO_P_FCW, l), a->partial, N, C, 4 * C));
-        LOCO__TRY(loco__cuda_layernorm_backward(x, dres, G(LOCO_P_LN2W, l), G(LOCO_P_LN2B, l), a->dbuf, residual2,
+        LOCO__TRY(loco__cuda_layernorm_backward(x, dres, G(LOCO_P_LN2W, l), G(LOCO_P_LN2B, l), a->c.dbuf, residual2,
                                                 P(LOCO_P_LN2W, l), ln2_mean, ln2_rstd, a->partial, N, C));
         /* residual2 = residual + attproj: the same holds one level down. */
-        LOCO__TRY(loco__cuda_matmul_backward(x, a->dbuf, G(LOCO_P_ATTPROJW, l), G(LOCO_P_ATTPROJB, l), dres, atty,
+        LOCO__TRY(loco__cuda_matmul_backward(x, a->c.dbuf, G(LOCO_P_ATTPROJW, l), G(LOCO_P_ATTPROJB, l), dres, atty,
                                              P(LOCO_P_ATTPROJW, l), a->partial, N, C, C));
-        LOCO__TRY(loco__cuda_attention_backward(x, a->dqkv, a->datt, a->dbuf, qkv, att, a->qkvr, a->yr, a->dqkvr,
+        LOCO__TRY(loco__cuda_attention_backward(x, a->c.dqkv, a->c.datt, a->c.dbuf, qkv, att, a->qkvr, a->yr, a->dqkvr,
                                                 B, T, C, NH));
-        LOCO__TRY(loco__cuda_matmul_backward(x, a->dbuf, G(LOCO_P_QKVW, l), G(LOCO_P_QKVB, l), a->dqkv, ln1,
+        LOCO__TRY(loco__cuda_matmul_backward(x, a->c.dbuf, G(LOCO_P_QKVW, l), G(LOCO_P_QKVB, l), a->c.dqkv, ln1,
                                              P(LOCO_P_QKVW, l), a->partial, N, C, 3 * C));
-        LOCO__TRY(loco__cuda_layernorm_backward(x, dres, G(LOCO_P_LN1W, l), G(LOCO_P_LN1B, l), a->dbuf, residual,
+        LOCO__TRY(loco__cuda_layernorm_backward(x, dres, G(LOCO_P_LN1W, l), G(LOCO_P_LN1B, l), a->c.dbuf, residual,
                                                 P(LOCO_P_LN1W, l), ln1_mean, ln1_rstd, a->partial, N, C));
     }
-    LOCO__TRY(loco__cuda_encoder_backward(x, G(LOCO_P_WTE, 0), G(LOCO_P_WPE, 0), dres, a->tokens, a->order, a->seg,
+    LOCO__TRY(loco__cuda_encoder_backward(x, G(LOCO_P_WTE, 0), G(LOCO_P_WPE, 0), dres, a->c.tokens, a->order, a->seg,
                                           d->n_groups, B, T, C));
     return sync_stream(d, "backward");
 }
@@ -535,7 +482,7 @@ extern "C" int loco_cuda_gpt_copy_logits(loco_cuda_gpt *d, float *dst) {
     if (d->cur_B <= 0) return fail(d, LOCO_EINVAL, "copy_logits: no forward pass yet");
     const size_t n = (size_t)d->cur_B * d->cur_T * d->cfg.vocab_size;
     LOCO__CUDA(&d->ctx, "copying logits to the host",
-               cudaMemcpyAsync(dst, d->a.logits, n * sizeof(float), cudaMemcpyDeviceToHost, d->ctx.stream));
+               cudaMemcpyAsync(dst, d->a.c.logits, n * sizeof(float), cudaMemcpyDeviceToHost, d->ctx.stream));
     return sync_stream(d, "copying logits to the host");
 }
 

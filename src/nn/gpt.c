@@ -77,13 +77,11 @@ static float *alloc_floats(size_t n) {
     return p;
 }
 
-/* Lays out the activations in one block; with base NULL it only counts. */
-static size_t layout_acts(loco_gpt *m, float *base) {
-    size_t L = m->cfg.n_layer, B = m->B, T = m->T, C = m->cfg.channels;
-    size_t NH = m->cfg.n_head, V = m->cfg.vocab_size, BT = B * T;
+size_t loco__gpt_layout_acts(loco__gpt_acts *a, const loco_gpt_config *cfg, size_t B, size_t T, size_t align,
+                             float *base) {
+    size_t L = cfg->n_layer, C = cfg->channels, NH = cfg->n_head, V = cfg->vocab_size, BT = B * T;
     size_t off = 0;
-    loco__gpt_acts *a = &m->a;
-#define TAKE(ptr, n) do { if (base) (ptr) = base + off; off += ((n) + 15) & ~(size_t)15; } while (0)
+#define TAKE(ptr, n) do { if (base) (ptr) = base + off; off += ((n) + align - 1) / align * align; } while (0)
     TAKE(a->encoded, BT * C);
     TAKE(a->ln1, L * BT * C);
     TAKE(a->ln1_mean, L * BT);
@@ -118,6 +116,11 @@ static size_t layout_acts(loco_gpt *m, float *base) {
     if (base) a->targets = (int *)ip;
 #undef TAKE
     return off;
+}
+
+/* The CPU model's block: every tensor at a multiple of 16 floats (64 bytes). */
+static size_t layout_acts(loco_gpt *m, float *base) {
+    return loco__gpt_layout_acts(&m->a, &m->cfg, (size_t)m->B, (size_t)m->T, 16, base);
 }
 
 /* GPT-2 initialisation: every weight matrix and embedding ~ N(0, 0.02),

@@ -57,6 +57,14 @@ struct loco_gpt {
     loco__gpt_acts a;
 };
 
+/* Lays out the activations of a model of configuration cfg with capacity
+ * (B, T) in one block of floats at base, each tensor starting at a multiple
+ * of align floats; with base NULL it only counts.  Returns the floats the
+ * block needs.  The CPU model and the CUDA one (which appends its own
+ * scratch) share it, so their tensors are the same. */
+size_t loco__gpt_layout_acts(loco__gpt_acts *a, const loco_gpt_config *cfg, size_t B, size_t T, size_t align,
+                             float *base);
+
 /* Pointer to parameter (or gradient) tensor i of layer l within a block laid
  * out like the parameters; for non-stacked tensors l must be 0. */
 float *loco__gpt_tensor(const loco_gpt *m, float *block, int i, int l);
