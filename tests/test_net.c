@@ -6,7 +6,6 @@
  * (still bit for bit, and without memory growth); a stopped worker does not
  * stop the run; bad usage gets one line and a non-zero exit.
  */
-#include <dirent.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,70 +18,17 @@
 #include "loco/checkpoint.h"
 #include "loco/net.h"
 #include "test.h"
+#include "proc.h"
 #include "util.h"
 
 #define NET_TINY "--layers 2 --channels 32 --heads 2 --seq-len 16 --batch 4 --eval-every 0 --log-every 1000 " \
                  "--eval-batches 1 --threads 1 --lr 3e-3"
 #define SECRET "net-test-secret-0123456789abcdef"
 
-/* A scratch directory with a byte-level shard pair and a secret file. */
-static int setup(char *d) {
-    char cmd[1024], err[1024];
-    strcpy(d, "/tmp/loco_net_XXXXXX");
-    if (!mkdtemp(d)) return -1;
-    snprintf(cmd, sizeof cmd, "for i in $(seq 1 200); do echo \"{\\\"text\\\": \\\"doc $i: %d $i plus $i\\\"}\"; done "
-             "> %s/c.jsonl && printf '%s\\n' > %s/secret", 7, d, SECRET, d);
-    if (system(cmd) != 0) return -1;
-    snprintf(cmd, sizeof cmd, "data prepare --input %s/c.jsonl --bytes 1 --val-frac 0.2 --out %s/s", d, d);
-    return loco_test_run(cmd, err, sizeof err) == 0 ? 0 : -1;
-}
-
-static void cleanup(const char *d) {
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", d);
-    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", d);
-}
-
-/* Starts "$LOCO_BIN ARGS" with output to log; returns its pid. */
-static pid_t start(const char *args, const char *log) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "exec %s %s > %s 2>&1", loco_test_bin(), args, log);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-/* Waits up to seconds for pid; returns its exit status, or -1 (and kills
- * it) if it did not exit normally in time. */
-static int finish(pid_t pid, double seconds) {
-    int st;
-    for (int i = 0; i < seconds * 20; i++) {
-        if (waitpid(pid, &st, WNOHANG) == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        usleep(50000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-    return -1;
-}
-
-/* Reads a whole small file into buf; returns its length or -1. */
-static long slurp(const char *path, char *buf, size_t n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    size_t k = fread(buf, 1, n - 1, f);
-    fclose(f);
-    buf[k] = 0;
-    return (long)k;
-}
-
 /* Waits for the coordinator to write its endpoint file. */
 static int endpoint_of(const char *path, char *ep, size_t n) {
     for (int i = 0; i < 200; i++) {
-        if (slurp(path, ep, n) > 0) return 0;
+        if (loco_test_slurp(path, ep, n) > 0) return 0;
         usleep(50000);
     }
     return -1;
@@ -130,7 +76,7 @@ static pid_t coordinator_as(const char *d, const char *flags, const char *listen
              "--listen '%s' --endpoint-file %s/%s.ep --secret-file %s/secret --out %s/%s --verbose 1",
              d, d, flags, listen, d, out, d, d, out);
     snprintf(log, sizeof log, "%s/%s.log", d, logname);
-    return start(args, log);
+    return loco_test_start(args, log);
 }
 
 /* Starts a coordinator with flags on listen; returns its pid. */
@@ -143,12 +89,12 @@ static pid_t worker(const char *d, const char *ep, int i, const char *extra) {
     snprintf(args, sizeof args, "worker --connect %s --secret-file %s/secret --train-shard %s/s.train.bin "
              "--threads 1 --timeout 60 %s", ep, d, d, extra);
     snprintf(log, sizeof log, "%s/w%d.log", d, i);
-    return start(args, log);
+    return loco_test_start(args, log);
 }
 
 LOCO_TEST(net_cli_matches_simulator) {
     char d[64], ep[256], path[256], a[256], b[256];
-    if (setup(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_net_XXXXXX", SECRET)) { FAIL("setup"); return; }
     static const struct { const char *flags, *listen; int M; } runs[] = {
         {"--algo diloco --workers 2 --inner-steps 3 --steps 9", "ipc://%s/c.sock", 2},
         {"--algo diloco --workers 3 --inner-steps 4 --steps 13 --compress int8 --prune 0.5 --error-feedback 1 "
@@ -164,8 +110,8 @@ LOCO_TEST(net_cli_matches_simulator) {
         CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint from the coordinator");
         pid_t w[3];
         for (int i = 0; i < runs[r].M; i++) w[i] = worker(d, ep, i, "");
-        CHECK(finish(c, 60) == 0, "coordinator of run %d failed", r);
-        for (int i = 0; i < runs[r].M; i++) CHECK(finish(w[i], 10) == 0, "worker %d of run %d failed", i, r);
+        CHECK(loco_test_finish(c, 60) == 0, "coordinator of run %d failed", r);
+        for (int i = 0; i < runs[r].M; i++) CHECK(loco_test_finish(w[i], 10) == 0, "worker %d of run %d failed", i, r);
         snprintf(a, sizeof a, "%s/sim/model.safetensors", d);
         snprintf(b, sizeof b, "%s/%s/model.safetensors", d, out);
         CHECK(same_params(a, b), "run %d (%s): the network's parameters differ from the simulator's", r,
@@ -179,14 +125,14 @@ LOCO_TEST(net_cli_matches_simulator) {
         CHECK(r == 0 ? full == 2 * 3 && delta == 0 : full == runs[r].M && delta == runs[r].M * (rounds - 1),
               "run %d: %g full and %g compressed downloads", r, full, delta);
     }
-    cleanup(d);
+    loco_test_rmdir(d);
 }
 
 /* The coordinator's resident memory in kB, or -1. */
 static long rss_kb(pid_t pid) {
     char path[64], buf[4096];
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    if (slurp(path, buf, sizeof buf) < 0) return -1;
+    if (loco_test_slurp(path, buf, sizeof buf) < 0) return -1;
     const char *p = strstr(buf, "VmRSS:");
     return p ? strtol(p + 6, NULL, 10) : -1;
 }
@@ -236,7 +182,7 @@ static int recv_type(void *sock, int ms, uint64_t *session, uint64_t *run) {
 
 LOCO_TEST(net_rogue_client_is_dropped) {
     char d[64], ep[256], path[256], a[256], b[256], log[8192];
-    if (setup(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_net_XXXXXX", SECRET)) { FAIL("setup"); return; }
     const char *flags = "--algo diloco --workers 2 --inner-steps 3 --steps 30";
     CHECK(simulate(d, flags, "sim") == 0, "simulator");
     pid_t c = coordinator(d, flags, "tcp://127.0.0.1:*", "net");
@@ -304,15 +250,15 @@ LOCO_TEST(net_rogue_client_is_dropped) {
     CHECK(recv_type(s, 500, NULL, NULL) == -1, "the coordinator answered a replayed HELLO");
     /* Now the real workers: the run must be the simulator's, bit for bit. */
     pid_t w0 = worker(d, ep, 0, ""), w1 = worker(d, ep, 1, "");
-    CHECK(finish(c, 60) == 0, "coordinator failed");
-    CHECK(finish(w0, 10) == 0 && finish(w1, 10) == 0, "a worker failed");
+    CHECK(loco_test_finish(c, 60) == 0, "coordinator failed");
+    CHECK(loco_test_finish(w0, 10) == 0 && loco_test_finish(w1, 10) == 0, "a worker failed");
     zmq_close(s);
     zmq_ctx_term(ctx);
     snprintf(a, sizeof a, "%s/sim/model.safetensors", d);
     snprintf(b, sizeof b, "%s/net/model.safetensors", d);
     CHECK(same_params(a, b), "the rogue client changed the run");
     snprintf(path, sizeof path, "%s/net.log", d);
-    slurp(path, log, sizeof log);
+    loco_test_slurp(path, log, sizeof log);
     const char *r = strstr(log, "messages rejected");
     long rejected = 0;
     while (r && r > log && r[-1] == ' ') r--;
@@ -323,7 +269,7 @@ LOCO_TEST(net_rogue_client_is_dropped) {
     CHECK(rejected >= 5008, "only %ld messages rejected:\n%s", rejected, log);
     CHECK(strstr(log, "bad MAC") && strstr(log, "allowed skew") && strstr(log, "frames instead of"),
           "the log does not name the rejections:\n%s", log);
-    cleanup(d);
+    loco_test_rmdir(d);
 }
 
 LOCO_TEST(net_stopped_worker_misses_the_deadline) {
@@ -332,7 +278,7 @@ LOCO_TEST(net_stopped_worker_misses_the_deadline) {
      * contribution, the run goes on, and after SIGCONT it pushes late (and
      * is dropped, counted) and rejoins. */
     char d[64], ep[256], path[256], log[65536];
-    if (setup(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_net_XXXXXX", SECRET)) { FAIL("setup"); return; }
     /* The run must outlast the stop on an idle machine too (about 100
      * rounds a second there), so the worker is resumed as soon as the
      * coordinator has declared it dead, not after a fixed time. */
@@ -349,13 +295,13 @@ LOCO_TEST(net_stopped_worker_misses_the_deadline) {
     snprintf(path, sizeof path, "%s/net.log", d);
     for (int i = 0; i < 300; i++) {   /* at most 30 s */
         usleep(100000);
-        if (slurp(path, log, sizeof log) > 0 && strstr(log, "declared dead")) break;
+        if (loco_test_slurp(path, log, sizeof log) > 0 && strstr(log, "declared dead")) break;
     }
     kill(w[2], SIGCONT);
-    CHECK(finish(c, 120) == 0, "coordinator failed");
-    for (int i = 0; i < 3; i++) CHECK(finish(w[i], 10) == 0, "worker %d failed", i);
+    CHECK(loco_test_finish(c, 120) == 0, "coordinator failed");
+    for (int i = 0; i < 3; i++) CHECK(loco_test_finish(w[i], 10) == 0, "worker %d failed", i);
     snprintf(path, sizeof path, "%s/net.log", d);
-    slurp(path, log, sizeof log);
+    loco_test_slurp(path, log, sizeof log);
     const char *m = strstr(log, "contributions missing");
     long missing = 0;
     while (m && m > log && m[-1] == ' ') m--;
@@ -365,12 +311,12 @@ LOCO_TEST(net_stopped_worker_misses_the_deadline) {
     CHECK(strstr(log, "declared dead") && strstr(log, "is back"), "the stopped worker was not seen dying and "
           "coming back:\n%s", log);
     printf("    %ld contributions missing while worker 2 was stopped\n", missing);
-    cleanup(d);
+    loco_test_rmdir(d);
 }
 
 LOCO_TEST(net_cli_bad_usage) {
     char d[64], cmd[2048], err[2048];
-    if (setup(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_net_XXXXXX", SECRET)) { FAIL("setup"); return; }
     char data[512];
     snprintf(data, sizeof data, "--train-shard %s/s.train.bin --val-shard %s/s.val.bin", d, d);
     snprintf(cmd, sizeof cmd, "printf short > %s/short", d);
@@ -429,9 +375,9 @@ LOCO_TEST(net_cli_bad_usage) {
     CHECK(rc == 1 && strstr(err, "token shards") && strchr(err, '\n') == strrchr(err, '\n'),
           "wrong data: exit %d, '%s'", rc, err);
     pid_t w = worker(d, ep, 0, "");
-    CHECK(finish(c, 60) == 0, "the coordinator did not finish with a good worker after bad ones");
-    CHECK(finish(w, 10) == 0, "worker failed");
-    cleanup(d);
+    CHECK(loco_test_finish(c, 60) == 0, "the coordinator did not finish with a good worker after bad ones");
+    CHECK(loco_test_finish(w, 10) == 0, "worker failed");
+    loco_test_rmdir(d);
 }
 
 LOCO_TEST(net_launch_local_matches_simulator) {
@@ -440,7 +386,7 @@ LOCO_TEST(net_launch_local_matches_simulator) {
      * simulator's model (needs the hook in src/cli/train.c that hands
      * --launch to loco_cli_launch). */
     char d[64], cmd[2048], err[2048], a[256], b[256];
-    if (setup(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_net_XXXXXX", SECRET)) { FAIL("setup"); return; }
     const char *flags = "--algo diloco --workers 3 --inner-steps 4 --steps 12 --compress bf16 --error-feedback 1";
     CHECK(simulate(d, flags, "sim") == 0, "simulator");
     snprintf(cmd, sizeof cmd, "train " NET_TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin %s "
@@ -455,13 +401,13 @@ LOCO_TEST(net_launch_local_matches_simulator) {
              "--launch far-away --out %s/bad", d, d, flags, d);
     rc = loco_test_run(cmd, err, sizeof err);
     CHECK(rc == 2 && strstr(err, "--launch"), "--launch far-away: exit %d, '%s'", rc, err);
-    cleanup(d);
+    loco_test_rmdir(d);
 }
 
 /* The number after the last "key " in the file at path, or NAN. */
 static double number_after(const char *path, const char *key) {
     static char buf[1 << 16];
-    if (slurp(path, buf, sizeof buf) < 0) return NAN;
+    if (loco_test_slurp(path, buf, sizeof buf) < 0) return NAN;
     const char *p = NULL;
     for (const char *q = strstr(buf, key); q; q = strstr(q + 1, key)) p = q;
     return p ? strtod(p + strlen(key), NULL) : NAN;
@@ -480,7 +426,7 @@ LOCO_TEST(net_coordinator_kill9_resumes_exactly) {
      * simulator's (fault-free) parameters bit for bit.  int8 with error
      * feedback, so that the residual is part of what must come back. */
     char d[64], ep[256], path[256], a[256], b[256];
-    if (setup(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_net_XXXXXX", SECRET)) { FAIL("setup"); return; }
     const char *sim = "--algo diloco --workers 3 --inner-steps 4 --steps 2400 --compress int8 --error-feedback 1";
     char flags[512];
     snprintf(flags, sizeof flags, "%s --ckpt-every 3 --heartbeat 0.2", sim);
@@ -506,8 +452,8 @@ LOCO_TEST(net_coordinator_kill9_resumes_exactly) {
         waitpid(c, &st, 0);
         usleep(300000);
         c = coordinator_as(d, flags, t ? ep : "ipc://%s/c.sock", out, l2);
-        CHECK(finish(c, 120) == 0, "the restarted coordinator failed (%s)", out);
-        for (int i = 0; i < 3; i++) CHECK(finish(w[i], 20) == 0, "worker %d failed (%s)", i, out);
+        CHECK(loco_test_finish(c, 120) == 0, "the restarted coordinator failed (%s)", out);
+        for (int i = 0; i < 3; i++) CHECK(loco_test_finish(w[i], 20) == 0, "worker %d failed (%s)", i, out);
         snprintf(path, sizeof path, "%s/%s.log", d, l2);
         double resumed = number_after(path, "resuming at round ");
         CHECK(resumed > 0, "the second coordinator did not resume (%s)", out);
@@ -532,11 +478,11 @@ LOCO_TEST(net_coordinator_kill9_resumes_exactly) {
         CHECK(rc == 1 && strstr(err, k == 0 ? "another run" : "corrupt") && strchr(err, '\n') == strrchr(err, '\n'),
               "resuming %s: exit %d, '%s'", k == 0 ? "with another seed" : "a corrupt state", rc, err);
     }
-    cleanup(d);
+    loco_test_rmdir(d);
 }
 
 /* 1 while pid runs; once it has exited, 0 with *done set and its exit
- * status in *rc (it is reaped then, so finish() must not wait for it). */
+ * status in *rc (it is reaped then, so loco_test_finish() must not wait for it). */
 static int running(pid_t pid, int *done, int *rc) {
     int st;
     if (*done) return 0;
@@ -549,7 +495,7 @@ static int running(pid_t pid, int *done, int *rc) {
 /* How many times word occurs in the file at path (its first 64 kB). */
 static int count_of(const char *path, const char *word) {
     static char buf[1 << 16];
-    if (slurp(path, buf, sizeof buf) < 0) return 0;
+    if (loco_test_slurp(path, buf, sizeof buf) < 0) return 0;
     int n = 0;
     for (const char *q = strstr(buf, word); q; q = strstr(q + 1, word)) n++;
     return n;
@@ -557,7 +503,7 @@ static int count_of(const char *path, const char *word) {
 
 /* Writes DIR/g.{train,val}.bin: byte-level shards of 4000 documents of
  * sentences drawn from a small grammar ("some red king carries the child
- * again."), 520 kB in all.  Unlike setup()'s 200 near-identical lines,
+ * again."), 520 kB in all.  Unlike loco_test_net_scratch()'s 200 near-identical lines,
  * which a tiny model memorises, this text has a floor set by the entropy
  * of the word choices, which the model approaches smoothly and does not
  * overfit within a test's few thousand steps (the validation split is
@@ -589,7 +535,7 @@ LOCO_TEST(net_workers_kill9_elastic) {
      * simulator's with the same seed.
      *
      * Why this setting, measured (validation on 400 batches, 2400 steps):
-     *   - setup()'s tiny corpus is memorised: any perturbation moved the
+     *   - loco_test_net_scratch()'s tiny corpus is memorised: any perturbation moved the
      *     final loss by -19% to +1%; the embedded addition corpus, with the
      *     default outer optimizer (lr 0.7, momentum 0.9), is still in
      *     sudden drops at 2400 steps (seeds 1337 / 7: 1.95 / 1.78, -9%), so
@@ -607,21 +553,21 @@ LOCO_TEST(net_workers_kill9_elastic) {
      *     the test independent of the machine's speed: see the spread
      *     printed below. */
     char d[64], ep[256], path[256], cmd[2048];
-    if (setup(d) || setup_grammar(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_net_XXXXXX", SECRET) || setup_grammar(d)) { FAIL("setup"); return; }
     const char *model = "--layers 2 --channels 32 --heads 2 --seq-len 16 --batch 4 --eval-every 0 --threads 1 "
                         "--lr 3e-3 --eval-batches 400";
     const char *algo = "--algo diloco --workers 4 --inner-steps 4 --steps 2400 --outer-lr 0.4 --outer-momentum 0.5";
     snprintf(cmd, sizeof cmd, "train %s %s --train-shard %s/g.train.bin --val-shard %s/g.val.bin --out %s/sim",
              model, algo, d, d, d);
     snprintf(path, sizeof path, "%s/sim.log", d);
-    CHECK(finish(start(cmd, path), 120) == 0, "simulator");
+    CHECK(loco_test_finish(loco_test_start(cmd, path), 120) == 0, "simulator");
     double ref = number_after(path, "val_loss ");
     char args[2048], log[256];
     snprintf(args, sizeof args, "coordinator %s %s --train-shard %s/g.train.bin --val-shard %s/g.val.bin "
              "--log-every 40 --heartbeat 0.2 --worker-timeout 1 --listen ipc://%s/c.sock --endpoint-file %s/net.ep "
              "--secret-file %s/secret --out %s/net --verbose 1", model, algo, d, d, d, d, d, d);
     snprintf(log, sizeof log, "%s/net.log", d);
-    pid_t c = start(args, log);
+    pid_t c = loco_test_start(args, log);
     snprintf(path, sizeof path, "%s/net.ep", d);
     CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
     char extra[256];
@@ -662,12 +608,12 @@ LOCO_TEST(net_workers_kill9_elastic) {
     }
     for (int i = 0; i < 400 && count_of(log, " joined") < 7 && running(c, &c_done, &c_rc); i++) usleep(25000);
     CHECK(killed == 3, "%d kills in the first half of the run (at step %.0f)", killed, step);
-    CHECK((c_done ? c_rc : finish(c, 120)) == 0, "coordinator failed");
+    CHECK((c_done ? c_rc : loco_test_finish(c, 120)) == 0, "coordinator failed");
     /* A newcomer that found no free id before the run ended (on a slow
      * machine) waits as a spare for ever, as it should; it is stopped. */
     const int all_joined = count_of(log, " joined") >= 7;
     for (int i = 0; i < 4; i++) {
-        int rc = finish(w[i], all_joined ? 20 : 2);
+        int rc = loco_test_finish(w[i], all_joined ? 20 : 2);
         CHECK(rc == 0 || !all_joined, "worker %d failed", i);
     }
     double got = number_after(log, "val_loss ");
@@ -677,34 +623,7 @@ LOCO_TEST(net_workers_kill9_elastic) {
     CHECK(deaths >= 3, "%g deaths seen, 3 kills", deaths);
     printf("    3 workers killed and replaced%s: val_loss %.4f, fault-free %.4f (%+.2f%%)\n",
            all_joined ? "" : " (the last newcomer too late to join)", got, ref, 100 * (got - ref) / ref);
-    cleanup(d);
-}
-
-/* The pid of a child of parent whose command line holds word, or -1. */
-static pid_t child_running(pid_t parent, const char *word) {
-    DIR *proc = opendir("/proc");
-    pid_t found = -1;
-    for (struct dirent *e; proc && found < 0 && (e = readdir(proc));) {
-        char path[300], buf[1024];
-        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        if (slurp(path, buf, sizeof buf) <= 0) continue;
-        const char *rp = strrchr(buf, ')');   /* the command name may hold spaces */
-        int ppid = 0;
-        char state;
-        if (!rp || sscanf(rp + 1, " %c %d", &state, &ppid) != 2 || ppid != (int)parent) continue;
-        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
-        FILE *f = fopen(path, "rb");
-        if (!f) continue;
-        size_t n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        for (size_t i = 0; i < n; i++)
-            if (!buf[i]) buf[i] = ' ';
-        buf[n] = 0;
-        if (strstr(buf, word)) found = (pid_t)strtol(e->d_name, NULL, 10);
-    }
-    if (proc) closedir(proc);
-    return found;
+    loco_test_rmdir(d);
 }
 
 LOCO_TEST(net_launch_restarts_killed_worker) {
@@ -712,24 +631,24 @@ LOCO_TEST(net_launch_restarts_killed_worker) {
      * by the launcher, the newcomer takes the dead one's id, and the run
      * completes with status 0. */
     char d[64], cmd[2048], log[256], text[16384];
-    if (setup(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_net_XXXXXX", SECRET)) { FAIL("setup"); return; }
     snprintf(cmd, sizeof cmd, "train " NET_TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin "
              "--algo diloco --workers 3 --inner-steps 4 --steps 2400 --heartbeat 0.2 --worker-timeout 1 "
              "--launch local --out %s/net", d, d, d);
     snprintf(log, sizeof log, "%s/launch.log", d);
-    pid_t l = start(cmd, log);
+    pid_t l = loco_test_start(cmd, log);
     pid_t victim = -1;
     for (int i = 0; i < 100 && victim < 0; i++) {
         usleep(50000);
-        victim = child_running(l, "loco worker ");
+        victim = loco_test_child(l, "loco worker ");
     }
     usleep(700000);
     CHECK(victim > 0, "no worker among the launcher's children");
     if (victim > 0) kill(victim, SIGKILL);
-    CHECK(finish(l, 120) == 0, "the launched run failed");
-    slurp(log, text, sizeof text);
+    CHECK(loco_test_finish(l, 120) == 0, "the launched run failed");
+    loco_test_slurp(log, text, sizeof text);
     CHECK(strstr(text, "killed by signal 9") && strstr(text, "1 deaths"), "no replacement seen:\n%s", text);
-    cleanup(d);
+    loco_test_rmdir(d);
 }
 
 /* ------------------------------------------------ asynchronous DiLoCo */
@@ -750,7 +669,7 @@ static int train_records(const char *d, const char *out, char **buf, const char 
     size_t cap = 1 << 22;
     *buf = malloc(cap);
     *lines = malloc(sizeof(char *) * 100000);
-    if (!*buf || !*lines || slurp(path, *buf, cap) < 0) return -1;
+    if (!*buf || !*lines || loco_test_slurp(path, *buf, cap) < 0) return -1;
     int n = 0;
     for (char *p = *buf, *e; *p && n < 100000; p = e + 1) {
         e = strchr(p, '\n');
@@ -768,7 +687,7 @@ LOCO_TEST(net_async_one_worker_matches_simulator) {
      * tasks (shard, data stream, schedule step), the same rule, staleness
      * weight and DyLU (which, alone, always gives H). */
     char d[64], ep[256], path[256], a[256], b[256];
-    if (setup(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_net_XXXXXX", SECRET)) { FAIL("setup"); return; }
     static const struct { const char *flags, *listen; } runs[] = {
         {"--algo async --workers 1 --inner-steps 3 --steps 30 --rule dn --period 2 --stale poly --dylu 1",
          "ipc://%s/c.sock"},
@@ -788,14 +707,14 @@ LOCO_TEST(net_async_one_worker_matches_simulator) {
         snprintf(path, sizeof path, "%s/%s.ep", d, out);
         CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint from the coordinator");
         pid_t w = worker(d, ep, 0, "");
-        CHECK(finish(c, 60) == 0, "coordinator of run %d failed", r);
-        CHECK(finish(w, 10) == 0, "worker of run %d failed", r);
+        CHECK(loco_test_finish(c, 60) == 0, "coordinator of run %d failed", r);
+        CHECK(loco_test_finish(w, 10) == 0, "worker of run %d failed", r);
         snprintf(a, sizeof a, "%s/sim/model.safetensors", d);
         snprintf(b, sizeof b, "%s/%s/model.safetensors", d, out);
         CHECK(same_params(a, b), "run %d (%s): the network's parameters differ from the simulator's", r,
               runs[r].flags);
     }
-    cleanup(d);
+    loco_test_rmdir(d);
 }
 
 LOCO_TEST(net_async_sigstop_never_waits) {
@@ -805,7 +724,7 @@ LOCO_TEST(net_async_sigstop_never_waits) {
      * stopped), and after SIGCONT the stopped worker's push is applied with
      * a staleness at least the versions it missed, and it goes on working. */
     char d[64], ep[256], path[256], log[256];
-    if (setup(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_net_XXXXXX", SECRET)) { FAIL("setup"); return; }
     const char *flags = "--algo async --workers 3 --inner-steps 4 --steps 800 --rule dn --stale poly "
                         "--heartbeat 0.2 --log-every 4";
     pid_t c = coordinator(d, flags, "ipc://%s/c.sock", "net");
@@ -829,8 +748,8 @@ LOCO_TEST(net_async_sigstop_never_waits) {
     CHECK(waitpid(c, &st, WNOHANG) == 0, "the run ended while the worker was stopped: make it longer");
     kill(w[2], SIGCONT);
     CHECK(v2 > v1, "the outer version stayed at %.0f while a worker was stopped", v1);
-    CHECK(finish(c, 120) == 0, "coordinator failed");
-    for (int i = 0; i < 3; i++) CHECK(finish(w[i], 20) == 0, "worker %d failed", i);
+    CHECK(loco_test_finish(c, 120) == 0, "coordinator failed");
+    for (int i = 0; i < 3; i++) CHECK(loco_test_finish(w[i], 20) == 0, "worker %d failed", i);
     /* Which id the stopped process got: its log says so with --verbose,
      * but the coordinator's record is simpler: the worker whose push came
      * back with the largest staleness. */
@@ -859,7 +778,7 @@ LOCO_TEST(net_async_sigstop_never_waits) {
            "(weight %.3f), then %d more pushes from it\n", v1, v2, worst, pow(1 + worst, -0.5), later);
     free(buf);
     free((void *)lines);
-    cleanup(d);
+    loco_test_rmdir(d);
 }
 
 LOCO_TEST(net_async_dylu_slow_worker) {
@@ -869,7 +788,7 @@ LOCO_TEST(net_async_dylu_slow_worker) {
      * loco_dylu_steps says for the speeds the coordinator measured (logged
      * with each push), which is well under H. */
     char d[64], ep[256], path[256];
-    if (setup(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_net_XXXXXX", SECRET)) { FAIL("setup"); return; }
     const char *flags = "--algo async --workers 2 --inner-steps 20 --steps 600 --rule dn --dylu 1 --heartbeat 0.2";
     pid_t c = coordinator(d, flags, "ipc://%s/c.sock", "net");
     snprintf(path, sizeof path, "%s/net.ep", d);
@@ -877,8 +796,8 @@ LOCO_TEST(net_async_dylu_slow_worker) {
     pid_t w0 = worker(d, ep, 0, "--id 0 --slowdown 0.002");
     usleep(300000);   /* worker 0 joins first and takes id 0 */
     pid_t w1 = worker(d, ep, 1, "--id 1 --slowdown 0.02");
-    CHECK(finish(c, 120) == 0, "coordinator failed");
-    CHECK(finish(w0, 20) == 0 && finish(w1, 20) == 0, "a worker failed");
+    CHECK(loco_test_finish(c, 120) == 0, "coordinator failed");
+    CHECK(loco_test_finish(w0, 20) == 0 && loco_test_finish(w1, 20) == 0, "a worker failed");
     char *buf = NULL;
     const char **lines = NULL;
     int n = train_records(d, "net", &buf, &lines);
@@ -909,7 +828,7 @@ LOCO_TEST(net_async_dylu_slow_worker) {
            fast, slow, slow > 1 ? (double)slow_steps / (slow - 1) : 0.0);
     free(buf);
     free((void *)lines);
-    cleanup(d);
+    loco_test_rmdir(d);
 }
 
 LOCO_TEST(net_async_coordinator_kill9_resumes) {
@@ -927,7 +846,7 @@ LOCO_TEST(net_async_coordinator_kill9_resumes) {
      * (+1.6%, +0.3%); killed and resumed at pushes 80 to 360: 0.5588,
      * 0.5506, 0.5552, 0.5509, 0.5591 (at most +1.6%). */
     char d[64], ep[256], path[256], cmd[2048], err[2048];
-    if (setup(d) || setup_grammar(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_net_XXXXXX", SECRET) || setup_grammar(d)) { FAIL("setup"); return; }
     const char *model = "--layers 2 --channels 32 --heads 2 --seq-len 16 --batch 4 --eval-every 0 --threads 1 "
                         "--lr 3e-3 --eval-batches 400";
     const char *algo = "--algo async --workers 2 --inner-steps 4 --steps 2400 --rule dn --outer-lr 0.4 "
@@ -935,7 +854,7 @@ LOCO_TEST(net_async_coordinator_kill9_resumes) {
     snprintf(cmd, sizeof cmd, "train %s %s --train-shard %s/g.train.bin --val-shard %s/g.val.bin --out %s/sim",
              model, algo, d, d, d);
     snprintf(path, sizeof path, "%s/sim.log", d);
-    CHECK(finish(start(cmd, path), 120) == 0, "simulator");
+    CHECK(loco_test_finish(loco_test_start(cmd, path), 120) == 0, "simulator");
     const double ref = number_after(path, "val_loss ");
     char args[2048], log1[256], log2[256], extra[256];
     snprintf(args, sizeof args, "coordinator %s %s --train-shard %s/g.train.bin --val-shard %s/g.val.bin "
@@ -943,7 +862,7 @@ LOCO_TEST(net_async_coordinator_kill9_resumes) {
              "--secret-file %s/secret --out %s/net --verbose 1", model, algo, d, d, d, d, d, d);
     snprintf(log1, sizeof log1, "%s/net1.log", d);
     snprintf(log2, sizeof log2, "%s/net2.log", d);
-    pid_t c = start(args, log1);
+    pid_t c = loco_test_start(args, log1);
     snprintf(path, sizeof path, "%s/net.ep", d);
     CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
     snprintf(extra, sizeof extra, "--train-shard %s/g.train.bin --timeout 5 --give-up-after 60", d);
@@ -957,9 +876,9 @@ LOCO_TEST(net_async_coordinator_kill9_resumes) {
     kill(c, SIGKILL);
     waitpid(c, &st, 0);
     usleep(300000);
-    c = start(args, log2);
-    CHECK(finish(c, 120) == 0, "the restarted coordinator failed");
-    for (int i = 0; i < 2; i++) CHECK(finish(w[i], 20) == 0, "worker %d failed", i);
+    c = loco_test_start(args, log2);
+    CHECK(loco_test_finish(c, 120) == 0, "the restarted coordinator failed");
+    for (int i = 0; i < 2; i++) CHECK(loco_test_finish(w[i], 20) == 0, "worker %d failed", i);
     const double resumed = number_after(log2, "resuming at push ");
     CHECK(resumed >= 20 && fmod(resumed, 20) == 0, "the second coordinator did not resume (push %g)", resumed);
     char *buf = NULL;
@@ -983,7 +902,7 @@ LOCO_TEST(net_async_coordinator_kill9_resumes) {
     int rc = loco_test_run(cmd, err, sizeof err);
     CHECK(rc == 1 && strstr(err, "another run") && strchr(err, '\n') == strrchr(err, '\n'),
           "resuming with another rule: exit %d, '%s'", rc, err);
-    cleanup(d);
+    loco_test_rmdir(d);
 }
 
 LOCO_TEST(net_worker_joins_late_and_catches_up) {
@@ -993,7 +912,7 @@ LOCO_TEST(net_worker_joins_late_and_catches_up) {
      * already counts, and from then on every round reduces 3.  The run
      * completes, and its validation loss is that of a run that trained. */
     char d[64], ep[256], path[256], log[256];
-    if (setup(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_net_XXXXXX", SECRET)) { FAIL("setup"); return; }
     const char *flags = "--algo diloco --workers 3 --min-workers 2 --inner-steps 4 --steps 2400 --heartbeat 0.2 "
                         "--log-every 40";
     pid_t c = coordinator(d, flags, "ipc://%s/c.sock", "net");
@@ -1012,8 +931,8 @@ LOCO_TEST(net_worker_joins_late_and_catches_up) {
     CHECK(round >= 100 && waitpid(c, &st, WNOHANG) == 0, "the run did not reach round 100, or ended (round %g)", round);
     const double joined_at = round;
     w[2] = worker(d, ep, 2, "");
-    CHECK(finish(c, 120) == 0, "coordinator failed");
-    for (int i = 0; i < 3; i++) CHECK(finish(w[i], 20) == 0, "worker %d failed", i);
+    CHECK(loco_test_finish(c, 120) == 0, "coordinator failed");
+    for (int i = 0; i < 3; i++) CHECK(loco_test_finish(w[i], 20) == 0, "worker %d failed", i);
     char *buf = NULL;
     const char **lines = NULL;
     int n = train_records(d, "net", &buf, &lines);
@@ -1031,5 +950,5 @@ LOCO_TEST(net_worker_joins_late_and_catches_up) {
            joined_at, vl);
     free(buf);
     free((void *)lines);
-    cleanup(d);
+    loco_test_rmdir(d);
 }

@@ -6,7 +6,6 @@
  * SIGKILL again and again during the run (no task lost, none applied
  * twice); bad usage gets one line and exit status 2.
  */
-#include <dirent.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "loco/net.h"
 #include "net/dipaco_wire.h"
 #include "test.h"
+#include "proc.h"
 #include "util.h"
 
 #define DP_TINY "--layers 2 --channels 32 --heads 2 --seq-len 16 --batch 4 --log-every 1000 --threads 1 " \
@@ -25,71 +25,12 @@
 static const char *dp_modules[] = {"base", "level0_module0", "level0_module1", "level1_module0", "level1_module1",
                                    "dipaco"};
 
-/* A scratch directory with a byte-level shard pair and a secret file. */
-static int dp_setup(char *d) {
-    char cmd[1024], err[1024];
-    strcpy(d, "/tmp/loco_dpnet_XXXXXX");
-    if (!mkdtemp(d)) return -1;
-    snprintf(cmd, sizeof cmd, "for i in $(seq 1 200); do echo \"{\\\"text\\\": \\\"doc $i: %d $i plus $i\\\"}\"; done "
-             "> %s/c.jsonl && printf '%s\\n' > %s/secret", 7, d, DP_SECRET, d);
-    if (system(cmd) != 0) return -1;
-    snprintf(cmd, sizeof cmd, "data prepare --input %s/c.jsonl --bytes 1 --val-frac 0.2 --out %s/s", d, d);
-    return loco_test_run(cmd, err, sizeof err) == 0 ? 0 : -1;
-}
-
-static void dp_cleanup(const char *d) {
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", d);
-    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", d);
-}
-
-/* Starts "$LOCO_BIN ARGS" with output to log; returns its pid. */
-static pid_t dp_start(const char *args, const char *log) {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "exec %s %s > %s 2>&1", loco_test_bin(), args, log);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-/* Returns pid's exit status if it has ended (reaping it), else -2. */
-static int dp_ended(pid_t pid) {
-    int st;
-    if (waitpid(pid, &st, WNOHANG) != pid) return -2;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* Waits up to seconds for pid; its exit status, or -1 (killed) on the timeout. */
-static int dp_finish(pid_t pid, double seconds) {
-    for (int i = 0; i < seconds * 20; i++) {
-        int rc = dp_ended(pid);
-        if (rc != -2) return rc;
-        usleep(50000);
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return -1;
-}
-
-static long dp_slurp(const char *path, char *buf, size_t n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    size_t k = fread(buf, 1, n - 1, f);
-    fclose(f);
-    buf[k] = 0;
-    return (long)k;
-}
-
 /* The number after "key": in the last line of DIR/net/metrics.jsonl, or NAN. */
 static double dp_last_metric(const char *d, const char *key) {
     static char buf[1 << 18];
     char path[256], pat[64];
     snprintf(path, sizeof path, "%s/net/metrics.jsonl", d);
-    long n = dp_slurp(path, buf, sizeof buf);
+    long n = loco_test_slurp(path, buf, sizeof buf);
     if (n <= 0) return NAN;
     while (n > 0 && buf[n - 1] == '\n') buf[--n] = 0;
     const char *line = strrchr(buf, '\n');
@@ -115,7 +56,7 @@ static pid_t dp_coordinator(const char *d, const char *flags) {
     snprintf(cmd, sizeof cmd, "coordinator " DP_TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin %s "
              "--listen ipc://%s/c.sock --secret-file %s/secret --out %s/net --verbose 1", d, d, flags, d, d, d);
     snprintf(log, sizeof log, "%s/coord.log", d);
-    return dp_start(cmd, log);
+    return loco_test_start(cmd, log);
 }
 
 /* Starts worker number i (its log DIR/wI.log). */
@@ -124,7 +65,7 @@ static pid_t dp_worker(const char *d, int i, const char *extra) {
     snprintf(cmd, sizeof cmd, "worker --connect ipc://%s/c.sock --secret-file %s/secret --train-shard "
              "%s/s.train.bin --threads 1 --timeout 30 --give-up-after 120 --verbose 1 %s", d, d, d, extra);
     snprintf(log, sizeof log, "%s/w%d.log", d, i);
-    return dp_start(cmd, log);
+    return loco_test_start(cmd, log);
 }
 
 /* 1 if every module file and dipaco.json of DIR/net are DIR/sim's, byte
@@ -147,14 +88,14 @@ static void dp_show(const char *d, const char *name) {
     static char buf[1 << 14];
     char path[256];
     snprintf(path, sizeof path, "%s/%s", d, name);
-    if (dp_slurp(path, buf, sizeof buf) > 0) fprintf(stderr, "  --- %s:\n%s\n", name, buf);
+    if (loco_test_slurp(path, buf, sizeof buf) > 0) fprintf(stderr, "  --- %s:\n%s\n", name, buf);
 }
 
 LOCO_TEST(net_dipaco_matches_simulator) {
     /* Two workers, four paths: each round's tasks go to whichever worker
      * asks first, and the modules are still the simulator's. */
     char d[64];
-    if (dp_setup(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_dpnet_XXXXXX", DP_SECRET)) { FAIL("setup"); return; }
     const char *flags = "--steps 12 --inner-steps 3";
     CHECK(dp_simulate(d, flags) == 0, "simulator failed");
     /* Both workers join before round 1: on a loaded machine the first
@@ -162,9 +103,9 @@ LOCO_TEST(net_dipaco_matches_simulator) {
      * which would then look for a coordinator that has gone. */
     pid_t c = dp_coordinator(d, "--steps 12 --inner-steps 3 --workers 2 --min-workers 2");
     pid_t w0 = dp_worker(d, 0, ""), w1 = dp_worker(d, 1, "");
-    int rc = dp_finish(c, 180);
+    int rc = loco_test_finish(c, 180);
     CHECK(rc == 0, "coordinator exited with %d", rc);
-    CHECK(dp_finish(w0, 30) == 0 && dp_finish(w1, 30) == 0, "a worker did not end cleanly on BYE");
+    CHECK(loco_test_finish(w0, 30) == 0 && loco_test_finish(w1, 30) == 0, "a worker did not end cleanly on BYE");
     CHECK(dp_same_modules(d), "the modules differ from the simulator's");
     CHECK(dp_last_metric(d, "tasks_done") == 16, "tasks_done %g, want 4 rounds x 4 paths",
           dp_last_metric(d, "tasks_done"));
@@ -172,7 +113,7 @@ LOCO_TEST(net_dipaco_matches_simulator) {
     CHECK(dp_last_metric(d, "bytes_in") > 16 * 4 * 30000.0, "bytes_in %g: less than 16 paths' parameters",
           dp_last_metric(d, "bytes_in"));
     if (*loco_test_failed_) dp_show(d, "coord.log");
-    dp_cleanup(d);
+    loco_test_rmdir(d);
 }
 
 LOCO_TEST(net_dipaco_kill9_workers) {
@@ -183,7 +124,7 @@ LOCO_TEST(net_dipaco_kill9_workers) {
      * end with the simulator's modules byte for byte, and must have
      * requeued at least one lease, or the test proved nothing. */
     char d[64];
-    if (dp_setup(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_dpnet_XXXXXX", DP_SECRET)) { FAIL("setup"); return; }
     const char *flags = "--steps 60 --inner-steps 3";
     CHECK(dp_simulate(d, flags) == 0, "simulator failed");
     pid_t c = dp_coordinator(d, "--steps 60 --inner-steps 3 --heartbeat 0.2 --worker-timeout 1.5 --workers 2 "
@@ -194,7 +135,7 @@ LOCO_TEST(net_dipaco_kill9_workers) {
     unsigned seed = 12345;
     int rc = -2;
     const double t_end = 240;   /* seconds: generous, the machine is shared */
-    for (int tick = 0; tick < t_end * 20 && (rc = dp_ended(c)) == -2; tick++) {
+    for (int tick = 0; tick < t_end * 20 && (rc = loco_test_ended(c)) == -2; tick++) {
         usleep(50000);
         /* Every 0.6 s after the first second, while the run lasts. */
         if (tick < 20 || tick % 12 || kills >= 24) continue;
@@ -205,7 +146,7 @@ LOCO_TEST(net_dipaco_kill9_workers) {
         kills++;
         w[v] = dp_worker(d, started++, "--slowdown 0.04");
     }
-    if (rc == -2) rc = dp_finish(c, 1);
+    if (rc == -2) rc = loco_test_finish(c, 1);
     CHECK(rc == 0, "coordinator exited with %d after %d kills", rc, kills);
     for (int i = 0; i < 2; i++) {
         /* A replacement started just before the end may never have joined. */
@@ -220,7 +161,7 @@ LOCO_TEST(net_dipaco_kill9_workers) {
     fprintf(stderr, "  %d kills, %g leases requeued, %g duplicates, %g late accepted\n", kills, requeued,
             dp_last_metric(d, "duplicates"), dp_last_metric(d, "late_accepted"));
     if (*loco_test_failed_) dp_show(d, "coord.log");
-    dp_cleanup(d);
+    loco_test_rmdir(d);
 }
 
 /* Runs "$LOCO_BIN ARGS"; 1 if it exits 2 with exactly one line on stderr. */
@@ -235,7 +176,7 @@ static int dp_refuses(const char *args) {
 
 LOCO_TEST(net_dipaco_bad_usage) {
     char d[64], a[2048];
-    if (dp_setup(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_dpnet_XXXXXX", DP_SECRET)) { FAIL("setup"); return; }
     const char *base = "coordinator --layers 2 --channels 32 --heads 2 --seq-len 16 --batch 4 --algo dipaco";
     snprintf(a, sizeof a, "%s --modules 1x2,1x2 --listen ipc://%s/c.sock --secret-file %s/secret "
              "--train-shard %s/s.train.bin --val-shard %s/s.val.bin", base, d, d, d, d);
@@ -251,34 +192,7 @@ LOCO_TEST(net_dipaco_bad_usage) {
     snprintf(a, sizeof a, "%s --modules 1x2,1x2 --reset-inner 1 --compress int8 --listen ipc://%s/c.sock "
              "--secret-file %s/secret", base, d, d);
     CHECK(dp_refuses(a), "--compress with dipaco");
-    dp_cleanup(d);
-}
-
-/* The first child of parent whose command line holds word, or -1. */
-static pid_t dp_child(pid_t parent, const char *word) {
-    DIR *proc = opendir("/proc");
-    pid_t found = -1;
-    for (struct dirent *e; proc && found < 0 && (e = readdir(proc));) {
-        char path[300], buf[1024];
-        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        if (dp_slurp(path, buf, sizeof buf) <= 0) continue;
-        const char *rp = strrchr(buf, ')');   /* the command name may hold spaces */
-        int ppid = 0;
-        char state;
-        if (!rp || sscanf(rp + 1, " %c %d", &state, &ppid) != 2 || ppid != (int)parent) continue;
-        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
-        FILE *f = fopen(path, "rb");
-        if (!f) continue;
-        size_t n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        for (size_t i = 0; i < n; i++)
-            if (!buf[i]) buf[i] = ' ';
-        buf[n] = 0;
-        if (strstr(buf, word)) found = (pid_t)strtol(e->d_name, NULL, 10);
-    }
-    if (proc) closedir(proc);
-    return found;
+    loco_test_rmdir(d);
 }
 
 LOCO_TEST(net_dipaco_launch_local_kill9) {
@@ -287,28 +201,28 @@ LOCO_TEST(net_dipaco_launch_local_kill9) {
      * run ends with the simulator's modules byte for byte. */
     char d[64], cmd[2048], log[256];
     static char text[1 << 16];
-    if (dp_setup(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_dpnet_XXXXXX", DP_SECRET)) { FAIL("setup"); return; }
     const char *flags = "--channels 64 --seq-len 32 --batch 8 --steps 150 --inner-steps 3";
     CHECK(dp_simulate(d, flags) == 0, "simulator failed");
     snprintf(cmd, sizeof cmd, "train " DP_TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin %s "
              "--launch local --workers 2 --heartbeat 0.2 --worker-timeout 1.5 --out %s/net", d, d, flags, d);
     snprintf(log, sizeof log, "%s/launch.log", d);
-    pid_t l = dp_start(cmd, log);
+    pid_t l = loco_test_start(cmd, log);
     int kills = 0, rc = -2;
-    for (int tick = 0; tick < 240 * 20 && (rc = dp_ended(l)) == -2; tick++) {
+    for (int tick = 0; tick < 240 * 20 && (rc = loco_test_ended(l)) == -2; tick++) {
         usleep(50000);
         if (tick < 10 || tick % 10 || kills >= 4) continue;
-        pid_t v = dp_child(l, "loco worker ");
+        pid_t v = loco_test_child(l, "loco worker ");
         if (v > 0 && kill(v, SIGKILL) == 0) kills++;
     }
-    if (rc == -2) rc = dp_finish(l, 1);
+    if (rc == -2) rc = loco_test_finish(l, 1);
     CHECK(rc == 0, "the launched run exited with %d", rc);
     CHECK(kills >= 1, "no worker was killed: the run was too short");
     CHECK(dp_same_modules(d), "the modules differ from the simulator's after %d kills", kills);
-    dp_slurp(log, text, sizeof text);
+    loco_test_slurp(log, text, sizeof text);
     CHECK(strstr(text, "killed by signal 9"), "the launcher saw no killed worker");
     if (*loco_test_failed_) fprintf(stderr, "%s\n", text);
-    dp_cleanup(d);
+    loco_test_rmdir(d);
 }
 
 LOCO_TEST(net_dipaco_coordinator_restart) {
@@ -318,7 +232,7 @@ LOCO_TEST(net_dipaco_coordinator_restart) {
      * themselves, and the modules are the simulator's byte for byte. */
     char d[64];
     static char text[1 << 14];
-    if (dp_setup(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_dpnet_XXXXXX", DP_SECRET)) { FAIL("setup"); return; }
     const char *flags = "--steps 60 --inner-steps 3";
     CHECK(dp_simulate(d, flags) == 0, "simulator failed");
     const char *cflags = "--steps 60 --inner-steps 3 --heartbeat 0.2 --workers 2 --min-workers 2 --ckpt-every 4";
@@ -327,21 +241,21 @@ LOCO_TEST(net_dipaco_coordinator_restart) {
     char state[256];
     snprintf(state, sizeof state, "%s/net/dipaco_coord.state", d);
     /* Until the first state is written (round 4), then a little more. */
-    for (int i = 0; i < 2400 && access(state, F_OK) != 0 && dp_ended(c) == -2; i++) usleep(50000);
+    for (int i = 0; i < 2400 && access(state, F_OK) != 0 && loco_test_ended(c) == -2; i++) usleep(50000);
     usleep(300000);
-    CHECK(dp_ended(c) == -2, "the run ended before it could be interrupted");
+    CHECK(loco_test_ended(c) == -2, "the run ended before it could be interrupted");
     kill(c, SIGKILL);
     waitpid(c, NULL, 0);
     c = dp_coordinator(d, cflags);
-    int rc = dp_finish(c, 240);
+    int rc = loco_test_finish(c, 240);
     CHECK(rc == 0, "the restarted coordinator exited with %d", rc);
-    CHECK(dp_finish(w0, 30) == 0 && dp_finish(w1, 30) == 0, "a worker did not end cleanly on BYE");
+    CHECK(loco_test_finish(w0, 30) == 0 && loco_test_finish(w1, 30) == 0, "a worker did not end cleanly on BYE");
     CHECK(dp_same_modules(d), "the modules differ from the simulator's");
     char path[256];
     snprintf(path, sizeof path, "%s/coord.log", d);
-    dp_slurp(path, text, sizeof text);
+    loco_test_slurp(path, text, sizeof text);
     CHECK(strstr(text, "resuming at round"), "the coordinator did not resume:\n%s", text);
-    dp_cleanup(d);
+    loco_test_rmdir(d);
 }
 
 LOCO_TEST(net_dipaco_payloads) {
@@ -385,15 +299,15 @@ LOCO_TEST(net_dipaco_short_leases_duplicates) {
      * of each task is applied and the rest are counted and dropped, so
      * the modules are still the simulator's byte for byte. */
     char d[64];
-    if (dp_setup(d)) { FAIL("setup"); return; }
+    if (loco_test_net_scratch(d, "/tmp/loco_dpnet_XXXXXX", DP_SECRET)) { FAIL("setup"); return; }
     const char *flags = "--steps 30 --inner-steps 3";
     CHECK(dp_simulate(d, flags) == 0, "simulator failed");
     pid_t c = dp_coordinator(d, "--steps 30 --inner-steps 3 --heartbeat 0.2 --lease-timeout 0.1 --workers 2 "
                                 "--min-workers 2");
     pid_t w0 = dp_worker(d, 0, "--slowdown 0.05"), w1 = dp_worker(d, 1, "--slowdown 0.05");
-    int rc = dp_finish(c, 240);
+    int rc = loco_test_finish(c, 240);
     CHECK(rc == 0, "coordinator exited with %d", rc);
-    CHECK(dp_finish(w0, 30) == 0 && dp_finish(w1, 30) == 0, "a worker did not end cleanly on BYE");
+    CHECK(loco_test_finish(w0, 30) == 0 && loco_test_finish(w1, 30) == 0, "a worker did not end cleanly on BYE");
     CHECK(dp_same_modules(d), "the modules differ from the simulator's");
     double dup = dp_last_metric(d, "duplicates"), late = dp_last_metric(d, "late_accepted");
     CHECK(dp_last_metric(d, "tasks_done") == 40, "tasks_done %g, want 10 rounds x 4 paths",
@@ -402,5 +316,5 @@ LOCO_TEST(net_dipaco_short_leases_duplicates) {
           "expected expired leases, late pushes accepted and duplicates dropped (late %g, duplicates %g)", late,
           dup);
     if (*loco_test_failed_) dp_show(d, "coord.log");
-    dp_cleanup(d);
+    loco_test_rmdir(d);
 }

@@ -1,0 +1,91 @@
+/* Process helpers of the tests (tests/proc.h). */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "proc.h"
+#include "util.h"
+
+int loco_test_net_scratch(char *d, const char *tmpl, const char *secret) {
+    char cmd[1024], err[1024];
+    strcpy(d, tmpl);
+    if (!mkdtemp(d)) return -1;
+    snprintf(cmd, sizeof cmd, "for i in $(seq 1 200); do echo \"{\\\"text\\\": \\\"doc $i: %d $i plus $i\\\"}\"; done "
+             "> %s/c.jsonl && printf '%s\\n' > %s/secret", 7, d, secret, d);
+    if (system(cmd) != 0) return -1;
+    snprintf(cmd, sizeof cmd, "data prepare --input %s/c.jsonl --bytes 1 --val-frac 0.2 --out %s/s", d, d);
+    return loco_test_run(cmd, err, sizeof err) == 0 ? 0 : -1;
+}
+
+void loco_test_rmdir(const char *d) {
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", d);
+}
+
+pid_t loco_test_start(const char *args, const char *log) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "exec %s %s > %s 2>&1", loco_test_bin(), args, log);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+int loco_test_ended(pid_t pid) {
+    int st;
+    if (waitpid(pid, &st, WNOHANG) != pid) return -2;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int loco_test_finish(pid_t pid, double seconds) {
+    for (int i = 0; i < seconds * 20; i++) {
+        int rc = loco_test_ended(pid);
+        if (rc != -2) return rc;
+        usleep(50000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+long loco_test_slurp(const char *path, char *buf, size_t n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    size_t k = fread(buf, 1, n - 1, f);
+    fclose(f);
+    buf[k] = 0;
+    return (long)k;
+}
+
+pid_t loco_test_child(pid_t parent, const char *word) {
+    DIR *proc = opendir("/proc");
+    pid_t found = -1;
+    for (struct dirent *e; proc && found < 0 && (e = readdir(proc));) {
+        char path[300], buf[1024];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        if (loco_test_slurp(path, buf, sizeof buf) <= 0) continue;
+        const char *rp = strrchr(buf, ')');   /* the command name may hold spaces */
+        int ppid = 0;
+        char state;
+        if (!rp || sscanf(rp + 1, " %c %d", &state, &ppid) != 2 || ppid != (int)parent) continue;
+        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        FILE *f = fopen(path, "rb");
+        if (!f) continue;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        for (size_t i = 0; i < n; i++)
+            if (!buf[i]) buf[i] = ' ';
+        buf[n] = 0;
+        if (strstr(buf, word)) found = (pid_t)strtol(e->d_name, NULL, 10);
+    }
+    if (proc) closedir(proc);
+    return found;
+}

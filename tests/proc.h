@@ -1,0 +1,28 @@
+/* Helpers for the tests that run loco as separate processes (the network
+ * engine's): scratch directories, starting and waiting for commands,
+ * reading their logs, and finding a launcher's children. */
+#ifndef LOCO_TESTS_PROC_H
+#define LOCO_TESTS_PROC_H
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Makes a scratch directory from tmpl (ending in XXXXXX, copied into d,
+ * which must hold it) with a byte-level shard pair d/s.{train,val}.bin of
+ * 200 short documents and the secret file d/secret.  Returns 0 or -1. */
+int loco_test_net_scratch(char *d, const char *tmpl, const char *secret);
+/* rm -rf d, saying so on stderr if it fails. */
+void loco_test_rmdir(const char *d);
+/* Starts "$LOCO_BIN ARGS" with stdout and stderr to log; returns its pid. */
+pid_t loco_test_start(const char *args, const char *log);
+/* pid's exit status if it has ended (reaping it), -1 if a signal ended it,
+ * else -2. */
+int loco_test_ended(pid_t pid);
+/* Waits up to seconds for pid; returns its exit status, or -1 (and kills
+ * it) if it did not exit normally in time. */
+int loco_test_finish(pid_t pid, double seconds);
+/* Reads a whole small file into buf (NUL-terminated); returns its length or
+ * -1. */
+long loco_test_slurp(const char *path, char *buf, size_t n);
+/* The pid of a child of parent whose command line holds word, or -1. */
+pid_t loco_test_child(pid_t parent, const char *word);
+#endif
