@@ -21,12 +21,14 @@ CFLAGS   += -std=c11 $(OPT) $(ARCH) -fopenmp -fno-math-errno -Wall -Wextra \
 LDLIBS   += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -lpcre2-8 -lcjson -lz -lzmq -lsodium -fopenmp -lm
 
 CUDA     ?= 0
+# BUILD may be set (make BUILD=build-x) to keep several builds apart.
 ifeq ($(CUDA),1)
-BUILD    := build-cuda
+BUILD    ?= build-cuda
 else
-BUILD    := build
+BUILD    ?= build
 endif
-LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/optim/*.c src/data/*.c src/tok/*.c src/ckpt/*.c src/dist/*.c src/net/*.c src/route/*.c)
+LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/optim/*.c src/data/*.c src/tok/*.c src/ckpt/*.c src/dist/*.c src/net/*.c src/route/*.c \
+                      src/env/*.c src/env/*/*.c src/agent/*.c src/export/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/nn/layers_f64.o
 
 ifeq ($(CUDA),1)
@@ -45,8 +47,13 @@ LOCO_CMD := $(BUILD)/loco
 TEST_ENV := LOCO_BIN=$(BUILD)/loco
 else
 LIB_OBJ  += $(BUILD)/src/cuda/cuda_stub.o
+ifeq ($(BUILD),build)
 LOCO_CMD := loco
 TEST_ENV :=
+else
+LOCO_CMD := $(BUILD)/loco
+TEST_ENV := LOCO_BIN=$(BUILD)/loco
+endif
 endif
 CLI_SRC  := $(wildcard src/cli/*.c)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)

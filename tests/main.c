@@ -8,7 +8,7 @@
 #include <time.h>
 #include "test.h"
 
-#define LOCO_MAX_TESTS 256
+#define LOCO_MAX_TESTS 4096
 static struct { const char *name; loco_test_fn fn; } tests[LOCO_MAX_TESTS];
 static int n_tests;
 
