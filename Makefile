@@ -29,7 +29,7 @@ BUILD    ?= build
 endif
 LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/optim/*.c src/data/*.c src/tok/*.c src/ckpt/*.c src/dist/*.c src/net/*.c src/route/*.c \
                       src/env/*.c src/env/*/*.c src/agent/*.c src/export/*.c)
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/nn/layers_f64.o
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/nn/layers_f64.o $(BUILD)/src/nn/gemm_f64.o
 
 ifeq ($(CUDA),1)
 NVCC      ?= /usr/local/cuda/bin/nvcc
@@ -72,9 +72,9 @@ $(BUILD)/%.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -MMD -MP -MF $(@:.o=.d) -c $< -o $@
 
-# The layer kernels are compiled a second time in double precision, for the
-# finite-difference tests of every backward pass.
-$(BUILD)/src/nn/layers_f64.o: src/nn/layers.c
+# The layer kernels and their matrix products are compiled a second time in
+# double precision, for the finite-difference tests of every backward pass.
+$(BUILD)/src/nn/%_f64.o: src/nn/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DLOCO_REAL_DOUBLE -c $< -o $@
 

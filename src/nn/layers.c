@@ -3,20 +3,20 @@
  * layers.h).  This file is compiled twice: as float for training and, with
  * LOCO_REAL_DOUBLE, as double for the finite-difference tests.
  *
- * Matrix products go to BLAS (sgemm/dgemm).  Everything else is a loop over
- * rows, parallel with OpenMP under a static schedule.  Every reduction runs in
- * an order fixed by the shapes alone, never by the thread count, so a run is
- * bitwise reproducible for any number of threads.
+ * Matrix products go to BLAS through gemm.c, which cuts them into tiles fixed
+ * by the shapes.  Everything else is a loop over rows, parallel with OpenMP
+ * under a static schedule.  Every reduction runs in an order fixed by the
+ * shapes alone, never by the thread count, so a run is bitwise reproducible
+ * for any number of threads.
  */
 #include <math.h>
 #include <string.h>
-#include <cblas.h>
+#include "nn/gemm.h"
 #include "nn/layers.h"
 
 #ifdef LOCO_REAL_DOUBLE
 typedef double real;
 #define FN(name) loco__##name##_f64
-#define GEMM cblas_dgemm
 #define EXP exp
 #define LOG log
 #define SQRT sqrt
@@ -24,7 +24,6 @@ typedef double real;
 #else
 typedef float real;
 #define FN(name) loco__##name
-#define GEMM cblas_sgemm
 #define EXP loco__expf
 #define LOG logf
 #define SQRT sqrtf
@@ -186,7 +185,7 @@ void FN(layernorm_backward)(real *dinp, real *dw, real *db, const real *dout,
 void FN(matmul_forward)(real *out, const real *inp, const real *w,
                         const real *bias, int N, int C, int OC) {
     // out (N,OC) = inp (N,C) @ w^T (C,OC)
-    GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C,
+    FN(gemm)(0, 1, N, OC, C,
          1, inp, C, w, C, 0, out, OC);
     if (bias) {
         #pragma omp parallel for schedule(static)
@@ -201,10 +200,10 @@ void FN(matmul_forward)(real *out, const real *inp, const real *w,
 void FN(matmul_backward)(real *dinp, real *dw, real *dbias, const real *dout,
                          const real *inp, const real *w, int N, int C, int OC) {
     // dinp (N,C) = dout (N,OC) @ w (OC,C)
-    GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, C, OC,
+    FN(gemm)(0, 0, N, C, OC,
          1, dout, OC, w, C, 0, dinp, C);
     // dw (OC,C) += dout^T (OC,N) @ inp (N,C)
-    GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, N,
+    FN(gemm)(1, 0, OC, C, N,
          1, dout, OC, inp, C, 1, dw, C);
     if (dbias) {
         /* Column sums of dout, by blocks of 64 output channels per thread. */
@@ -229,8 +228,8 @@ void FN(matmul_backward)(real *dinp, real *dw, real *dbias, const real *dout,
  *   S = q k^T / sqrt(hs)            (T, T), only s <= t is used (causal)
  *   P = softmax_rows(S)             kept in att for the backward pass
  *   y = P v                         (T, hs), written into out (row stride C)
- * The (batch, head) pairs run in parallel; BLAS runs single-threaded inside
- * an OpenMP region, which is what we want for these small products.
+ * The (batch, head) pairs run in parallel, each product one single-threaded
+ * BLAS call (gemm_serial), so no product is split among threads.
  */
 void FN(attention_forward)(real *out, real *att, const real *qkv,
                            int B, int T, int C, int NH) {
@@ -243,7 +242,7 @@ void FN(attention_forward)(real *out, real *att, const real *qkv,
         const real *k = q + C;                                   // (T, hs), ld 3C
         const real *v = q + 2 * C;                               // (T, hs), ld 3C
         real *P = att + (size_t)bh * T * T;                      // (T, T)
-        GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs,
+        FN(gemm_serial)(0, 1, T, T, hs,
              scale, q, 3 * C, k, 3 * C, 0, P, T);
         for (int t = 0; t < T; t++) {
             real *row = P + (size_t)t * T;
@@ -257,7 +256,7 @@ void FN(attention_forward)(real *out, real *att, const real *qkv,
             for (int s = 0; s <= t; s++) row[s] *= inv;
             for (int s = t + 1; s < T; s++) row[s] = 0;
         }
-        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T,
+        FN(gemm_serial)(0, 0, T, hs, T,
              1, P, T, v, 3 * C, 0, out + (size_t)b * T * C + h * hs, C);
     }
 }
@@ -287,9 +286,9 @@ void FN(attention_backward)(real *dqkv, real *datt, const real *dout,
         const real *dy = dout + (size_t)b * T * C + h * hs;      // (T, hs), ld C
         const real *P = att + (size_t)bh * T * T;                // (T, T)
         real *dS = datt + (size_t)bh * T * T;                    // (T, T)
-        GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs,
+        FN(gemm_serial)(0, 1, T, T, hs,
              1, dy, C, v, 3 * C, 0, dS, T);
-        GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T,
+        FN(gemm_serial)(1, 0, T, hs, T,
              1, P, T, dy, C, 0, dv, 3 * C);
         for (int t = 0; t < T; t++) {
             const real *p = P + (size_t)t * T;
@@ -301,9 +300,9 @@ void FN(attention_backward)(real *dqkv, real *datt, const real *dout,
             for (int s = 0; s <= t; s++) d[s] = p[s] * (d[s] - dot);
             for (int s = t + 1; s < T; s++) d[s] = 0;
         }
-        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T,
+        FN(gemm_serial)(0, 0, T, hs, T,
              scale, dS, T, k, 3 * C, 0, dq, 3 * C);
-        GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T,
+        FN(gemm_serial)(1, 0, T, hs, T,
              scale, dS, T, q, 3 * C, 0, dk, 3 * C);
     }
 }
