@@ -17,11 +17,16 @@
 #   LOCO_BENCH_PYTHON  (/usr/bin/python3)  the python that has torch 1.13
 #   LOCO_BENCH_SMALL_STEPS / _SMALL_WARMUP / _BIG_STEPS / _BIG_WARMUP
 #   BUILD              (build)  where bench_gpt and bench_sgemm were built
+#   LOCO_BENCH_BASELINE (unset) another build's bench_gpt (say, of the last
+#                      commit) run in the same rounds right after loco's, so
+#                      that a change is measured against it in one run; the
+#                      summary then adds its ratio, MFU and loco/baseline
 set -u
 
 BUILD=${BUILD:-build}
 THREADS=${LOCO_BENCH_THREADS:-2}
 QUICK=${LOCO_BENCH_QUICK:-0}
+BASELINE=${LOCO_BENCH_BASELINE:-}
 PYTHON=${LOCO_BENCH_PYTHON:-/usr/bin/python3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 TORCH_PY="$HERE/torch_gpt.py"
@@ -56,6 +61,7 @@ fi
 
 [ -x "$BUILD/bench_gpt" ] || die "$BUILD/bench_gpt not built (run 'make bench')"
 [ -x "$BUILD/bench_sgemm" ] || die "$BUILD/bench_sgemm not built (run 'make bench')"
+[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || die "LOCO_BENCH_BASELINE=$BASELINE is not an executable bench_gpt"
 if ! TORCH_VERSION=$("$PYTHON" -c 'import torch; print(torch.__version__)' 2>/dev/null); then
     echo "bench: PyTorch is not importable from $PYTHON; the comparison needs it." >&2
     echo "bench: install it with: apt-get install python3-torch  (Debian 12: torch 1.13)" >&2
@@ -96,13 +102,17 @@ one_run() {
     side=$1 name=$2 l=$3 c=$4 nh=$5 steps=$6 warm=$7 round=$8
     set -- --layers "$l" --channels "$c" --heads "$nh" --vocab "$V" --seq "$T" \
            --batch "$B" --steps "$steps" --warmup "$warm" --threads "$THREADS" --max-seq "$TMAX"
+    prefix=$side
     if [ "$side" = loco ]; then
         "$BUILD/bench_gpt" "$@" > "$TMP/out" 2> "$TMP/err"
+    elif [ "$side" = base ]; then
+        "$BASELINE" "$@" > "$TMP/out" 2> "$TMP/err"
+        prefix=loco
     else
         "$PYTHON" "$TORCH_PY" "$@" > "$TMP/out" 2> "$TMP/err"
     fi
     rc=$?
-    line=$(grep "^$side tok_per_s=" "$TMP/out" | tail -n 1)
+    line=$(grep "^$prefix tok_per_s=" "$TMP/out" | tail -n 1)
     if [ $rc -ne 0 ] || [ -z "$line" ]; then
         cat "$TMP/out" "$TMP/err" >&2
         die "$side $name run failed (exit $rc)"
@@ -111,17 +121,19 @@ one_run() {
     echo "$side $name $(field tok_per_s "$line") $(field step_s "$line") $(field flops_per_step "$line") $(field params "$line") $(field maxrss_mb "$line")" >> "$RES"
 }
 
-echo "== interleaved training steps ($REPS rounds: loco small, torch small$([ "$QUICK" = 1 ] || echo ', loco 124M, torch 124M'))"
+echo "== interleaved training steps ($REPS rounds: loco small,$([ -z "$BASELINE" ] || echo " baseline small,") torch small$([ "$QUICK" = 1 ] || echo ", loco 124M,$([ -z "$BASELINE" ] || echo " baseline 124M,") torch 124M"))"
 r=1
 while [ "$r" -le "$REPS" ]; do
     # shellcheck disable=SC2086
     set -- $SMALL_CFG
     one_run loco "$1" "$2" "$3" "$4" "$SMALL_STEPS" "$SMALL_WARMUP" "$r"
+    [ -z "$BASELINE" ] || one_run base "$1" "$2" "$3" "$4" "$SMALL_STEPS" "$SMALL_WARMUP" "$r"
     one_run torch "$1" "$2" "$3" "$4" "$SMALL_STEPS" "$SMALL_WARMUP" "$r"
     if [ "$QUICK" != 1 ]; then
         # shellcheck disable=SC2086
         set -- $BIG_CFG
         one_run loco "$1" "$2" "$3" "$4" "$BIG_STEPS" "$BIG_WARMUP" "$r"
+        [ -z "$BASELINE" ] || one_run base "$1" "$2" "$3" "$4" "$BIG_STEPS" "$BIG_WARMUP" "$r"
         one_run torch "$1" "$2" "$3" "$4" "$BIG_STEPS" "$BIG_WARMUP" "$r"
     fi
     r=$((r + 1))
@@ -174,6 +186,17 @@ for cfg in $CONFIGS; do
         'BEGIN { printf "RATIO %s %.4f\nMFU %s %.4f\n", cfg, lt / tt, cfg, f / ls / 1e9 / peak }' \
         >> "$TMP/summary"
 done
+
+if [ -n "$BASELINE" ]; then
+    echo "== baseline $BASELINE (medians over the same rounds)"
+    for cfg in $CONFIGS; do
+        bt=$(median base "$cfg" 3) bs=$(median base "$cfg" 4) bf=$(median base "$cfg" 5)
+        lt=$(median loco "$cfg" 3) tt=$(median torch "$cfg" 3)
+        awk -v cfg="$cfg" -v bt="$bt" -v bs="$bs" -v f="$bf" -v lt="$lt" -v tt="$tt" -v peak="$PEAK" 'BEGIN {
+            printf "baseline %-6s tok/s=%.1f ratio_vs_torch=%.4f mfu=%.4f  loco/baseline=%.4f\n",
+                   cfg, bt, bt / tt, f / bs / 1e9 / peak, lt / bt }'
+    done
+fi
 
 RATIO_SMALL=$(sed -n 's/^RATIO small //p' "$TMP/summary")
 MFU_SMALL=$(sed -n 's/^MFU small //p' "$TMP/summary")
