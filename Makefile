@@ -15,10 +15,11 @@ ARCH     ?= -march=native
 OPT      ?= -O3
 BLAS_DIR ?= /usr/lib/x86_64-linux-gnu/openblas-openmp
 BLAS_INC ?= /usr/include/x86_64-linux-gnu/openblas-openmp
+FT_INC   ?= /usr/include/freetype2
 
 CFLAGS   += -std=c11 $(OPT) $(ARCH) -fopenmp -fno-math-errno -Wall -Wextra \
-            -Wno-unused-parameter -D_DEFAULT_SOURCE -Iinclude -Isrc -I$(BLAS_INC) -MMD -MP
-LDLIBS   += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -lpcre2-8 -lcjson -lz -lzmq -lsodium -fopenmp -lm
+            -Wno-unused-parameter -D_DEFAULT_SOURCE -Iinclude -Isrc -I$(BLAS_INC) -I$(FT_INC) -MMD -MP
+LDLIBS   += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -lpcre2-8 -lcjson -lz -lzmq -lsodium -lfreetype -lpng -fopenmp -lm
 
 CUDA     ?= 0
 # BUILD may be set (make BUILD=build-x) to keep several builds apart.
@@ -114,7 +115,7 @@ FUZZ_SRC     := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN     := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS  := -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Wno-pass-failed \
-                -fopenmp -D_DEFAULT_SOURCE -Iinclude -Isrc -I$(BLAS_INC)
+                -fopenmp -D_DEFAULT_SOURCE -Iinclude -Isrc -I$(BLAS_INC) -I$(FT_INC)
 # The fuzz targets are CPU builds: the CUDA stub stands in for the device.
 FUZZ_LIB     := $(LIB_SRC) src/cuda/cuda_stub.c
 $(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_LIB)
