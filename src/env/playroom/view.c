@@ -1,0 +1,126 @@
+/*
+ * Views, rendered only on request: a player's egocentric view (a top-down
+ * crop of 12 x 9 cells of 8 x 8 pixels, rotated so that the player looks up
+ * the image from the middle of its bottom row: 96 x 72, the size the
+ * Playroom agents saw) and the whole room from above (for replays).  Both are
+ * palette images (loco_playroom_palette); cells are drawn from 8 x 8 one-bit
+ * glyphs: a pattern per terrain, a shape per object category, a body with a
+ * nose for players (turned to show their heading relative to the viewer).
+ */
+#include <string.h>
+#include "env/playroom/internal.h"
+
+enum { C_VOID, C_FLOOR, C_FLOOR_LINE, C_WALL, C_WALL_LINE, C_OBJ0 = 5, C_FURN0 = 15, C_OUTLINE = 25, C_SETTER,
+       C_SOLVER, N_COLOURS };
+
+static const uint8_t palette[N_COLOURS][3] = {
+    {0, 0, 0}, {214, 200, 170}, {196, 182, 152}, {110, 110, 120}, {80, 80, 90},
+    /* objects: red orange yellow green blue purple pink white black brown */
+    {220, 40, 40}, {245, 140, 30}, {245, 220, 40}, {50, 180, 60}, {40, 90, 230},
+    {140, 60, 200}, {250, 130, 190}, {245, 245, 245}, {30, 30, 30}, {140, 85, 40},
+    /* furniture: the same hues, muted (0.55 c + 40) */
+    {161, 62, 62}, {175, 117, 56}, {175, 161, 62}, {67, 139, 73}, {62, 89, 166},
+    {117, 73, 150}, {177, 111, 144}, {175, 175, 175}, {56, 56, 56}, {117, 86, 62},
+    {12, 12, 12}, {0, 150, 150}, {170, 0, 90},
+};
+
+const uint8_t *loco_playroom_palette(int *n) {
+    if (n) *n = N_COLOURS;
+    return &palette[0][0];
+}
+
+/* One-bit 8 x 8 glyphs, row by row, bit 7 the leftmost pixel. */
+static const uint8_t terrain_glyph[2 + LOCO_PLAYROOM_N_FURNITURE][8] = {
+    {0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0xFF},   /* floor: a faint grid */
+    {0xFF, 0x10, 0x10, 0xFF, 0x01, 0x01, 0xFF, 0x10},   /* wall: bricks */
+    {0xFF, 0x81, 0x81, 0xFF, 0x81, 0x81, 0xFF, 0x00},   /* shelf */
+    {0xFF, 0x81, 0x81, 0x81, 0x81, 0x81, 0x81, 0xFF},   /* table */
+    {0xFF, 0xC3, 0xC3, 0xFF, 0x81, 0x81, 0x81, 0xFF},   /* bed */
+    {0xFF, 0xC3, 0xA5, 0x99, 0x99, 0xA5, 0xC3, 0xFF},   /* box */
+    {0xFF, 0xAB, 0xD5, 0xAB, 0xD5, 0xAB, 0xD5, 0xFF},   /* basket */
+};
+static const uint8_t object_glyph[LOCO_PLAYROOM_N_CATEGORY][8] = {
+    {0x00, 0x18, 0x1C, 0x18, 0x7E, 0x7E, 0x3C, 0x00},   /* duck */
+    {0x00, 0x00, 0x3C, 0x7E, 0xFF, 0xFF, 0x66, 0x00},   /* car */
+    {0x18, 0x3C, 0x5A, 0x7E, 0x3C, 0x7E, 0x24, 0x24},   /* robot */
+    {0x00, 0x3C, 0x7E, 0x7E, 0x7E, 0x7E, 0x3C, 0x00},   /* ball */
+    {0x00, 0x7C, 0x7E, 0x7E, 0x7E, 0x7E, 0x3E, 0x00},   /* book */
+    {0x00, 0x7C, 0x7E, 0x7D, 0x7D, 0x7E, 0x7C, 0x38},   /* cup */
+    {0x00, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x7E, 0x00},   /* block */
+    {0x00, 0x0C, 0x6C, 0xFE, 0xFE, 0xFE, 0x54, 0x00},   /* train */
+    {0x18, 0x18, 0x7E, 0xFF, 0x18, 0x18, 0x3C, 0x00},   /* plane */
+    {0x66, 0x7E, 0x5A, 0x7E, 0x3C, 0x7E, 0x7E, 0x24},   /* teddy */
+};
+static const uint8_t player_glyph[8] = {0x18, 0x18, 0x3C, 0x7E, 0x7E, 0x7E, 0x3C, 0x00};   /* nose up */
+
+/* Turns a glyph a quarter clockwise, q times: pixel (r, c) goes to (c, 7 - r). */
+static void rotate(const uint8_t *in, uint8_t *out, int q) {
+    uint8_t a[8], b[8];
+    memcpy(a, in, 8);
+    for (; q > 0; q--) {
+        memset(b, 0, 8);
+        for (int r = 0; r < 8; r++)
+            for (int c = 0; c < 8; c++)
+                if (a[r] & (0x80 >> c)) b[c] |= (uint8_t)(0x80 >> (7 - r));
+        memcpy(a, b, 8);
+    }
+    memcpy(out, a, 8);
+}
+
+/* Draws world cell (x, y) into the 8 x 8 block at px (row stride `stride`),
+ * as seen by a viewer facing vdir. */
+static void cell(const pr_world *w, int x, int y, int vdir, uint8_t *px, int stride) {
+    if (!loco__pr_in(x, y)) {
+        for (int r = 0; r < 8; r++) memset(px + r * stride, C_VOID, 8);
+        return;
+    }
+    const uint8_t *c = w->g[y][x];
+    const uint8_t *pat = terrain_glyph[c[0]];
+    uint8_t bg = C_FLOOR, line = C_FLOOR_LINE;
+    if (c[0] == PR_WALL) bg = C_WALL, line = C_WALL_LINE;
+    else if (c[0] >= PR_FURN0) bg = (uint8_t)(C_FURN0 + c[1] - 1), line = C_OUTLINE;
+    uint8_t thing[8] = {0}, fg = 0;
+    if (c[2] >= PR_THING_SETTER) {
+        rotate(player_glyph, thing, (c[3] - vdir) & 3);
+        fg = c[2] == PR_THING_SETTER ? C_SETTER : C_SOLVER;
+    } else if (c[2]) {
+        memcpy(thing, object_glyph[c[2] - 1], 8);
+        fg = (uint8_t)(C_OBJ0 + c[3] - 1);
+    }
+    for (int r = 0; r < 8; r++) {
+        /* The outline: pixels beside the shape (4-neighbours) but not in it. */
+        unsigned m = thing[r], up = r ? thing[r - 1] : 0, down = r < 7 ? thing[r + 1] : 0;
+        unsigned edge = (up | down | (m << 1) | (m >> 1)) & ~m & 0xFF;
+        uint8_t *row = px + r * stride;
+        for (int k = 0; k < 8; k++) {
+            unsigned bit = 0x80u >> k;
+            row[k] = (m & bit) ? fg : (edge & bit) ? C_OUTLINE : (pat[r] & bit) ? line : bg;
+        }
+    }
+}
+
+void loco_playroom_env_render(const loco_playroom_env *e, int seat, uint8_t *idx) {
+    const pr_world *w = &e->w;
+    if (seat != LOCO_PLAYROOM_SETTER && seat != LOCO_PLAYROOM_SOLVER) {
+        for (int y = 0; y < PR_H; y++)
+            for (int x = 0; x < PR_W; x++) cell(w, x, y, 0, idx + (y * 8) * LOCO_PLAYROOM_MAP_W + x * 8, LOCO_PLAYROOM_MAP_W);
+        return;
+    }
+    /* View cell (col c, row r): f = 8 - r cells ahead, l = c - 6 to the right. */
+    const pr_player *p = &w->pl[seat];
+    int d = p->dir, rt = (d + 1) & 3;
+    for (int r = 0; r < LOCO_PLAYROOM_VIEW_H / 8; r++)
+        for (int c = 0; c < LOCO_PLAYROOM_VIEW_W / 8; c++) {
+            int f = LOCO_PLAYROOM_VIEW_H / 8 - 1 - r, l = c - LOCO_PLAYROOM_VIEW_W / 16;
+            int x = p->x + f * loco__pr_dx[d] + l * loco__pr_dx[rt], y = p->y + f * loco__pr_dy[d] + l * loco__pr_dy[rt];
+            cell(w, x, y, d, idx + (r * 8) * LOCO_PLAYROOM_VIEW_W + c * 8, LOCO_PLAYROOM_VIEW_W);
+        }
+}
+
+void loco_playroom_env_render_rgb(const loco_playroom_env *e, int seat, uint8_t *rgb) {
+    uint8_t idx[LOCO_PLAYROOM_MAP_W * LOCO_PLAYROOM_MAP_H];   /* the larger of the two images */
+    int n = seat == LOCO_PLAYROOM_SETTER || seat == LOCO_PLAYROOM_SOLVER ? LOCO_PLAYROOM_VIEW_W * LOCO_PLAYROOM_VIEW_H
+                                                                        : LOCO_PLAYROOM_MAP_W * LOCO_PLAYROOM_MAP_H;
+    loco_playroom_env_render(e, seat, idx);
+    for (int i = 0; i < n; i++) memcpy(rgb + 3 * i, palette[idx[i]], 3);
+}
