@@ -93,11 +93,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     free(ids);
 
     /* Training on the input: it either gives the vocabulary asked for or
-     * says the text is too small. */
+     * says the text is too small.  257 is the bytes and the end-of-text
+     * token with no merge at all. */
     if (size < 4096) {
-        int rc = loco_tokenizer_train(&t, data, size, 260, msg, sizeof msg);
+        const int vocab = 257 + (size ? data[0] % 4 : 0);
+        int rc = loco_tokenizer_train(&t, data, size, vocab, msg, sizeof msg);
         if (rc == LOCO_OK) {
-            if (loco_tokenizer_vocab_size(t) != 260) abort();
+            if (loco_tokenizer_vocab_size(t) != vocab) abort();
             round_trip(t, data, size);
         } else if (rc != LOCO_EINVAL) {
             abort();

@@ -256,15 +256,20 @@ LOCO_TEST(shard_unwritable_path_keeps_existing_file) {
     CHECK(b && n == 8 && memcmp(b, "precious", 8) == 0, "existing file damaged by abort");
     free(b);
     CHECK(count_entries(dir) == 1, "temporary file left behind by abort");
-    /* The final rename fails (a directory is in the way): no partial file. */
+    /* The final rename fails (a directory appeared in the way while the
+     * shard was written): no partial file.  One there already is refused
+     * at once. */
     char sub[160];
     snprintf(sub, sizeof sub, "%s/adir", dir);
-    mkdir(sub, 0755);
     CHECK(loco_shard_writer_open(&w, sub, 256, msg, sizeof msg) == 0, "%s", msg);
+    mkdir(sub, 0755);
     CHECK(loco_shard_writer_add_doc(w, ids, 1, msg, sizeof msg) == 0, "%s", msg);
     r = loco_shard_writer_close(w, msg, sizeof msg);
     CHECK(r == LOCO_EIO && strstr(msg, sub), "rename onto a directory: %d %s", r, msg);
     CHECK(count_entries(dir) == 2 && count_entries(sub) == 0, "leftovers after a failed rename");
+    r = loco_shard_writer_open(&w, sub, 256, msg, sizeof msg);
+    CHECK(r == LOCO_EIO && strstr(msg, "not a regular file"), "a directory at the path: %d %s", r, msg);
+    CHECK(count_entries(dir) == 2, "leftovers after a refused open");
     rmdir(sub);
     rm_dir(dir);
 }

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "ckpt/ckpt_internal.h"
+#include "core/file.h"
 #include "nn/gpt_internal.h"
 
 #define MAX_HEADER_BYTES (100u << 20)   /* safetensors' own limit */
@@ -173,8 +174,8 @@ static int read_header(const char *path, header *h, char *msg, size_t msglen) {
     memset(h, 0, sizeof *h);
     h->fd = -1;
     if (!path) return loco__ckpt_fail(msg, msglen, LOCO_EINVAL, path, "no checkpoint path given");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return loco__ckpt_fail(msg, msglen, LOCO_EIO, path, "cannot open: %s", strerror(errno));
+    int fd;
+    if (loco__open_input(path, &fd, NULL, msg, msglen) != LOCO_OK) return LOCO_EIO;
     struct stat st;
     int err = LOCO_OK;
     unsigned char len8[8];

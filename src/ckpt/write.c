@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "ckpt/ckpt_internal.h"
+#include "core/file.h"
 #include "nn/gpt_internal.h"
 
 /* Builds the padded header text: a JSON object with __metadata__ and one
@@ -133,6 +134,11 @@ int loco_checkpoint_save(const char *path, loco_gpt *m, const loco_checkpoint_me
         return loco__ckpt_fail(msg, msglen, LOCO_ENOMEM, path, "out of memory building the checkpoint header");
     }
     snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
+    if (loco_file_check_output(path, msg, msglen) != LOCO_OK) {
+        free(header);
+        free(tmp);
+        return LOCO_EIO;
+    }
 
     int err = LOCO_OK;
     /* O_EXCL: never follow or reuse something already at the temporary

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/args.h"
+#include "loco/file.h"
 
 /* Returns 0 and stores the value, or -1 with a reason in err. */
 static int parse_value(const arg_spec *s, const char *v, char *err, size_t errlen) {
@@ -122,9 +123,10 @@ void args_free_config(void) {
 }
 
 int args_parse_file(const arg_spec *specs, int nspecs, const char *path, char *err, size_t errlen) {
-    FILE *f = fopen(path, "r");
+    char why[512];
+    FILE *f = loco_file_open_input(path, why, sizeof why);
     if (!f) {
-        snprintf(err, errlen, "--config %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "--config %s", why);
         return -1;
     }
     /* String values must outlive this call (string flags point to them), so
@@ -133,6 +135,9 @@ int args_parse_file(const arg_spec *specs, int nspecs, const char *path, char *e
     int lineno = 0, rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
         lineno++;
+        /* A UTF-8 byte order mark, which some editors put at the start of a
+         * file, is not part of the first key. */
+        if (lineno == 1 && !memcmp(line, "\xEF\xBB\xBF", 3)) memmove(line, line + 3, strlen(line + 3) + 1);
         if (!strchr(line, '\n') && !feof(f)) {
             snprintf(err, errlen, "%s:%d: line too long", path, lineno);
             rc = -1;
@@ -171,6 +176,12 @@ int args_parse_file(const arg_spec *specs, int nspecs, const char *path, char *e
                 rc = -1;
             }
         }
+    }
+    /* fgets() stops at an error as at the end: a file that cannot be read
+     * (an I/O error) must not pass for an empty one. */
+    if (rc == 0 && ferror(f)) {
+        snprintf(err, errlen, "--config %s: read error", path);
+        rc = -1;
     }
     fclose(f);
     return rc;

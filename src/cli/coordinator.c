@@ -17,6 +17,7 @@
 #include "cli/train_dipaco.h"
 #include "cli/train_dist.h"
 #include "loco/checkpoint.h"
+#include "loco/file.h"
 #include "loco/data.h"
 #include "loco/metrics.h"
 #include "loco/net_engine.h"
@@ -162,17 +163,8 @@ static int open_data(const coord_args *a, loco_source *src, char *msg, size_t ms
 
 /* Writes text to path atomically (a temporary file renamed over it). */
 static int write_atomic(const char *path, const char *text) {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) return -1;
-    int ok = fputs(text, f) >= 0;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
+    char msg[512];
+    return loco_file_write(path, text, strlen(text), msg, sizeof msg) == LOCO_OK ? 0 : -1;
 }
 
 static void log_event(loco_metrics *log, const char *kind, long step, float loss, const loco_coord_stats *st,

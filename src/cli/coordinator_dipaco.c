@@ -19,6 +19,7 @@
 #include "cli/train_dipaco.h"
 #include "cli/train_dist.h"
 #include "loco/checkpoint.h"
+#include "loco/file.h"
 #include "loco/data.h"
 #include "loco/dipaco.h"
 #include "loco/metrics.h"
@@ -305,14 +306,9 @@ static int run(dpc_args *a, loco_source *src) {
     fflush(stdout);
     if (a->endpoint_file) {
         /* Atomically: a reader never sees half an endpoint. */
-        char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s.tmp.%ld", a->endpoint_file, (long)getpid());
-        FILE *f = fopen(tmp, "w");
-        int ok = f && fputs(loco_dpc_endpoint(co), f) >= 0;
-        if (f) ok &= fclose(f) == 0;
-        if (!ok || rename(tmp, a->endpoint_file) != 0) {
-            unlink(tmp);
-            fprintf(stderr, "loco coordinator: %s: cannot write the endpoint\n", a->endpoint_file);
+        const char *ep = loco_dpc_endpoint(co);
+        if (loco_file_write(a->endpoint_file, ep, strlen(ep), msg, sizeof msg) != LOCO_OK) {
+            fprintf(stderr, "loco coordinator: %s\n", msg);
             status = 1;
             goto done;
         }

@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "loco/checkpoint.h"
+#include "loco/file.h"
 #include "loco/route.h"
 #include "loco/shard.h"
 #include "loco/split.h"
@@ -216,25 +217,19 @@ static int cmd_assign(int argc, char **argv) {
     int e = paths ? loco_router_assign_docs(router, model, &docs, topk, paths, msg, sizeof msg) : LOCO_ENOMEM;
     if (!paths) snprintf(msg, sizeof msg, "out of memory");
     if (!e) {
-        /* Written whole to a temporary file, then renamed over out. */
-        size_t tl = strlen(out) + 16;
-        char *tmp = malloc(tl);
-        FILE *f = NULL;
-        if (tmp) {
-            snprintf(tmp, tl, "%s.tmp", out);
-            f = fopen(tmp, "w");
-        }
-        int bad = !f;
+        /* Written whole to memory, then atomically to out. */
+        char *text = NULL;
+        size_t tl = 0;
+        FILE *f = open_memstream(&text, &tl);
         for (int i = 0; f && i < docs.n_docs; i++)
             for (int j = 0; j < topk; j++) fprintf(f, "%d%c", paths[(size_t)i * topk + j], j + 1 < topk ? ' ' : '\n');
-        if (f) bad |= fclose(f) != 0;
-        if (!bad) bad = rename(tmp, out) != 0;
-        if (bad) {
-            if (tmp) remove(tmp);
-            snprintf(msg, sizeof msg, "%s: cannot write", out);
-            e = LOCO_EIO;
+        if (!f || fclose(f) != 0) {
+            snprintf(msg, sizeof msg, "%s: out of memory", out);
+            e = LOCO_ENOMEM;
+        } else {
+            e = loco_file_write(out, text, tl, msg, sizeof msg);
         }
-        free(tmp);
+        free(text);
         if (!e) {
             long *sizes = calloc((size_t)loco_router_paths(router), sizeof(long));
             if (sizes) {

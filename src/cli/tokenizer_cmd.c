@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "loco/corpus.h"
+#include "loco/file.h"
 
 /* Reads the documents of every input into one buffer, separated by blank
  * lines, up to max_bytes.  Returns the buffer or NULL with a reason in msg. */
@@ -112,9 +113,9 @@ static int cmd_code(int argc, char **argv, int encode) {
     if (!tspec) { fprintf(stderr, "%s: --tokenizer is required\n", name); return 2; }
     loco_tokenizer *t;
     if (loco_cli_load_tokenizer(&t, tspec, msg, sizeof msg)) { fprintf(stderr, "%s: %s\n", name, msg); return 1; }
-    FILE *f = input ? fopen(input, "rb") : stdin;
+    FILE *f = input ? loco_file_open_input(input, msg, sizeof msg) : stdin;
     if (!f) {
-        fprintf(stderr, "%s: %s: %s\n", name, input, strerror(errno));
+        fprintf(stderr, "%s: %s\n", name, msg);
         loco_tokenizer_free(t);
         return 1;
     }
@@ -177,6 +178,6 @@ int loco_cmd_tokenizer(int argc, char **argv) {
         printf("usage: loco tokenizer train|encode|decode [flags]  (--help on each)\n");
         return 0;
     }
-    fprintf(stderr, "loco tokenizer: expected train, encode or decode (see loco tokenizer --help)\n");
+    fprintf(stderr, "loco tokenizer: expected train, encode, decode or convert (see loco tokenizer --help)\n");
     return 2;
 }

@@ -13,6 +13,7 @@
 #include "cli/common.h"
 #include "cli/train_dist.h"
 #include "loco/checkpoint.h"
+#include "loco/file.h"
 #include "loco/metrics.h"
 #include "loco/sim.h"
 #include "loco/split.h"
@@ -111,11 +112,8 @@ static double param_count(const loco_gpt_config *g) {
 /* Reads one label per line (documents in shard order).  Returns a malloc'd
  * array of n_docs strings in one block, or NULL with a reason in msg. */
 static char **read_labels(const char *path, int n_docs, char *msg, size_t msglen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(msg, msglen, "%s: cannot open labels", path);
-        return NULL;
-    }
+    FILE *f = loco_file_open_input(path, msg, msglen);
+    if (!f) return NULL;
     size_t n;
     uint8_t *text = loco_cli_read_all(f, &n);
     fclose(f);

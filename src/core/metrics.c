@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "loco/metrics.h"
 #include "core/fail.h"
+#include "core/file.h"
 
 struct loco_metrics {
     FILE *f;
@@ -19,6 +20,8 @@ static int open_mode(loco_metrics **out, const char *path, const char *mode,
                      char *msg, size_t msglen) {
     *out = NULL;
     if (!path) return loco__fail(msg, msglen, LOCO_EINVAL, "metrics: no log path");
+    /* A FIFO or a device at path would block the open or swallow the log. */
+    if (loco_file_check_output(path, msg, msglen) != LOCO_OK) return LOCO_EIO;
     loco_metrics *m = malloc(sizeof *m);
     if (!m) return loco__fail(msg, msglen, LOCO_ENOMEM, "metrics: out of memory");
     m->f = fopen(path, mode);
@@ -138,8 +141,9 @@ void loco_progress_print(FILE *f, int is_tty, long step, long total, double loss
  * run appends after its checkpoint instead of after whatever the stopped run
  * logged past it.  A missing file is fine.  Returns LOCO_EIO naming the file. */
 int loco_metrics_truncate_after(const char *path, long step, char *msg, size_t msglen) {
-    FILE *in = fopen(path, "r");
-    if (!in) return errno == ENOENT ? LOCO_OK : (snprintf(msg, msglen, "%s: %s", path, strerror(errno)), LOCO_EIO);
+    if (access(path, F_OK) != 0 && errno == ENOENT) return LOCO_OK;
+    FILE *in = loco_file_open_input(path, msg, msglen);
+    if (!in) return LOCO_EIO;
     size_t tlen = strlen(path) + 8;
     char *tmp = malloc(tlen);
     if (!tmp) { fclose(in); snprintf(msg, msglen, "%s: out of memory", path); return LOCO_ENOMEM; }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "loco/metrics.h"
 #include "core/fail.h"
+#include "core/file.h"
 
 typedef struct { double *x, *y; long n, cap; } series;
 typedef struct { series train, eval; } log_data;
@@ -68,9 +69,9 @@ static int push(series *s, double x, double y) {
 }
 
 /* Reads a whole file into a NUL-terminated buffer; returns NULL on failure
- * (errno says why). */
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
+ * with the reason in msg. */
+static char *read_all(const char *path, size_t *len, char *msg, size_t msglen) {
+    FILE *f = loco_file_open_input(path, msg, msglen);
     if (!f) return NULL;
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap);
@@ -84,8 +85,8 @@ static char *read_all(const char *path, size_t *len) {
     }
     int bad = ferror(f);
     fclose(f);
-    if (!buf) return NULL;
-    if (bad) { free(buf); errno = EIO; return NULL; }
+    if (!buf) return loco__fail(msg, msglen, 0, "%s: out of memory", path), NULL;
+    if (bad) { free(buf); loco__fail(msg, msglen, 0, "%s: read error", path); return NULL; }
     buf[n] = 0;
     *len = n;
     return buf;
@@ -111,8 +112,8 @@ static double field(const cJSON *j, const cJSON *step, const char *key) {
  * point to draw), or LOCO_ENOMEM; the reason is in msg. */
 static int parse_log(const char *path, const plot_cfg *c, log_data *out, char *msg, size_t msglen) {
     size_t len;
-    char *text = read_all(path, &len);
-    if (!text) return loco__fail(msg, msglen, LOCO_EIO, "%s: %s", path, strerror(errno));
+    char *text = read_all(path, &len, msg, msglen);
+    if (!text) return LOCO_EIO;
     int err = LOCO_OK;
     long line_no = 0, events = 0, not_positive = 0;
     for (char *p = text; p < text + len && !err;) {
@@ -422,21 +423,11 @@ static void render(sbuf *b, const char *const *paths, const log_data *logs, int 
     sb_printf(b, "</svg>\n");
 }
 
-/* Writes len bytes to path through a temporary file and rename(2), so the
- * old file (if any) is replaced whole or not at all.  Returns LOCO_EIO. */
+/* Writes len bytes to path atomically (src/core/file.c), so the old file
+ * (if any) is replaced whole or not at all.  Returns LOCO_EIO. */
 static int write_atomic(const char *path, const char *data, size_t len, char *msg, size_t msglen) {
-    size_t n = strlen(path) + 32;
-    char *tmp = malloc(n);
-    if (!tmp) return loco__fail(msg, msglen, LOCO_ENOMEM, "%s: out of memory", path);
-    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fwrite(data, 1, len, f) == len;
-    if (f) ok = (fclose(f) == 0) && ok;
-    int e = errno;
-    if (ok && rename(tmp, path) != 0) { ok = 0; e = errno; }
-    if (!ok) remove(tmp);
-    free(tmp);
-    return ok ? LOCO_OK : loco__fail(msg, msglen, LOCO_EIO, "%s: %s", path, strerror(e));
+    loco__chunk c = {data, len};
+    return loco__write_atomic(path, &c, 1, msg, msglen);
 }
 
 void loco_plot_opts_default(loco_plot_opts *o) {

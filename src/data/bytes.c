@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "loco/data.h"
+#include "core/file.h"
 
 /* Splits the corpus into a training head and a validation tail of val_frac;
  * returns LOCO_EINVAL when val_frac is outside (0, 1) or either part would
@@ -18,11 +19,8 @@ static int split(loco_bytes_dataset *d, double val_frac, size_t min_split) {
 int loco_dataset_load(loco_bytes_dataset *d, const char *path, double val_frac,
                       size_t min_split, char *msg, size_t msglen) {
     memset(d, 0, sizeof *d);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(msg, msglen, "%s: %s", path, strerror(errno));
-        return LOCO_EIO;
-    }
+    FILE *f = loco_file_open_input(path, msg, msglen);
+    if (!f) return LOCO_EIO;
     size_t cap = 1 << 20;
     d->bytes = malloc(cap);
     for (;;) {

@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 #include <zlib.h>
 #include "loco/corpus.h"
+#include "core/file.h"
 
 #define CHUNK ((size_t)1 << 16)   /* bytes asked of zlib per read */
 
@@ -65,9 +67,15 @@ int loco_corpus_open_fields(loco_corpus **out, const char *path, const char *tex
         snprintf(msg, msglen, "%s: out of memory", path);
         return LOCO_ENOMEM;
     }
+    int fd;
+    if (loco__open_input(path, &fd, NULL, msg, msglen) != LOCO_OK) {
+        loco_corpus_close(c);
+        return LOCO_EIO;
+    }
     errno = 0;
-    c->gz = gzopen(path, "rb");
+    c->gz = gzdopen(fd, "rb");
     if (!c->gz) {
+        close(fd);
         snprintf(msg, msglen, "%s: cannot open: %s", path,
                  errno ? strerror(errno) : "out of memory");
         loco_corpus_close(c);

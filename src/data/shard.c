@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "loco/shard.h"
+#include "core/file.h"
 
 /* Reads a little-endian unsigned integer of nb bytes. */
 static uint64_t get_le(const uint8_t *p, int nb) {
@@ -119,11 +120,8 @@ int loco_shard_open(loco_shard *s, const char *path, int expected_vocab, int ver
     snprintf(msg, msglen, "%s: token shards are read in place, on little-endian hosts only", path);
     return LOCO_EINVAL;
 #endif
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(msg, msglen, "%s: cannot open: %s", path, strerror(errno));
-        return LOCO_EIO;
-    }
+    int fd;
+    if (loco__open_input(path, &fd, NULL, msg, msglen) != LOCO_OK) return LOCO_EIO;
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         snprintf(msg, msglen, "%s: not a regular file", path);

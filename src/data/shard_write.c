@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "shard_internal.h"
+#include "core/file.h"
 
 #define WBUF ((size_t)1 << 20)
 
@@ -93,6 +94,7 @@ int loco_shard_writer_open(loco_shard_writer **out, const char *path, int vocab_
         snprintf(msg, msglen, "%s: vocabulary size %d must be at least 1", path, vocab_size);
         return LOCO_EINVAL;
     }
+    if (loco_file_check_output(path, msg, msglen) != LOCO_OK) return LOCO_EIO;
     loco_shard_writer *w = calloc(1, sizeof *w);
     size_t plen = strlen(path);
     if (w) {

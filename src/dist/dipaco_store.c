@@ -98,11 +98,8 @@ int loco_dipaco_save(const char *dir, const loco_dipaco_layout *l, const float *
 /* Reads a whole small file (at most cap bytes) into a NUL-terminated buffer
  * the caller frees; NULL on failure, with a reason. */
 static char *read_small(const char *path, size_t cap, char *msg, size_t msglen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(msg, msglen, "%s: cannot open", path);
-        return NULL;
-    }
+    FILE *f = loco_file_open_input(path, msg, msglen);
+    if (!f) return NULL;
     char *buf = malloc(cap + 1);
     size_t n = buf ? fread(buf, 1, cap + 1, f) : 0;
     fclose(f);
@@ -190,11 +187,8 @@ static int load_module(const char *dir, const loco_dipaco_layout *l, int m, floa
     module_path(dir, l, m, path, sizeof path);
     loco_dipaco_module_name(l, m, want, sizeof want);
     size_t n = loco_dipaco_module_size(l, m);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(msg, msglen, "%s: cannot open", path);
-        return LOCO_EIO;
-    }
+    FILE *f = loco_file_open_input(path, msg, msglen);
+    if (!f) return LOCO_EIO;
     uint8_t len[8];
     uint64_t hl = 0;
     char *header = NULL;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include "loco/net.h"
 #include "net/wire.h"
+#include "core/file.h"
 
 const char *loco_net_type_name(int type) {
     static const char *names[] = {"HELLO", "WELCOME", "TASK", "THETA", "PUSH", "HEARTBEAT", "BYE", "ERROR"};
@@ -44,9 +45,10 @@ int loco_net_key_from_secret(loco_net_key *key, const uint8_t *secret, size_t n,
 /* Returns LOCO_EIO (cannot read) or LOCO_EINVAL (bad size), naming path. */
 int loco_net_key_load(loco_net_key *key, const char *path, char *msg, size_t msglen) {
     uint8_t buf[4097];
-    FILE *f = fopen(path, "rb");
+    char reason[512];
+    FILE *f = loco_file_open_input(path, reason, sizeof reason);
     if (!f) {
-        if (msg) snprintf(msg, msglen, "%s: cannot open the secret file", path);
+        if (msg) snprintf(msg, msglen, "the secret file %s", reason);
         return LOCO_EIO;
     }
     size_t n = fread(buf, 1, sizeof buf, f);

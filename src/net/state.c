@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "loco/loco.h"
+#include "core/file.h"
 #include "loco/shard.h"
 #include "net/state.h"
 #include "net/wire.h"
@@ -115,6 +116,7 @@ static int sync_dir(const char *path) {
 int loco__state_save(const char *path, const loco__coord_state *s, char *msg, size_t msglen) {
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (loco_file_check_output(path, msg, msglen) != LOCO_OK) return LOCO_EIO;
     unlink(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
@@ -156,11 +158,8 @@ static int all_finite(const float *x, uint64_t n) {
 
 /* Returns LOCO_EIO or LOCO_EINVAL with a reason naming path. */
 int loco__state_load(const char *path, loco__coord_state *s, char *msg, size_t msglen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(msg, msglen, "%s: cannot open: %s", path, strerror(errno));
-        return LOCO_EIO;
-    }
+    FILE *f = loco_file_open_input(path, msg, msglen);
+    if (!f) return LOCO_EIO;
     uint8_t head[FIXED], tail[8];
     const char *why = NULL;
     uint64_t h = 0;

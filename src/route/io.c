@@ -26,6 +26,7 @@
 #include <cjson/cJSON.h>
 #include "route/route_internal.h"
 #include "core/fail.h"
+#include "core/file.h"
 
 #define MAX_FILE_BYTES ((size_t)1 << 31)
 
@@ -139,6 +140,11 @@ int loco_router_save(const loco_router *r, const char *path, char *msg, size_t m
         return loco__fail(msg, msglen, LOCO_ENOMEM, "%s: out of memory", path);
     }
     snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
+    if (loco_file_check_output(path, msg, msglen) != LOCO_OK) {
+        free(tmp);
+        free(s.buf);
+        return LOCO_EIO;
+    }
     unlink(tmp);
     int err = LOCO_OK;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -351,8 +357,8 @@ int loco_router_load(loco_router **out, const char *path, char *msg, size_t msgl
     if (!out) return loco__fail(msg, msglen, LOCO_EINVAL, "router: NULL output");
     *out = NULL;
     if (!path) return loco__fail(msg, msglen, LOCO_EINVAL, "router: NULL path");
-    FILE *f = fopen(path, "rb");
-    if (!f) return loco__fail(msg, msglen, LOCO_EIO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = loco_file_open_input(path, msg, msglen);
+    if (!f) return LOCO_EIO;
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > MAX_FILE_BYTES) {
         fclose(f);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "tok/load_internal.h"
+#include "core/file.h"
 
 /* Token files above this size are rejected rather than read into memory. */
 #define MAX_FILE_BYTES ((size_t)1 << 30)
@@ -19,11 +20,8 @@
  * cannot be read or is empty, LOCO_ENOMEM if memory runs out. */
 int loco__read_file(const char *path, char **out, size_t *len, char *msg, size_t msglen) {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        loco__tok_msg(msg, msglen, path, "cannot open: %s", strerror(errno));
-        return LOCO_EIO;
-    }
+    FILE *f = loco_file_open_input(path, msg, msglen);
+    if (!f) return LOCO_EIO;
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap + 1);
     int rc = LOCO_OK;

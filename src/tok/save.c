@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "tok/tok_internal.h"
+#include "core/file.h"
 
 /* Writes a special token's content as a JSON string; cannot fail (errors are
  * caught by ferror). */
@@ -83,6 +84,7 @@ static void write_json(FILE *f, const loco_tokenizer *t) {
  * sync or rename fails; the temporary file is then removed. */
 int loco_tokenizer_save(const loco_tokenizer *t, const char *path, char *msg, size_t msglen) {
     if (!t || !path) return LOCO_EINVAL;
+    if (loco_file_check_output(path, msg, msglen) != LOCO_OK) return LOCO_EIO;
     size_t n = strlen(path);
     char *tmp = malloc(n + 16);
     if (!tmp) {

@@ -299,11 +299,16 @@ static int build(trainer *tr, loco_tokenizer **out, char *msg, size_t msglen) {
     loco_tokenizer *t = loco__tok_alloc(tr->ntok, total, tr->nm);
     if (!t) return LOCO_ENOMEM;
     for (int i = 0; i < tr->ntok; i++) {
-        memcpy(t->tok_bytes + t->tok_off[i], tr->tok[i], tr->toklen[i]);
+        if (tr->toklen[i]) memcpy(t->tok_bytes + t->tok_off[i], tr->tok[i], tr->toklen[i]);
         t->tok_off[i + 1] = t->tok_off[i] + tr->toklen[i];
     }
-    memcpy(t->merge_a, tr->ma, (size_t)tr->nm * sizeof(int));
-    memcpy(t->merge_b, tr->mb, (size_t)tr->nm * sizeof(int));
+    /* With no merges learned (a vocabulary of the bytes and the end-of-text
+     * token alone) the merge arrays may be NULL, which memcpy must not get
+     * even for zero bytes. */
+    if (tr->nm) {
+        memcpy(t->merge_a, tr->ma, (size_t)tr->nm * sizeof(int));
+        memcpy(t->merge_b, tr->mb, (size_t)tr->nm * sizeof(int));
+    }
     t->n_merges = tr->nm;
     return loco__tok_finish(out, t, "tokenizer train", msg, msglen);
 }
