@@ -63,7 +63,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_SRC:= $(wildcard bench/*.c)
 
 .PHONY: all test bench clean deps fuzz
-all: $(LOCO_CMD) $(BUILD)/libloco.a
+all: $(LOCO_CMD) $(BUILD)/libloco.a $(BUILD)/libloco_playroom.so
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -90,9 +90,16 @@ loco: $(CLI_OBJ) $(BUILD)/libloco.a
 $(BUILD)/loco: $(CLI_OBJ) $(BUILD)/libloco.a
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
+# The Playroom alone as a shared library, for its Python binding
+# (python/loco_playroom.py loads it with ctypes).
+PLAYROOM_SO_SRC := $(wildcard src/env/playroom/*.c) src/core/rng.c src/core/error.c src/core/file.c
+$(BUILD)/libloco_playroom.so: $(PLAYROOM_SO_SRC) $(wildcard src/env/playroom/*.h) include/loco/playroom.h
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -fPIC -shared $(filter %.c,$^) -o $@ -lz -fopenmp -lm
+
 # The test binary wraps the allocator to prove training steps allocate nothing.
 WRAP     := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=posix_memalign
-$(BUILD)/test_loco: $(TEST_OBJ) $(BUILD)/libloco.a
+$(BUILD)/test_loco: $(TEST_OBJ) $(BUILD)/libloco.a | $(BUILD)/libloco_playroom.so
 	$(CC) $(CFLAGS) $^ -o $@ $(WRAP) $(LDLIBS)
 
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libloco.a
