@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "loco/loco.h"
+#include "loco/tokenizer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,6 +43,8 @@ typedef struct {
     loco_adamw_config opt;    /* the optimizer configuration and schedule */
     uint64_t seed;            /* the run's initialisation seed (informational) */
     char tokenizer[256];      /* tokenizer path or id; "" for none (bytes) */
+    const char *tokenizer_json;  /* save: the tokenizer.json text to embed, or NULL;
+                                    load: always NULL (see loco_checkpoint_load_tokenizer) */
     int has_optimizer;        /* set by load: the file held AdamW m, v and adam_t
                                  (ignored by save, which takes with_optimizer) */
 } loco_checkpoint_meta;
@@ -60,6 +63,14 @@ int loco_checkpoint_save(const char *path, loco_gpt *model, const loco_checkpoin
  * and a reason naming path on any failure. */
 int loco_checkpoint_load(const char *path, loco_gpt **model_out, int B, int T,
                          loco_checkpoint_meta *meta_out, char *msg, size_t msglen);
+
+/* The tokenizer of checkpoint path: the one embedded in it (saved with
+ * meta.tokenizer_json) if any, else the file meta.tokenizer names, looked
+ * for as given and then beside the checkpoint (loco_tokenizer_load_beside),
+ * so that a checkpoint copied with its tokenizer still finds it.  *out is
+ * NULL for a byte-level model (meta.tokenizer ""), which is not an error.
+ * Returns a loco_err with a reason naming the file. */
+int loco_checkpoint_load_tokenizer(const char *path, loco_tokenizer **out, char *msg, size_t msglen);
 
 /* Reads and validates only the header of path (every check above except
  * reading the tensor data) and returns the stored model configuration.

@@ -54,10 +54,33 @@ int loco_tokenizer_load_hf(loco_tokenizer **out, const char *tokenizer_json,
  * what loco_tokenizer_load_hf returns. */
 int loco_tokenizer_load(loco_tokenizer **out, const char *path, char *msg, size_t msglen);
 
+/* Loads a tokenizer.json held in memory (len bytes of text); name stands
+ * for the file in messages.  A NUL character in the text, raw or escaped,
+ * is refused (LOCO_EINVAL), as every other JSON reader refuses or keeps it.
+ * Returns LOCO_EINVAL or LOCO_ENOMEM as loco_tokenizer_load_hf does. */
+int loco_tokenizer_load_json(loco_tokenizer **out, const char *text, size_t len, const char *name,
+                             char *msg, size_t msglen);
+
+/* Loads spec, a tokenizer.json or "vocab.json,merges.txt", as given (from
+ * the working directory) and, if a relative name is not found there, from
+ * dir/spec and then dir/<file name of spec> (dir may be NULL): a tokenizer
+ * recorded by a model is found beside the model after both were moved.
+ * Returns what the loaders return, with the reason of the first attempt. */
+int loco_tokenizer_load_beside(loco_tokenizer **out, const char *spec, const char *dir, char *msg,
+                               size_t msglen);
+
 /* Writes t as a Hugging Face tokenizer.json, atomically (a temporary file in
- * the same directory, fsync, rename).  Returns LOCO_EIO on a write failure
- * (reason in msg, naming the file), LOCO_ENOMEM if memory runs out. */
+ * the same directory, fsync, rename), and tokenizer_config.json in the same
+ * directory (GPT2Tokenizer, <|endoftext|> as BOS, EOS and UNK), so that
+ * transformers and transformers.js load the directory as it is.  Returns
+ * LOCO_EIO on a write failure (reason in msg, naming the file), LOCO_ENOMEM
+ * if memory runs out. */
 int loco_tokenizer_save(const loco_tokenizer *t, const char *path, char *msg, size_t msglen);
+
+/* The tokenizer.json text loco_tokenizer_save writes, in a malloc'd,
+ * NUL-terminated buffer of *len bytes (len may be NULL); NULL when memory
+ * runs out. */
+char *loco_tokenizer_to_json(const loco_tokenizer *t, size_t *len);
 
 /* Number of token ids, special tokens included. */
 int loco_tokenizer_vocab_size(const loco_tokenizer *t);

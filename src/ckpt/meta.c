@@ -56,6 +56,7 @@ cJSON *loco__ckpt_meta_encode(const loco_gpt_config *cfg, const loco_checkpoint_
               add_long(o, "adamw.max_steps", a->max_steps) | add_float(o, "adamw.min_lr", a->min_lr) |
               add(o, "optimizer_state", with_optimizer ? "adamw" : "none");
     if (with_optimizer) bad |= add_long(o, "adam_t", adam_t);
+    if (meta->tokenizer_json) bad |= add(o, "tokenizer.json", meta->tokenizer_json);
     if (bad) {
         cJSON_Delete(o);
         return NULL;

@@ -27,6 +27,7 @@ typedef struct {
     int nt;                                  /* tensors expected: 16, or 48 with AdamW */
     loco__ckpt_tensor spec[LOCO__CKPT_MAX_TENSORS];
     uint64_t begin[LOCO__CKPT_MAX_TENSORS];  /* each tensor's offset in the data section */
+    char *tok_json;                          /* the embedded tokenizer.json (malloc'd), or NULL */
 } header;
 
 /* Reads exactly n bytes at off; returns 0, or -1 (errno 0 for end of file). */
@@ -143,6 +144,11 @@ static int check_json(header *h, const cJSON *root, const char *path, char *msg,
         return loco__ckpt_fail(msg, msglen, LOCO_EINVAL, path, "header has no __metadata__ object");
     int err = loco__ckpt_meta_decode(md, path, &h->cfg, &h->meta, &h->adam_t, msg, msglen);
     if (err) return err;
+    const cJSON *tj = cJSON_GetObjectItemCaseSensitive(md, "tokenizer.json");
+    if (tj && !cJSON_IsString(tj))
+        return loco__ckpt_fail(msg, msglen, LOCO_EINVAL, path, "__metadata__ key 'tokenizer.json' is not a string");
+    if (tj && !(h->tok_json = strdup(tj->valuestring)))
+        return loco__ckpt_fail(msg, msglen, LOCO_ENOMEM, path, "out of memory");
     h->nt = h->meta.has_optimizer ? LOCO__CKPT_MAX_TENSORS : LOCO_NUM_PARAM_TENSORS;
     for (int k = 0; k < h->nt; k++) loco__ckpt_tensor_spec(&h->cfg, k, &h->spec[k]);
     char seen[LOCO__CKPT_MAX_TENSORS] = {0};
@@ -246,8 +252,13 @@ static int read_header(const char *path, header *h, char *msg, size_t msglen) {
 done:
     cJSON_Delete(root);
     free(text);
-    if (err) close(fd);
-    else h->fd = fd;
+    if (err) {
+        close(fd);
+        free(h->tok_json);
+        h->tok_json = NULL;
+    } else {
+        h->fd = fd;
+    }
     return err;
 }
 
@@ -258,8 +269,38 @@ int loco_checkpoint_read_config(const char *path, loco_gpt_config *cfg, char *ms
     int err = read_header(path, h, msg, msglen);
     if (!err) {
         close(h->fd);
+        free(h->tok_json);
         if (cfg) *cfg = h->cfg;
     }
+    free(h);
+    return err;
+}
+
+/* Returns a loco_err with a reason naming the file; *out NULL for bytes. */
+int loco_checkpoint_load_tokenizer(const char *path, loco_tokenizer **out, char *msg, size_t msglen) {
+    if (!out) return loco__ckpt_fail(msg, msglen, LOCO_EINVAL, path, "out is NULL");
+    *out = NULL;
+    header *h = malloc(sizeof *h);
+    if (!h) return loco__ckpt_fail(msg, msglen, LOCO_ENOMEM, path, "out of memory");
+    int err = read_header(path, h, msg, msglen);
+    if (err) {
+        free(h);
+        return err;
+    }
+    close(h->fd);
+    if (h->tok_json) {
+        char name[300];
+        snprintf(name, sizeof name, "%.250s[tokenizer.json]", path);
+        err = loco_tokenizer_load_json(out, h->tok_json, strlen(h->tok_json), name, msg, msglen);
+    } else if (h->meta.tokenizer[0]) {
+        /* The checkpoint's directory: a relative tokenizer path is also
+         * looked for there. */
+        char dir[4096];
+        const char *slash = strrchr(path, '/');
+        snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+        err = loco_tokenizer_load_beside(out, h->meta.tokenizer, dir, msg, msglen);
+    }
+    free(h->tok_json);
     free(h);
     return err;
 }
@@ -309,6 +350,7 @@ int loco_checkpoint_load(const char *path, loco_gpt **model_out, int B, int T,
                                   errno ? strerror(errno) : "file shrank while reading");
     }
     close(h->fd);
+    free(h->tok_json);
     if (!err) err = check_values(m, h->meta.has_optimizer, path, msg, msglen);
     if (err) {
         loco_gpt_free(m);

@@ -12,6 +12,7 @@ int loco_cmd_tokenizer(int argc, char **argv);
 int loco_cmd_data(int argc, char **argv);
 int loco_cmd_plot(int argc, char **argv);
 int loco_cmd_route(int argc, char **argv);
+int loco_cmd_export(int argc, char **argv);
 
 /* Seconds on a monotonic clock. */
 double loco_cli_now(void);

@@ -493,7 +493,7 @@ int loco_cmd_coordinator(int argc, char **argv) {
     if (!a.steps) a.steps = 3000;
     char msg[512];
     /* A warm start takes its model shape from the checkpoint. */
-    if (a.dist.init && loco_checkpoint_read_config(a.dist.init, &a.cfg, msg, sizeof msg) != LOCO_OK) {
+    if (a.dist.init && loco_cli_init_config(a.dist.init, &a.cfg, msg, sizeof msg) != LOCO_OK) {
         fprintf(stderr, "loco coordinator: %s\n", msg);
         return 1;
     }

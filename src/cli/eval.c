@@ -94,7 +94,8 @@ int loco_cmd_eval(int argc, char **argv) {
     }
     loco_tokenizer *tok = NULL;
     const char *tspec = tokenizer ? tokenizer : (meta.tokenizer[0] ? meta.tokenizer : NULL);
-    if (tspec && src.vocab_size != 256 && loco_cli_load_tokenizer(&tok, tspec, msg, sizeof msg)) {
+    if (tspec && src.vocab_size != 256 &&
+        loco_cli_model_tokenizer(&tok, tokenizer, ckpt, NULL, NULL, msg, sizeof msg)) {
         fprintf(stderr, "loco eval: %s\n", msg);
         loco_gpt_free(m);
         loco_source_close(&src);

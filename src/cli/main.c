@@ -11,7 +11,8 @@ static void usage(FILE *f) {
             "  train        train a GPT on token shards or bytes (default: an embedded addition corpus)\n"
             "  eval         validation loss, perplexity and bits per byte of a checkpoint\n"
             "  sample       generate text from a checkpoint\n"
-            "  tokenizer    train|encode|decode: byte-level BPE\n"
+            "  export       a checkpoint as GGUF (llama.cpp) or a Hugging Face GPT-2 folder\n"
+            "  tokenizer    train|encode|decode|convert: byte-level BPE\n"
             "  data         prepare: corpus files to train/validation token shards\n"
             "  route        fit|assign: the DiPaCo document router (docs/routing.md)\n"
             "  plot         SVG plots of metrics logs (loss, perplexity, bytes, ...)\n"
@@ -32,6 +33,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "train")) return loco_cmd_train(argc - 2, argv + 2);
     if (!strcmp(argv[1], "eval")) return loco_cmd_eval(argc - 2, argv + 2);
     if (!strcmp(argv[1], "sample")) return loco_cmd_sample(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "export")) return loco_cmd_export(argc - 2, argv + 2);
     if (!strcmp(argv[1], "tokenizer")) return loco_cmd_tokenizer(argc - 2, argv + 2);
     if (!strcmp(argv[1], "data")) return loco_cmd_data(argc - 2, argv + 2);
     if (!strcmp(argv[1], "route")) return loco_cmd_route(argc - 2, argv + 2);

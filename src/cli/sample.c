@@ -140,7 +140,7 @@ int loco_cmd_sample(int argc, char **argv) {
         loco_gpt_free(m);
         return 2;
     }
-    if (tspec && loco_cli_load_tokenizer(&tok, tspec, msg, sizeof msg)) {
+    if (tspec && loco_cli_model_tokenizer(&tok, tokenizer, ckpt, meta.tokenizer, dipaco, msg, sizeof msg)) {
         fprintf(stderr, "loco sample: %s\n", msg);
         loco_gpt_free(m);
         return 1;

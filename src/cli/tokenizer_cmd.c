@@ -115,7 +115,7 @@ static int cmd_code(int argc, char **argv, int encode) {
     if (loco_cli_load_tokenizer(&t, tspec, msg, sizeof msg)) { fprintf(stderr, "%s: %s\n", name, msg); return 1; }
     FILE *f = input ? loco_file_open_input(input, msg, sizeof msg) : stdin;
     if (!f) {
-        fprintf(stderr, "%s: %s\n", name, msg);
+        fprintf(stderr, "%s: %s: %s\n", name, input, strerror(errno));
         loco_tokenizer_free(t);
         return 1;
     }
@@ -174,8 +174,9 @@ int loco_cmd_tokenizer(int argc, char **argv) {
     if (argc >= 1 && !strcmp(argv[0], "train")) return cmd_train(argc - 1, argv + 1);
     if (argc >= 1 && !strcmp(argv[0], "encode")) return cmd_code(argc - 1, argv + 1, 1);
     if (argc >= 1 && !strcmp(argv[0], "decode")) return cmd_code(argc - 1, argv + 1, 0);
+    if (argc >= 1 && !strcmp(argv[0], "convert")) return loco_cli_tokenizer_convert(argc - 1, argv + 1);
     if (argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
-        printf("usage: loco tokenizer train|encode|decode [flags]  (--help on each)\n");
+        printf("usage: loco tokenizer train|encode|decode|convert [flags]  (--help on each)\n");
         return 0;
     }
     fprintf(stderr, "loco tokenizer: expected train, encode, decode or convert (see loco tokenizer --help)\n");

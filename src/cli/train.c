@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "cli/net_cmd.h"
 #include "cli/train_dist.h"
 #include "loco/checkpoint.h"
@@ -211,9 +212,16 @@ int loco_cmd_train(int argc, char **argv) {
         return 2;
     }
     int distributed = dist.algo && strcmp(dist.algo, "single") != 0;
+    /* --init: a warm start, here for a single run, in train_dist for the others. */
+    const char *init = dist.init;
+    if (!distributed) dist.init = NULL;
+    if (init && resume) {
+        fprintf(stderr, "loco train: --init starts a new run; --resume continues one: give one of them\n");
+        return 2;
+    }
     if (!distributed && train_dist_requested(&dist)) {
         fprintf(stderr, "loco train: --workers, --inner-steps, --outer-*, --split, --compress, --prune, "
-                "--drop, --schedule, --init, the async and the dipaco flags need --algo ddp, diloco, async or dipaco\n");
+                "--drop, --schedule, the async and the dipaco flags need --algo ddp, diloco, async or dipaco\n");
         return 2;
     }
     if (distributed && (resume || stop_after || ckpt_every)) {
@@ -284,7 +292,7 @@ int loco_cmd_train(int argc, char **argv) {
     } else {
         if (!steps) steps = 3000;
         /* A warm start takes its model shape from the checkpoint. */
-        if (distributed && dist.init && loco_checkpoint_read_config(dist.init, &cfg, msg, sizeof msg) != LOCO_OK) {
+        if (init && loco_cli_init_config(init, &cfg, msg, sizeof msg) != LOCO_OK) {
             fprintf(stderr, "loco train: %s\n", msg);
             return 1;
         }
@@ -324,9 +332,9 @@ int loco_cmd_train(int argc, char **argv) {
         }
         loco_source_from_bytes(&src, &d);
     }
-    if (!resume && !(distributed && dist.init)) cfg.vocab_size = src.vocab_size;
+    if (!resume && !init) cfg.vocab_size = src.vocab_size;
     if (cfg.vocab_size != src.vocab_size) {
-        fprintf(stderr, "loco train: %s has vocabulary %d but the data has %d\n", resume ? resume : dist.init,
+        fprintf(stderr, "loco train: %s has vocabulary %d but the data has %d\n", resume ? resume : init,
                 cfg.vocab_size, src.vocab_size);
         loco_source_close(&src);
         loco_gpt_free(m);
@@ -368,6 +376,16 @@ int loco_cmd_train(int argc, char **argv) {
         oc.max_steps = steps;
         oc.min_lr = oc.lr * min_lr_frac;
         e = loco_gpt_create(&m, &cfg, use_cuda ? 1 : B, T, seed, msg, sizeof msg);
+        if (e == LOCO_OK && init) {
+            loco_gpt *w = NULL;
+            e = loco_cli_init_load(init, &w, 1, 1, msg, sizeof msg);
+            if (e == LOCO_OK) memcpy(loco_gpt_params(m), loco_gpt_params(w), loco_gpt_num_params(m) * sizeof(float));
+            loco_gpt_free(w);
+            if (e != LOCO_OK) {
+                loco_gpt_free(m);
+                m = NULL;
+            }
+        }
         loco_rng_seed(&rng, seed ^ 0x5eedda7aULL);
     }
     if (e != LOCO_OK) {
@@ -439,6 +457,20 @@ int loco_cmd_train(int argc, char **argv) {
         loco_source_close(&src);
         return 1;
     }
+    /* The checkpoint embeds the tokenizer, so that it works wherever it is
+     * copied (on --resume: the one the resumed checkpoint carries). */
+    char *tok_json = NULL;
+    if (out && loco_cli_tokenizer_json(resume, tokenizer == meta.tokenizer ? NULL : tokenizer, &tok_json, msg,
+                                       sizeof msg) != LOCO_OK) {
+        fprintf(stderr, "loco train: %s\n", msg);
+        free(tok); free(tgt); free(acc_buf);
+        loco_metrics_close(log);
+        loco_cuda_gpt_free(dev);
+        loco_gpt_free(m);
+        loco_source_close(&src);
+        return 1;
+    }
+    meta.tokenizer_json = tok_json;
     const int tty = isatty(STDOUT_FILENO);
     double t0 = loco_cli_now(), tlog = t0;
     long tokens_since = 0;
@@ -539,6 +571,7 @@ int loco_cmd_train(int argc, char **argv) {
     free(tok);
     free(tgt);
     free(acc_buf);
+    free(tok_json);
     loco_gpt_free(m);
     loco_source_close(&src);
     return status;

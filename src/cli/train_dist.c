@@ -58,7 +58,7 @@ int train_dist_specs(train_dist_args *d, arg_spec *s) {
         {"error-feedback", ARG_INT, &d->error_feedback, 0, 1, "1: carry what compression lost into the next round"},
         {"drop", ARG_FLOAT, &d->drop, -1e9, 1e9, "probability that a worker's pseudo-gradient is lost"},
         {"schedule", ARG_STR, &d->schedule, 0, 0, "active workers: constant, doubling, halving, ramp-up, ramp-down"},
-        {"init", ARG_STR, &d->init, 0, 0, "warm start: parameters (and model shape) from this checkpoint"},
+        {"init", ARG_STR, &d->init, 0, 0, "warm start: parameters (and model shape) from this checkpoint or Hugging Face GPT-2 folder"},
         {"sim-step-time", ARG_FLOAT, &d->sim_step_time, 0, 1e9, "simulated seconds per inner step (0: from --sim-flops)"},
         {"sim-flops", ARG_FLOAT, &d->sim_flops, 1, 1e30, "simulated FLOP/s of a worker (step time = 6 P B T / this)"},
         {"net-gbps", ARG_FLOAT, &d->net_gbps, 1e-9, 1e9, "simulated link bandwidth per worker and direction, Gbit/s"},
@@ -260,7 +260,7 @@ static void log_event(loco_metrics *log, const char *kind, long step, float loss
 int train_load_init(const char *path, const train_common *c, float **out, char *msg, size_t msglen) {
     loco_gpt *w = NULL;
     *out = NULL;
-    if (loco_checkpoint_load(path, &w, c->B, c->T, NULL, msg, msglen) != LOCO_OK) return 1;
+    if (loco_cli_init_load(path, &w, 1, 1, msg, msglen) != LOCO_OK) return 1;
     size_t P = loco_gpt_num_params(w);
     *out = malloc(P * sizeof(float));
     if (*out) memcpy(*out, loco_gpt_params(w), P * sizeof(float));
@@ -290,9 +290,14 @@ int train_save_global(const char *out, const char *who, loco_gpt *m, long step, 
     meta.opt = *oc;
     meta.seed = seed;
     snprintf(meta.tokenizer, sizeof meta.tokenizer, "%s", tokenizer ? tokenizer : "");
+    char *tok_json = NULL;   /* embedded, so that the checkpoint works wherever it is copied */
+    if (loco_cli_tokenizer_json(NULL, tokenizer, &tok_json, msg, msglen) != LOCO_OK) return 1;
+    meta.tokenizer_json = tok_json;
     /* The global model alone: the workers' AdamW states and the server's
      * outer state do not fit one model's checkpoint. */
-    if (loco_checkpoint_save(ckpt, m, &meta, 0, msg, msglen) != LOCO_OK) return 1;
+    int e = loco_checkpoint_save(ckpt, m, &meta, 0, msg, msglen);
+    free(tok_json);
+    if (e != LOCO_OK) return 1;
     loco_metrics_close(*log);
     *log = NULL;
     const char *logs[] = {logp};

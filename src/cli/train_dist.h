@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include "cli/args.h"
+#include "cli/common.h"
 #include "loco/loco.h"
 #include "loco/metrics.h"
 #include "loco/source.h"

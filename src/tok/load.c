@@ -48,8 +48,35 @@ int loco__read_file(const char *path, char **out, size_t *len, char *msg, size_t
     return LOCO_OK;
 }
 
-/* Parses JSON text; returns NULL and writes the byte offset of the error. */
+/* Returns the offset of the first NUL character of JSON text, raw or
+ * escaped as \u0000, or -1 if there is none.  An escape's backslash is one
+ * preceded by an even number of backslashes. */
+static long find_nul(const char *text, size_t len) {
+    const char *z = memchr(text, 0, len);
+    long raw = z ? (long)(z - text) : -1;
+    for (const char *p = text; (p = memchr(p, '\\', (size_t)(text + len - p))) != NULL;) {
+        const char *q = p;
+        while (q < text + len && *q == '\\') q++;
+        /* A run of k backslashes: escapes pair up; an odd run escapes the next character. */
+        if ((q - p) % 2 && text + len - q >= 5 && q[0] == 'u' && !memcmp(q + 1, "0000", 4) &&
+            (raw < 0 || q - 1 - text < raw))
+            return (long)(q - 1 - text);
+        p = q;
+    }
+    return raw;
+}
+
+/* Parses JSON text; returns NULL and writes the byte offset of the error.
+ * A NUL character is refused: cJSON reads strings as C strings, so a NUL
+ * would silently cut a token or a merge short ("\u0120c ar\0" read as
+ * "\u0120c ar"), where other readers refuse the file or keep the NUL. */
 cJSON *loco__parse_json(const char *text, size_t len, const char *path, char *msg, size_t msglen) {
+    long nul = find_nul(text, len);
+    if (nul >= 0) {
+        loco__tok_msg(msg, msglen, path, "holds a NUL character at byte %ld (raw or \\u0000), which no "
+                      "token text may contain", nul);
+        return NULL;
+    }
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!j) {

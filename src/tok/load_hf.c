@@ -75,19 +75,17 @@ static int merge_sides(const cJSON *it, const char **a, size_t *la, const char *
     return 0;
 }
 
-/* Returns LOCO_EIO, LOCO_EINVAL or LOCO_ENOMEM with the reason in msg. */
-int loco_tokenizer_load_hf(loco_tokenizer **out, const char *path, char *msg, size_t msglen) {
-    if (!out || !path) return LOCO_EINVAL;
+/* Returns LOCO_EINVAL or LOCO_ENOMEM with the reason (naming path) in msg. */
+int loco_tokenizer_load_json(loco_tokenizer **out, const char *text, size_t len, const char *path,
+                             char *msg, size_t msglen) {
+    if (!out || !text) return LOCO_EINVAL;
     *out = NULL;
-    char *text = NULL;
-    size_t len;
+    if (!path) path = "tokenizer.json";
     cJSON *j = NULL;
     loco__vocab v = {0};
     loco_tokenizer *t = NULL;
     loco__strmap m = {0};
-    int rc = loco__read_file(path, &text, &len, msg, msglen);
-    if (rc) goto done;
-    rc = LOCO_EINVAL;
+    int rc = LOCO_EINVAL;
     if (!(j = loco__parse_json(text, len, path, msg, msglen))) goto done;
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(j, "model");
     const cJSON *vj = cJSON_GetObjectItemCaseSensitive(model, "vocab");
@@ -154,6 +152,17 @@ done:
     loco__strmap_free(&m);
     free(v.text); free(v.special);
     cJSON_Delete(j);
+    return rc;
+}
+
+/* Returns LOCO_EIO, LOCO_EINVAL or LOCO_ENOMEM with the reason in msg. */
+int loco_tokenizer_load_hf(loco_tokenizer **out, const char *path, char *msg, size_t msglen) {
+    if (!out || !path) return LOCO_EINVAL;
+    *out = NULL;
+    char *text = NULL;
+    size_t len;
+    int rc = loco__read_file(path, &text, &len, msg, msglen);
+    if (!rc) rc = loco_tokenizer_load_json(out, text, len, path, msg, msglen);
     free(text);
     return rc;
 }

@@ -110,11 +110,27 @@ int loco_tokenizer_save(const loco_tokenizer *t, const char *path, char *msg, si
         bad |= fclose(f) != 0;
         if (!bad && rename(tmp, path) == 0) {
             free(tmp);
-            return LOCO_OK;
+            return loco__tok_save_config(path, msg, msglen);
         }
     }
     loco__tok_msg(msg, msglen, path, "write failed: %s", strerror(errno));
     unlink(tmp);
     free(tmp);
     return LOCO_EIO;
+}
+
+/* Returns NULL when memory runs out. */
+char *loco_tokenizer_to_json(const loco_tokenizer *t, size_t *len) {
+    char *text = NULL;
+    size_t n = 0;
+    FILE *f = t ? open_memstream(&text, &n) : NULL;
+    if (!f) return NULL;
+    write_json(f, t);
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        free(text);
+        return NULL;
+    }
+    if (len) *len = n;
+    return text;
 }

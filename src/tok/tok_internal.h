@@ -107,6 +107,10 @@ int loco__pretok_each(const pcre2_code *re, const uint8_t *text, size_t n,
  * returns the count or LOCO_ENOMEM. */
 long loco__bpe_word(const loco_tokenizer *t, const uint8_t *p, size_t len, int *ids);
 
+/* Writes tokenizer_config.json (atomically) in the directory of the
+ * tokenizer.json at path.  Returns LOCO_EIO with a reason naming it. */
+int loco__tok_save_config(const char *path, char *msg, size_t msglen);
+
 /* Writes "name: reason" into msg (if not NULL). */
 void loco__tok_msg(char *msg, size_t msglen, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
