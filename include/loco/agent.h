@@ -158,6 +158,32 @@ int loco_agent_tensor(const loco_agent *m, int i, const char **name, int *ndim, 
  * LOCO_ENONFINITE (parameters unchanged) if the norm is not finite. */
 int loco_agent_adamw_step(loco_agent *m, const loco_adamw_config *cfg, int step, float *norm_out);
 
+/* ------------------------------------------------------------ checkpoints */
+
+/* What a training run stores beside the tensors to resume exactly. */
+typedef struct {
+    long step;                /* optimizer steps taken */
+    uint64_t rng_state[4];    /* the sampler's loco_rng state */
+    loco_adamw_config opt;    /* optimizer configuration and schedule */
+    uint64_t seed;            /* the run's initialisation seed (informational) */
+    int has_optimizer;        /* set by load: the file held AdamW's moments */
+} loco_agent_ckpt_meta;
+
+/* Writes the configuration, the parameters (and with with_optimizer AdamW's
+ * m, v and step count) and meta to path as safetensors (docs/agent.md),
+ * atomically.  LOCO_EIO with a reason naming path on failure, leaving any
+ * earlier file at path as it was. */
+int loco_agent_save(const char *path, const loco_agent *m, const loco_agent_ckpt_meta *meta,
+                    int with_optimizer, char *msg, size_t msglen);
+
+/* Creates a model of the stored configuration with capacity B x T and
+ * fills it from path; meta may be NULL.  LOCO_EIO (unreadable), LOCO_EINVAL
+ * (malformed: any header, name, shape or range that is not what this
+ * configuration writes), LOCO_ECONFIG, LOCO_ENONFINITE or LOCO_ENOMEM, with
+ * *out NULL and a reason naming path. */
+int loco_agent_load(const char *path, loco_agent **out, int B, int T, loco_agent_ckpt_meta *meta,
+                    char *msg, size_t msglen);
+
 #ifdef __cplusplus
 }
 #endif

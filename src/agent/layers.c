@@ -2,22 +2,23 @@
  * The agent's layers (declarations and conventions in layers.h).  Compiled
  * twice: as float here, and as double by layers_f64.c (LOCO_REAL_DOUBLE).
  *
- * Matrix products go to BLAS, directly or through src/nn's matmul; every
- * other loop runs over rows (or column blocks) under a static OpenMP
- * schedule, and every reduction has an order fixed by the shapes alone, so
- * the results do not depend on the thread count.
+ * Matrix products go through src/nn (its matmul, or gemm_serial for the
+ * per-head products made inside a parallel loop), whose tiles are fixed by
+ * the shapes; every other loop runs over rows (or column blocks) under a
+ * static OpenMP schedule, and every reduction has an order fixed by the
+ * shapes alone, so the results do not depend on the thread count.
  */
 #include <math.h>
 #include <string.h>
-#include <cblas.h>
 #include "agent/layers.h"
+#include "nn/gemm.h"
 #include "nn/layers.h"
 
 #ifdef LOCO_REAL_DOUBLE
 typedef double real;
 #define FN(name) loco__ag_##name##_f64
 #define NN(name) loco__##name##_f64
-#define GEMM cblas_dgemm
+#define GEMM loco__gemm_serial_f64
 #define EXP exp
 #define LOG log
 #define SQRT sqrt
@@ -26,7 +27,7 @@ typedef double real;
 typedef float real;
 #define FN(name) loco__ag_##name
 #define NN(name) loco__##name
-#define GEMM cblas_sgemm
+#define GEMM loco__gemm_serial
 #define EXP expf
 #define LOG logf
 #define SQRT sqrtf
@@ -145,7 +146,7 @@ void FN(attention_forward)(real *out, real *att, const real *q, const real *k, c
         const real *vb = v + (size_t)b * Tk * ldk + h * hs;        // (Tk, hs), ld ldk
         const unsigned char *mb = kmask ? kmask + (size_t)b * Tk : NULL;
         real *P = att + (size_t)bh * Tq * Tk;                      // (Tq, Tk)
-        GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, hs, scale, qb, ldq, kb, ldk, 0, P, Tk);
+        GEMM(0, 1, Tq, Tk, hs, scale, qb, ldq, kb, ldk, 0, P, Tk);
         for (int t = 0; t < Tq; t++) {
             real *row = P + (size_t)t * Tk;
             real mx = -INFINITY;
@@ -159,7 +160,7 @@ void FN(attention_forward)(real *out, real *att, const real *q, const real *k, c
             real inv = sum > 0 ? 1 / sum : 0;
             for (int s = 0; s < Tk; s++) row[s] *= inv;
         }
-        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, hs, Tk, 1, P, Tk, vb, ldk, 0,
+        GEMM(0, 0, Tq, hs, Tk, 1, P, Tk, vb, ldk, 0,
              out + (size_t)b * Tq * C + h * hs, C);
     }
 }
@@ -182,8 +183,8 @@ void FN(attention_backward)(real *dq, real *dk, real *dv, real *datt, const real
         const real *dy = dout + (size_t)b * Tq * C + h * hs;       // (Tq, hs), ld C
         const real *P = att + (size_t)bh * Tq * Tk;                // (Tq, Tk)
         real *dS = datt + (size_t)bh * Tq * Tk;                    // (Tq, Tk)
-        GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, hs, 1, dy, C, v + ok, ldk, 0, dS, Tk);
-        GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, Tk, hs, Tq, 1, P, Tk, dy, C, 0, dv + ok, ldk);
+        GEMM(0, 1, Tq, Tk, hs, 1, dy, C, v + ok, ldk, 0, dS, Tk);
+        GEMM(1, 0, Tk, hs, Tq, 1, P, Tk, dy, C, 0, dv + ok, ldk);
         for (int t = 0; t < Tq; t++) {
             const real *p = P + (size_t)t * Tk;
             real *d = dS + (size_t)t * Tk;
@@ -191,9 +192,9 @@ void FN(attention_backward)(real *dq, real *dk, real *dv, real *datt, const real
             for (int s = 0; s < Tk; s++) dot += p[s] * d[s];
             for (int s = 0; s < Tk; s++) d[s] = p[s] * (d[s] - dot);
         }
-        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, hs, Tk, scale, dS, Tk, k + ok, ldk, 0,
+        GEMM(0, 0, Tq, hs, Tk, scale, dS, Tk, k + ok, ldk, 0,
              dq + oq, ldq);
-        GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, Tk, hs, Tq, scale, dS, Tk, q + oq, ldq, 0,
+        GEMM(1, 0, Tk, hs, Tq, scale, dS, Tk, q + oq, ldq, 0,
              dk + ok, ldk);
     }
 }

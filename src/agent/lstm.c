@@ -10,9 +10,9 @@
  * product h_{t-1} Whh^T is taken step by step.
  */
 #include <string.h>
-#include <cblas.h>
 #include "agent/ccnet_internal.h"
 #include "agent/layers.h"
+#include "nn/gemm.h"
 #include "nn/layers.h"
 
 void loco__ag_core_forward(loco_agent *m) {
@@ -44,7 +44,7 @@ void loco__ag_core_forward(loco_agent *m) {
                     memset(cp + (size_t)b * H, 0, H * sizeof(float));
                 }
             // pre_t (B, 4H) += h_{t-1} (B, H) @ Whh^T (H, 4H)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, 4 * H, H, 1, hp, H, p->lstm_whh[l], H, 1,
+            loco__gemm(0, 1, B, 4 * H, H, 1, hp, H, p->lstm_whh[l], H, 1,
                         a->pre[l] + r0 * 4 * H, 4 * H);
             loco__ag_lstm_cell_forward(a->h[l] + r0 * H, a->c[l] + r0 * H, a->gact[l] + r0 * 4 * H,
                                        a->tc[l] + r0 * H, a->pre[l] + r0 * 4 * H, cp, B, H);
@@ -74,7 +74,7 @@ void loco__ag_core_backward(loco_agent *m) {
             loco__ag_lstm_cell_backward(a->d_pre + r0 * 4 * H, a->d_cn, a->d_h, a->d_c, a->gact[l] + r0 * 4 * H,
                                         a->tc[l] + r0 * H, a->cprev[l] + r0 * H, B, H);
             // dh_{t-1} (B, H) = dpre_t (B, 4H) @ Whh (4H, H)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, 4 * H, 1, a->d_pre + r0 * 4 * H, 4 * H,
+            loco__gemm(0, 0, B, H, 4 * H, 1, a->d_pre + r0 * 4 * H, 4 * H,
                         p->lstm_whh[l], H, 0, a->d_h, H);
             memcpy(a->d_c, a->d_cn, (size_t)B * H * sizeof(float));
             for (int b = 0; b < B; b++)
@@ -84,7 +84,7 @@ void loco__ag_core_backward(loco_agent *m) {
                 }
         }
         // dWhh (4H, H) += dpre^T (4H, R) @ hprev (R, H), all steps at once
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 4 * H, H, R, 1, a->d_pre, 4 * H, a->hprev[l], H, 1,
+        loco__gemm(1, 0, 4 * H, H, R, 1, a->d_pre, 4 * H, a->hprev[l], H, 1,
                     g->lstm_whh[l], H);
         loco__matmul_backward(du, g->lstm_wih[l], g->lstm_b[l], a->d_pre, u, p->lstm_wih[l], R, H, 4 * H);
         loco__residual_forward(du, du, dy, (long)R * H);
