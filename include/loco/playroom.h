@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "loco/loco.h"   /* error codes, loco_rng */
 
 #ifdef __cplusplus
 extern "C" {

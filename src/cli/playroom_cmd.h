@@ -1,0 +1,9 @@
+/* `loco playroom ...`: the Playroom's commands (docs/playroom.md). */
+#ifndef LOCO_CLI_PLAYROOM_CMD_H
+#define LOCO_CLI_PLAYROOM_CMD_H
+
+int loco_cmd_playroom(int argc, char **argv);
+/* `loco playroom render`: an HTML replay of one episode (playroom_render.c). */
+int loco_cmd_playroom_render(int argc, char **argv);
+
+#endif
