@@ -59,6 +59,10 @@ typedef struct {
     float keep;
     int error_feedback;
     int cuda;                 /* 1: the workers take their inner steps on the GPU (loco/cuda.h) */
+    float screen_k;           /* drop a push whose norm exceeds screen_k times the median of recent
+                                 accepted ones (loco_outer_screen); 0: only non-finite ones */
+    int fault_worker;         /* a testing aid: this worker (-1: none) pushes from parameters all */
+    float fault_value;        /* equal to fault_value, as a faulty accelerator would */
 } loco_async_sim_config;
 
 typedef struct {
@@ -72,6 +76,7 @@ typedef struct {
     long inner_steps;         /* inner steps of all workers so far */
     double bytes_up, bytes_down;
     double sim_seconds;       /* simulated time of the last event */
+    long screened;            /* pushes the norm screen dropped so far */
 } loco_async_sim_stats;
 
 typedef struct loco_async_sim loco_async_sim;

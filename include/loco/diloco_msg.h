@@ -68,6 +68,11 @@ int loco_diloco_dense(const loco_diloco_layout *l);
 int loco_diloco_encode(const loco_diloco_layout *l, const float *theta, float *params, float *ef, float *dec,
                        uint8_t *out);
 
+/* The norm of the pseudo-gradient that a decoded contribution dec carries
+ * (theta - dec for dense fp32, dec itself otherwise), in double; what the
+ * norm screen (loco_outer_screen) judges, in both engines. */
+double loco_diloco_norm(const loco_diloco_layout *l, const float *theta, const float *dec);
+
 /* Decodes a contribution of len bytes into dec (P floats): the worker's
  * parameters (dense fp32) or its pseudo-gradient as the codec carried it.
  * Returns LOCO_EINVAL if len is not l->msg_bytes or any tensor fails to

@@ -54,6 +54,8 @@ typedef struct {
     double worker_timeout;     /* seconds of silence after which a worker is dead */
     uint64_t max_skew_ms;      /* HELLO timestamps accepted within this of the coordinator's clock */
     int verbose;               /* 1: a line on stderr per join and death */
+    float screen_k;            /* drop a contribution whose norm exceeds screen_k times the robust
+                                  reference (loco_outer_screen); 0: only non-finite ones */
     /* Asynchronous DiLoCo (loco_coord_async_next): 0 for the synchronous rounds. */
     int async;
     loco_async_config rule;    /* the server rule, as the simulator's (include/loco/async.h) */
@@ -73,6 +75,8 @@ typedef struct {
     long missing_total;        /* contributions that did not arrive before their round closed */
     long late_total;           /* contributions that arrived after their round closed (dropped) */
     long rejected;             /* messages dropped: malformed, unauthenticated, replayed, unexpected */
+    int screened;              /* contributions (or pushes) the norm screen dropped in the last round (push) */
+    long screened_total;       /* and so far */
     float train_loss;          /* mean inner loss of the last round's contributions */
     double bytes_in, bytes_out;
     double round_seconds;      /* wall time of the last round */
@@ -183,6 +187,8 @@ typedef struct {
     int threads;               /* informational */
     int verbose;               /* 1: a line on stderr when rejoining */
     double step_sleep;         /* a testing aid: seconds to sleep after each inner step (slows the worker) */
+    float fault_value;         /* a testing aid: != 0 makes every contribution start from parameters all
+                                  equal to it (loco__worker_fault), as a faulty accelerator would */
     int cuda;                  /* 1: inner steps on the GPU (loco/cuda.h; DiLoCo, async and DiPaCo tasks) */
 } loco_netw_config;
 

@@ -64,6 +64,47 @@ size_t loco_outer_state_floats(const loco_outer_config *c, size_t n);
 void loco_outer_step(const loco_outer_config *c, float *theta, const float *target, float *state,
                      size_t n, long t);
 
+/* One outer step that never makes theta or the state non-finite: if the
+ * step would put an Inf or NaN into either (a huge pseudo-gradient, an
+ * absurd learning rate), nothing is changed and LOCO_ENONFINITE is returned;
+ * else the step is loco_outer_step's, bit for bit, and LOCO_OK.  Returns
+ * LOCO_EINVAL for a NULL config or array or an unknown kind. */
+int loco_outer_step_checked(const loco_outer_config *c, float *theta, const float *target, float *state,
+                            size_t n, long t);
+
+/* Contributions screened by their norm (src/optim/screen.c).  A worker with
+ * a faulty accelerator, or one that holds the run's secret and means harm,
+ * can send a well-formed pseudo-gradient of any size; averaged in, one such
+ * value moves theta as far as it likes.  The screen drops a contribution
+ * whose norm is non-finite or more than k times a robust reference:
+ *   - several contributions at once (a DiLoCo round): the lower median of
+ *     their finite norms, which a minority of outliers cannot move (with two,
+ *     the smaller: of two honest workers neither is dropped unless one moved
+ *     k times as far as the other);
+ *   - one contribution (a round with one worker, an asynchronous push): the
+ *     lower median of the last LOCO_SCREEN_RECENT accepted norms once at
+ *     least 3 are known, else the norm of theta itself (a pseudo-gradient k
+ *     times longer than the parameters is not a training step).
+ * k = 0 keeps every finite contribution.  Accepted norms enter recent. */
+#define LOCO_SCREEN_RECENT 16
+#define LOCO_SCREEN_K_DEFAULT 10.0f
+typedef struct {
+    double norm[LOCO_SCREEN_RECENT];   /* ring of accepted norms */
+    int n;                             /* how many are valid (<= LOCO_SCREEN_RECENT) */
+    int next;                          /* where the next one goes */
+} loco_screen_recent;
+
+/* Screens n contributions with the given norms: keep[i] = 1 or 0 by the
+ * rule above (theta_norm is used for a lone contribution with too little
+ * history; recent may be NULL: no history).  Returns the number dropped;
+ * 0 for n < 1 or a NULL array. */
+int loco_outer_screen(const double *norms, int n, float k, double theta_norm, loco_screen_recent *recent,
+                      unsigned char *keep);
+
+/* The Euclidean norm of x (n floats), summed in double; Inf or NaN if a
+ * value is.  With theta (may be NULL), the norm of theta - x instead. */
+double loco_outer_norm(const float *x, const float *theta, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

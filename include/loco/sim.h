@@ -69,6 +69,10 @@ typedef struct {
     double latency;           /* simulated one-way latency, seconds */
     uint64_t seed;            /* model initialisation (when no init), data and drops */
     int cuda;                 /* 1: DiLoCo's workers take their inner steps on the GPU (loco/cuda.h) */
+    float screen_k;           /* drop a contribution whose norm exceeds screen_k times the robust
+                                 reference (loco_outer_screen); 0: only non-finite ones */
+    int fault_worker;         /* a testing aid: this worker (-1: none) sends parameters all equal to */
+    float fault_value;        /* fault_value, as a faulty accelerator would */
 } loco_sim_config;
 
 typedef struct {
@@ -77,6 +81,8 @@ typedef struct {
     int active;               /* workers in the last round */
     int received;             /* contributions that arrived in the last round */
     long dropped_total;       /* contributions lost so far */
+    int screened;             /* contributions the norm screen dropped in the last round */
+    long screened_total;      /* and so far */
     float train_loss;         /* mean training loss of the last round */
     double bytes_up, bytes_down;  /* bytes sent so far, all workers */
     double sim_seconds;       /* simulated wall clock so far */

@@ -17,11 +17,11 @@ static void log_push(loco_metrics *log, const char *kind, float loss, const loco
     if (!log) return;
     const char *k[] = {"loss", "ppl", "rounds", "pushes", "version", "staleness", "staleness_mean",
                        "staleness_max", "worker", "inner_steps", "assigned", "speed", "speed_max", "alive", "bytes", "bytes_in",
-                       "bytes_out", "deaths", "lost", "late", "rejected", "time_s"};
+                       "bytes_out", "deaths", "lost", "late", "rejected", "time_s", "screened"};
     double v[] = {loss, exp(loss), (double)st->pushes / M, st->pushes, st->version, st->last_staleness,
                   st->mean_staleness, st->max_staleness, st->last_worker, st->last_steps, st->last_assigned,
                   st->last_speed, st->speed_max, st->alive, st->bytes_in + st->bytes_out, st->bytes_in, st->bytes_out, st->deaths,
-                  st->tasks_lost, st->late_total, st->rejected, t};
+                  st->tasks_lost, st->late_total, st->rejected, t, st->screened_total};
     loco_metrics_log(log, kind, st->pushes, k, v, (int)(sizeof v / sizeof v[0]));
 }
 
@@ -50,6 +50,9 @@ int async_wire_loop(const async_wire_run *r, loco_coord *co, loco_source *src, l
             return 1;
         }
         const int last = loco_coord_async_done(co);
+        if (st->screened)
+            fprintf(stderr, "loco coordinator: push %ld (worker %d): dropped, its norm was far outside the recent "
+                    "pushes' (--screen-k)\n", st->pushes, st->last_worker);
         log_push(*log, "train", st->train_loss, st, r->M, loco_cli_now() - t0);
         if (st->pushes % log_pushes == 0 || last || st->pushes == 1) {
             /* The one-line live status. */

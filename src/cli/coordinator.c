@@ -172,11 +172,11 @@ static void log_event(loco_metrics *log, const char *kind, long step, float loss
     if (!log) return;
     const char *k[] = {"loss", "ppl", "bytes", "bytes_in", "bytes_out", "time_s", "round", "alive", "tasked",
                        "received", "missing", "late", "rejected", "deaths", "round_s", "joins", "saves",
-                       "resumed_round", "down_full", "down_delta"};
+                       "resumed_round", "down_full", "down_delta", "screened"};
     double v[] = {loss, exp(loss), st->bytes_in + st->bytes_out, st->bytes_in, st->bytes_out, t, st->round,
                   st->alive, st->tasked, st->received, st->missing_total, st->late_total, st->rejected,
                   st->deaths, st->round_seconds, st->joins, st->saves, st->resumed_round, st->downloads_full,
-                  st->downloads_delta};
+                  st->downloads_delta, st->screened_total};
     loco_metrics_log(log, kind, step, k, v, (int)(sizeof v / sizeof v[0]));
 }
 
@@ -292,6 +292,7 @@ static int run(coord_args *a, loco_source *src) {
     cc.worker_timeout = a->worker_timeout;
     cc.max_skew_ms = (uint64_t)(a->max_skew * 1000);
     cc.verbose = a->verbose;
+    cc.screen_k = a->dist.screen_k;
     if (is_async(a)) {
         /* `loco train --algo async`'s configuration (src/cli/train_async.c):
          * as many pushes as synchronous DiLoCo would receive, and each
@@ -407,6 +408,10 @@ static int run(coord_args *a, loco_source *src) {
             status = 1;
             goto done;
         }
+        if (st->screened)
+            fprintf(stderr, "loco coordinator: round %ld: dropped %d contribution%s whose norm was far outside the "
+                    "others' (--screen-k %g)\n", st->round, st->screened, st->screened > 1 ? "s" : "",
+                    (double)a->dist.screen_k);
         long step = st->inner_step;
         int last = st->round == st->n_rounds;
         double t = loco_cli_now();

@@ -115,6 +115,9 @@ static int make_config(const train_dist_args *d, const train_common *c, int shar
     }
     ac->keep = d->prune;
     ac->error_feedback = d->error_feedback;
+    ac->screen_k = d->screen_k;
+    ac->fault_worker = d->fault_worker;
+    ac->fault_value = d->fault_value;
     if (step_times(d, ac, msg, msglen)) return 2;
     return loco_async_sim_config_check(ac, shards, msg, msglen) ? 2 : 0;
 }
@@ -123,10 +126,11 @@ static void log_event(loco_metrics *log, const char *kind, long step, float loss
                       int M, double t) {
     if (!log) return;
     const char *k[] = {"loss", "ppl", "rounds", "pushes", "updates", "sim_s", "bytes", "staleness", "worker",
-                       "inner_steps", "time_s"};
+                       "inner_steps", "time_s", "screened"};
     double v[] = {loss, exp(loss), (double)st->pushes / M, st->pushes, st->updates, st->sim_seconds,
-                  st->bytes_up + st->bytes_down, st->last_staleness, st->last_worker, st->last_steps, t};
-    loco_metrics_log(log, kind, step, k, v, 11);
+                  st->bytes_up + st->bytes_down, st->last_staleness, st->last_worker, st->last_steps, t,
+                  st->screened};
+    loco_metrics_log(log, kind, step, k, v, (int)(sizeof v / sizeof v[0]));
 }
 
 int train_async_run(const train_dist_args *d, train_common *c, loco_source *src) {
@@ -206,11 +210,15 @@ int train_async_run(const train_dist_args *d, train_common *c, loco_source *src)
     double t0 = loco_cli_now();
     float vl = NAN;
     while (!loco_async_sim_done(sim)) {
+        const long screened = st->screened;
         if ((e = loco_async_sim_next(sim, msg, sizeof msg)) != LOCO_OK) {
             fprintf(stderr, "loco train: %s\n", msg);
             status = 1;
             goto done;
         }
+        if (st->screened > screened)
+            fprintf(stderr, "loco train: push %ld (worker %d): dropped, its norm was far outside the recent "
+                    "pushes' (--screen-k %g)\n", st->pushes, st->last_worker, (double)d->screen_k);
         log_event(log, "train", st->pushes, st->last_loss, st, M, loco_cli_now() - t0);
         int last = loco_async_sim_done(sim);
         if ((eval_pushes && st->pushes >= next_eval) || last) {

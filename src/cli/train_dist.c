@@ -33,6 +33,8 @@ void train_dist_defaults(train_dist_args *d) {
     d->route_topk = 1;
     d->schedule = "constant";
     d->prune = 1.0f;
+    d->screen_k = LOCO_SCREEN_K_DEFAULT;
+    d->fault_worker = -1;
     d->sim_flops = 100e12f;
     d->net_gbps = 1.0f;
     d->net_latency_ms = 50.0f;
@@ -57,6 +59,11 @@ int train_dist_specs(train_dist_args *d, arg_spec *s) {
         {"prune", ARG_FLOAT, &d->prune, -1e9, 1e9, "keep this fraction of each pseudo-gradient tensor (top |x|)"},
         {"error-feedback", ARG_INT, &d->error_feedback, 0, 1, "1: carry what compression lost into the next round"},
         {"drop", ARG_FLOAT, &d->drop, -1e9, 1e9, "probability that a worker's pseudo-gradient is lost"},
+        {"screen-k", ARG_FLOAT, &d->screen_k, 0, 1e30, "drop a contribution whose norm is over this many times the "
+         "others' median (0: only non-finite ones; docs/diloco.md)"},
+        {"fault-worker", ARG_INT, &d->fault_worker, -1, 1e6, "testing aid: this simulated worker (-1: none) sends "
+         "parameters all equal to --fault-value, as a faulty accelerator would"},
+        {"fault-value", ARG_FLOAT, &d->fault_value, -3.4e38, 3.4e38, "testing aid: see --fault-worker"},
         {"schedule", ARG_STR, &d->schedule, 0, 0, "active workers: constant, doubling, halving, ramp-up, ramp-down"},
         {"init", ARG_STR, &d->init, 0, 0, "warm start: parameters (and model shape) from this checkpoint or Hugging Face GPT-2 folder"},
         {"sim-step-time", ARG_FLOAT, &d->sim_step_time, 0, 1e9, "simulated seconds per inner step (0: from --sim-flops)"},
@@ -231,6 +238,9 @@ static int make_config(const train_dist_args *d, const train_common *c, loco_sim
     sc->keep = d->prune;
     sc->error_feedback = d->error_feedback;
     sc->drop_prob = d->drop;
+    sc->screen_k = d->screen_k;
+    sc->fault_worker = d->fault_worker;
+    sc->fault_value = d->fault_value;
     sc->step_seconds = d->sim_step_time > 0 ? d->sim_step_time
                                             : 6.0 * param_count(&c->cfg) * c->B * c->T / d->sim_flops;
     sc->bandwidth = d->net_gbps * 1e9 / 8;
@@ -251,10 +261,11 @@ const char *train_fmt_bytes(double b, char *buf, size_t n) {
 static void log_event(loco_metrics *log, const char *kind, long step, float loss, const loco_sim_stats *st,
                       double t) {
     if (!log) return;
-    const char *k[] = {"loss", "ppl", "bytes", "bytes_up", "bytes_down", "sim_s", "time_s", "active", "received"};
+    const char *k[] = {"loss", "ppl", "bytes", "bytes_up", "bytes_down", "sim_s", "time_s", "active", "received",
+                       "screened"};
     double v[] = {loss, exp(loss), st->bytes_up + st->bytes_down, st->bytes_up, st->bytes_down,
-                  st->sim_seconds, t, st->active, st->received};
-    loco_metrics_log(log, kind, step, k, v, 9);
+                  st->sim_seconds, t, st->active, st->received, st->screened_total};
+    loco_metrics_log(log, kind, step, k, v, (int)(sizeof v / sizeof v[0]));
 }
 
 int train_load_init(const char *path, const train_common *c, float **out, char *msg, size_t msglen) {
@@ -401,6 +412,10 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
             status = 1;
             goto done;
         }
+        if (st->screened)
+            fprintf(stderr, "loco train: round %ld: dropped %d contribution%s whose norm was far outside the "
+                    "others' (--screen-k %g)\n", st->round, st->screened, st->screened > 1 ? "s" : "",
+                    (double)d->screen_k);
         tokens_since += tokens_per_round * st->active;
         long step = st->inner_step;
         int last = st->round == st->n_rounds;
@@ -431,10 +446,10 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
         goto done;
     }
     printf("done: %s M=%d, %ld rounds, %ld steps per worker in %.1f s (simulated %.1f s); val_loss %.4f, "
-           "val_ppl %.3f; sent %s up + %s down (%ld contributions dropped)%s%s\n",
+           "val_ppl %.3f; sent %s up + %s down (%ld contributions dropped, %ld screened out)%s%s\n",
            d->algo, M, st->round, st->inner_step, loco_cli_now() - t0, st->sim_seconds, vl, exp(vl),
            train_fmt_bytes(st->bytes_up, b1, sizeof b1), train_fmt_bytes(st->bytes_down, b2, sizeof b2), st->dropped_total,
-           c->out ? "; wrote " : "", c->out ? c->out : "");
+           st->screened_total, c->out ? "; wrote " : "", c->out ? c->out : "");
     printf("  per worker, sent / received:");
     for (int w = 0; w < M; w++)
         printf(" %s / %s", train_fmt_bytes(loco_sim_worker_bytes(sim, w, 0), b1, sizeof b1),

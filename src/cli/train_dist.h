@@ -16,6 +16,9 @@ typedef struct {
     int workers, inner_steps, error_feedback;
     const char *outer_opt, *split, *labels, *compress, *schedule, *init;
     float outer_lr, outer_momentum, outer_beta2, prune, drop;
+    float screen_k;            /* the norm screen's k (loco_outer_screen) */
+    int fault_worker;          /* testing aid: the simulated worker that plays a faulty accelerator */
+    float fault_value;
     float sim_step_time, sim_flops, net_gbps, net_latency_ms;
     /* --algo async */
     const char *rule, *stale, *speeds, *hetero;

@@ -56,7 +56,7 @@ static int open_data(const loco_net_welcome *w, const char *data, const char *sh
 int loco_cmd_worker(int argc, char **argv) {
     const char *connect = NULL, *secret = NULL, *data = NULL, *shard = NULL, *val = NULL, *device = "cpu";
     int threads = 0, id = -1, verbose = 0;
-    float join_timeout = 0, timeout = 30, give_up = 600, slowdown = 0;
+    float join_timeout = 0, timeout = 30, give_up = 600, slowdown = 0, fault = 0;
     const arg_spec specs[] = {
         {"connect", ARG_STR, &connect, 0, 0, "the coordinator's endpoint: tcp://HOST:PORT or ipc://PATH"},
         {"secret-file", ARG_STR, &secret, 0, 0, "file holding the run's secret"},
@@ -72,6 +72,8 @@ int loco_cmd_worker(int argc, char **argv) {
         {"verbose", ARG_INT, &verbose, 0, 1, "1: say when joining, rejoining and leaving"},
         {"slowdown", ARG_FLOAT, &slowdown, 0, 60, "testing aid: seconds to sleep after each inner step, to make "
          "a slow worker (DyLU, stragglers)"},
+        {"fault-value", ARG_FLOAT, &fault, -3.4e38, 3.4e38, "testing aid: send parameters all equal to this value "
+         "(0: off), as a faulty accelerator or a hostile worker would; the coordinator's screen drops them"},
         {"device", ARG_STR, &device, 0, 0, "cpu, or cuda: take the inner steps of DiLoCo, async and DiPaCo tasks on "
          "the GPU (a make CUDA=1 build; docs/cuda.md)"},
     };
@@ -124,6 +126,7 @@ int loco_cmd_worker(int argc, char **argv) {
     wc.give_up_after = give_up;
     wc.verbose = verbose;
     wc.step_sleep = slowdown;
+    wc.fault_value = fault;
     wc.cuda = use_cuda;
     wc.threads = loco_threads_set(threads);
     loco_netw *w = NULL;

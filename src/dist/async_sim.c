@@ -18,6 +18,7 @@
 #include <string.h>
 #include "dist/worker.h"
 #include "loco/async_sim.h"
+#include "loco/outer.h"
 
 struct loco_async_sim {
     loco_async_sim_config c;
@@ -46,6 +47,7 @@ struct loco_async_sim {
     int *tok, *tgt;
     long started;               /* tasks started */
     double stale_sum;
+    loco_screen_recent recent;  /* norms of recent accepted pushes (the norm screen) */
     loco_async_sim_stats stats;
 };
 
@@ -64,6 +66,8 @@ void loco_async_sim_config_default(loco_async_sim_config *c) {
     c->latency = 0.05;
     c->codec = LOCO_CODEC_FP32;
     c->keep = 1.0f;
+    c->screen_k = LOCO_SCREEN_K_DEFAULT;
+    c->fault_worker = -1;
 }
 
 /* Returns LOCO_EINVAL with the first problem found. */
@@ -157,6 +161,7 @@ static int start_task(loco_async_sim *s, int w, double t, char *msg, size_t msgl
     /* The pseudo-gradient below is taken on the host. */
     if (!e) e = loco__worker_end(m, dev, w, msg, msglen);
     if (e) return e;
+    if (w == s->c.fault_worker) loco__worker_fault(p, P, s->c.fault_value);
     if (exact(s)) {
         for (size_t j = 0; j < P; j++) g[j] = s->theta[j] - p[j];
     } else {
@@ -316,7 +321,12 @@ int loco_async_sim_next(loco_async_sim *s, char *msg, size_t msglen) {
         s->finish[w] = INFINITY;
     }
     if (k > 1) push = s->group;
-    int changed = loco_async_push(&s->c.rule, &s->st, s->theta, push, P);
+    /* The norm screen (src/optim/screen.c), as the coordinator applies it. */
+    unsigned char keep;
+    const double norm = loco_outer_norm(push, NULL, P);
+    const double tn = s->recent.n < 3 ? loco_outer_norm(s->theta, NULL, P) : 0;
+    s->stats.screened += loco_outer_screen(&norm, 1, s->c.screen_k, tn, &s->recent, &keep);
+    int changed = keep ? loco_async_push(&s->c.rule, &s->st, s->theta, push, P) : 0;
     if (changed < 0) {   /* the configuration was checked at creation; this is a bug */
         snprintf(msg, msglen, "server rule rejected its configuration");
         return changed;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "loco/diloco_msg.h"
+#include "loco/outer.h"
 
 /* Returns LOCO_EINVAL (reason in msg) for a NULL argument or a codec / keep
  * that loco_codec_bytes refuses. */
@@ -110,4 +111,10 @@ int loco_diloco_target(const loco_diloco_layout *l, const double *sum, int k, co
     /* target = theta - (the mean pseudo-gradient as the download carries it). */
     for (size_t j = 0; j < P; j++) target[j] = theta[j] - target[j];
     return LOCO_OK;
+}
+
+/* The pseudo-gradient of a dense contribution is theta minus the
+ * parameters it carries; any other contribution is the pseudo-gradient. */
+double loco_diloco_norm(const loco_diloco_layout *l, const float *theta, const float *dec) {
+    return loco_outer_norm(dec, loco_diloco_dense(l) ? theta : NULL, l->P);
 }

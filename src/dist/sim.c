@@ -45,6 +45,9 @@ struct loco_sim {
     loco_diloco_layout lay;     /* the tensors and their encoding (src/dist/diloco_msg.c) */
     size_t msg[2];              /* bytes of one worker's message per sync: up, down */
     long outer_t;               /* outer steps applied */
+    double *norms;              /* (M) this round's contribution norms */
+    unsigned char *delivered, *keep;   /* (M) each */
+    loco_screen_recent recent;  /* norms of recent accepted lone contributions */
     loco_sim_stats st;
 };
 
@@ -64,6 +67,8 @@ void loco_sim_config_default(loco_sim_config *c) {
     c->step_seconds = 0;
     c->bandwidth = 1e9 / 8;
     c->latency = 0.05;
+    c->screen_k = LOCO_SCREEN_K_DEFAULT;
+    c->fault_worker = -1;
 }
 
 uint64_t loco_sim_worker_seed(uint64_t seed, int w) {
@@ -84,6 +89,7 @@ int loco_sim_config_check(const loco_sim_config *c, int split_workers, char *msg
     else if (!(c->drop_prob >= 0 && c->drop_prob <= 1)) why = "--drop must be a probability in [0, 1]";
     else if (!(c->keep > 0 && c->keep <= 1)) why = "--prune keeps a fraction in (0, 1]";
     else if (!(c->outer.lr > 0) || !isfinite(c->outer.lr)) why = "--outer-lr must be positive";
+    else if (!(c->screen_k >= 0) || !isfinite(c->screen_k)) why = "--screen-k must be >= 0 (0: keep every finite contribution)";
     else if (!(c->outer.momentum >= 0 && c->outer.momentum < 1)) why = "--outer-momentum must be in [0, 1)";
     else if (!diloco && (c->codec != LOCO_CODEC_FP32 || c->keep < 1 || c->error_feedback ||
                          c->drop_prob > 0 || c->schedule != LOCO_SCHED_CONSTANT))
@@ -118,6 +124,8 @@ void loco_sim_free(loco_sim *s) {
     free(s->tok);
     free(s->tgt);
     free(s->was_active);
+    free(s->norms);
+    free(s->delivered);
     free(s->bytes);
     free(s);
 }
@@ -144,9 +152,13 @@ int loco_sim_create(loco_sim **out, const loco_sim_config *c, const loco_gpt_con
     s->rng = calloc((size_t)M, sizeof *s->rng);
     s->was_active = calloc((size_t)M, sizeof *s->was_active);
     s->bytes = calloc(2 * (size_t)M, sizeof *s->bytes);
+    s->norms = calloc((size_t)M, sizeof *s->norms);
+    s->delivered = calloc(2 * (size_t)M, 1);
+    s->keep = s->delivered ? s->delivered + M : NULL;
     s->tok = malloc(sizeof(int) * (size_t)c->batch * c->seq_len);
     s->tgt = malloc(sizeof(int) * (size_t)c->batch * c->seq_len);
-    e = (!s->models || !s->rng || !s->was_active || !s->bytes || !s->tok || !s->tgt) ? LOCO_ENOMEM : LOCO_OK;
+    e = (!s->models || !s->rng || !s->was_active || !s->bytes || !s->norms || !s->delivered || !s->tok || !s->tgt)
+            ? LOCO_ENOMEM : LOCO_OK;
     for (int i = 0; i < s->n_models && !e; i++)
         e = loco_gpt_create(&s->models[i], g, c->batch, c->seq_len, c->seed, msg, msglen);
     if (e) goto fail;
@@ -245,9 +257,16 @@ static int ddp_round(loco_sim *s, char *msg, size_t msglen) {
 static int contribute(loco_sim *s, int w, int delivered) {
     float *e = s->ef ? s->ef + (size_t)w * s->P : NULL;
     /* The worker's parameters are not needed after this message: its next
-     * round starts from theta, so the pseudo-gradient is built in place. */
-    int err = loco_diloco_encode(&s->lay, s->theta, loco_gpt_params(s->models[w]), e, s->dec, s->wire);
-    if (!err && delivered) err = loco_diloco_accumulate(&s->lay, s->wire, s->lay.msg_bytes, s->sum, s->dec);
+     * round starts from theta, so the pseudo-gradient is built in place,
+     * and the server's decoding of the message is kept there until the
+     * screen has seen every norm (loco_diloco_norm, as the coordinator). */
+    float *params = loco_gpt_params(s->models[w]);
+    if (w == s->c.fault_worker) loco__worker_fault(params, s->P, s->c.fault_value);
+    int err = loco_diloco_encode(&s->lay, s->theta, params, e, s->dec, s->wire);
+    if (!err && delivered) {
+        err = loco_diloco_decode(&s->lay, s->wire, s->lay.msg_bytes, params);
+        s->norms[w] = loco_diloco_norm(&s->lay, s->theta, params);
+    }
     return err;
 }
 
@@ -278,10 +297,9 @@ static int diloco_round(loco_sim *s, char *msg, size_t msglen) {
         t += (double)h * s->c.step_seconds + transfer(s, s->msg[0]);
         if (t > slowest) slowest = t;
     }
-    /* The reduction, in worker order.  Every active worker's drop is drawn,
+    /* The messages, in worker order.  Every active worker's drop is drawn,
      * delivered or not, so the drop stream does not depend on the outcome. */
-    memset(s->sum, 0, P * sizeof(double));
-    int received = 0;
+    int arrived = 0;
     for (int w = 0; w < k; w++) {
         int delivered = !(s->c.drop_prob > 0 && loco_rng_uniform(&s->drop_rng) < s->c.drop_prob);
         if (contribute(s, w, delivered) != LOCO_OK) {
@@ -289,8 +307,23 @@ static int diloco_round(loco_sim *s, char *msg, size_t msglen) {
             return LOCO_ENONFINITE;
         }
         s->bytes[w] += (double)s->msg[0];
-        received += delivered;
+        s->delivered[w] = (unsigned char)delivered;
+        if (delivered) s->norms[arrived++] = s->norms[w];
     }
+    /* The screen (src/optim/screen.c), then the reduction of what it kept,
+     * in worker order. */
+    const double tn = arrived == 1 && s->recent.n < 3 ? loco_outer_norm(s->theta, NULL, P) : 0;
+    const int screened = loco_outer_screen(s->norms, arrived, s->c.screen_k, tn, &s->recent, s->keep);
+    memset(s->sum, 0, P * sizeof(double));
+    int received = 0;
+    for (int w = 0, i = 0; w < k; w++) {
+        if (!s->delivered[w] || !s->keep[i++]) continue;
+        const float *c = loco_gpt_params(s->models[w]);
+        for (size_t j = 0; j < P; j++) s->sum[j] += (double)c[j];
+        received++;
+    }
+    s->st.screened = screened;
+    s->st.screened_total += screened;
     if (received > 0) {
         /* target = where the received workers went: their mean parameters,
          * or theta minus their mean pseudo-gradient as the download carries
@@ -301,7 +334,12 @@ static int diloco_round(loco_sim *s, char *msg, size_t msglen) {
             snprintf(msg, msglen, "round %ld: mean pseudo-gradient is not finite", r);
             return LOCO_ENONFINITE;
         }
-        loco_outer_step(&s->c.outer, s->theta, target, s->ostate, P, ++s->outer_t);
+        if (loco_outer_step_checked(&s->c.outer, s->theta, target, s->ostate, P, s->outer_t + 1) != LOCO_OK) {
+            snprintf(msg, msglen, "round %ld: the outer step would make the parameters non-finite; "
+                     "try a lower --outer-lr", r);
+            return LOCO_ENONFINITE;
+        }
+        s->outer_t++;
         for (int w = 0; w < k; w++) s->bytes[M + w] += (double)s->msg[1];
         slowest += transfer(s, s->msg[1]);
     }
@@ -311,7 +349,7 @@ static int diloco_round(loco_sim *s, char *msg, size_t msglen) {
     }
     s->st.active = k;
     s->st.received = received;
-    s->st.dropped_total += k - received;
+    s->st.dropped_total += k - arrived;
     s->st.train_loss = (float)(loss_sum / ((double)k * h));
     s->st.inner_step += h;
     s->st.sim_seconds += slowest;

@@ -43,8 +43,10 @@ int loco__worker_step(loco_gpt *m, loco_cuda_gpt *dev, const loco_split *split, 
         bad = loco_gpt_adamw_step(m, inner, (int)step, &norm) != LOCO_OK;
     }
     if (bad || !isfinite(loss)) {
+        /* A worker starts each task from theta, which the outer steps moved:
+         * an outer learning rate too high shows up here too. */
         snprintf(msg, msglen, "worker %d, step %ld: loss or gradient is not finite (loss %g, norm %g); "
-                 "try a lower --lr", w, step, loss, norm);
+                 "try a lower --lr or --outer-lr", w, step, loss, norm);
         return LOCO_ENONFINITE;
     }
     *loss_sum += loss;
@@ -84,4 +86,9 @@ int loco__worker_pull_state(loco_gpt *m, loco_cuda_gpt *dev, int w, char *msg, s
 int loco__worker_push_state(loco_gpt *m, loco_cuda_gpt *dev, int w, char *msg, size_t msglen) {
     int e = dev ? loco_cuda_gpt_from_host(dev, m) : LOCO_OK;
     return e ? device_error(e, dev, w, "state to the device", msg, msglen) : LOCO_OK;
+}
+
+void loco__worker_fault(float *p, size_t n, float value) {
+    if (value == 0) return;
+    for (size_t j = 0; j < n; j++) p[j] = value;
 }

@@ -20,6 +20,12 @@
 #include "loco/loco.h"
 #include "loco/split.h"
 
+/* A testing aid that plays a faulty accelerator (or a hostile worker): the
+ * n parameters p all become value, which passes every check a message
+ * gets on the wire (finite, well formed) and must be caught by the norm
+ * screen (loco_outer_screen).  value 0 leaves p alone. */
+void loco__worker_fault(float *p, size_t n, float value);
+
 /* One inner step of model m (or of dev, if not NULL) on shard `shard` of
  * split, at schedule step `step`: a (B, T) batch from rng, forward, backward,
  * AdamW; the loss is added to *loss_sum.  tok and tgt hold B T ints each.

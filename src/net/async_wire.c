@@ -186,7 +186,20 @@ void loco__async_on_push(loco_coord *c, int w, loco__msg *m) {
     const float weight = loco_async_stale_weight(&c->c.rule, stale);
     if (weight != 1.0f)
         for (size_t j = 0; j < P; j++) c->g[j] *= weight;
-    loco_async_push(&c->c.rule, &c->ast, c->theta, c->g, P);
+    /* The norm screen (src/optim/screen.c), as the simulator applies it. */
+    unsigned char keep;
+    const double norm = loco_outer_norm(c->g, NULL, P);
+    const double tn = c->recent.n < 3 ? loco_outer_norm(c->theta, NULL, P) : 0;
+    c->st.screened = loco_outer_screen(&norm, 1, c->c.screen_k, tn, &c->recent, &keep);
+    c->st.screened_total += c->st.screened;
+    if (keep) {
+        loco_async_push(&c->c.rule, &c->ast, c->theta, c->g, P);
+    } else {
+        char why[160];
+        snprintf(why, sizeof why, "pushed a pseudo-gradient of norm %.3g, outside the recent ones (--screen-k %g): "
+                 "dropped", norm, (double)c->c.screen_k);
+        loco__coord_say(c, w, why);
+    }
     double secs = loco__now() - s->sent_at;
     s->speed = secs > 0 ? s->steps / secs : 0;
     double loss = 0;

@@ -34,6 +34,7 @@ void loco_coord_free(loco_coord *c) {
     loco_gpt_free(c->model);
     free(c->block);
     free(c->sum);
+    free(c->norms);
     free(c->wire);
     free(c->obuf);
     free(c->welcome);
@@ -110,12 +111,14 @@ int loco_coord_create(loco_coord **out, const loco_coord_config *cfg, const floa
     size_t state_n = loco_outer_state_floats(&cfg->outer, c->P);
     c->block = calloc(state_n + 2 * c->P, sizeof(float));
     c->sum = malloc(c->P * sizeof(double));
+    c->norms = malloc((size_t)c->M * (sizeof(double) + 1));
+    c->keep = c->norms ? (unsigned char *)(c->norms + c->M) : NULL;
     c->wire = malloc(c->lay.msg_bytes);
     c->obuf = malloc(4 * state_n + 1);
     c->down_version = -1;
     c->welcome_len = loco_net_welcome_bytes(cfg->run.n_assign);
     c->welcome = c->welcome_len ? malloc(c->welcome_len) : NULL;
-    if (!c->block || !c->sum || !c->wire || !c->welcome || !c->obuf) {
+    if (!c->block || !c->sum || !c->norms || !c->wire || !c->welcome || !c->obuf) {
         e = LOCO_ENOMEM;
         snprintf(msg, msglen, "out of memory for the coordinator's buffers");
         goto fail;
@@ -247,28 +250,34 @@ static void on_hello(loco_coord *c, loco__msg *m) {
     if (admit(c, m, &hello) < 0) send_error(c, m->ident, m->ident_len, 0, -LOCO_ERANGE, "the run is full");
 }
 
-/* Adds held contributions to the sum in worker order, as far as the order
- * allows: a worker that was sent the task and has not pushed blocks the ones
- * after it, unless the round is closing (final). */
-static void advance(loco_coord *c, int final) {
-    while (c->next_acc < c->M) {
-        slot *s = &c->slots[c->next_acc];
-        if (s->holding) {
-            if (loco_diloco_accumulate(&c->lay, s->push.contrib, (size_t)s->push.contrib_len, c->sum, c->dec) ==
-                LOCO_OK) {
-                for (uint32_t i = 0; i < s->push.n_losses; i++)
-                    c->loss_sum += (double)loco__getf(s->push.losses + 4 * (size_t)i);
-                c->reduced++;
-            } else {
-                loco__link_reject(&c->link, "a contribution that does not decode");
-                s->pushed = 0;
-            }
-            zmq_msg_close(&s->held);
-            s->holding = 0;
-        } else if (s->tasked && !s->pushed && !final) {
-            break;
+/* Closes the round's reduction: the held contributions are screened by
+ * their norms (loco_outer_screen, as the simulator does), and those kept
+ * are added to the sum in worker order, so that neither the sum nor the
+ * screen depends on arrival order.  The screen needs every norm first, so
+ * the pushes are held until the round closes. */
+static void reduce_held(loco_coord *c) {
+    int n = 0;
+    for (int w = 0; w < c->M; w++)
+        if (c->slots[w].holding) c->norms[n++] = c->slots[w].norm;
+    const double tn = n == 1 && c->recent.n < 3 ? loco_outer_norm(c->theta, NULL, c->P) : 0;
+    c->st.screened = loco_outer_screen(c->norms, n, c->c.screen_k, tn, &c->recent, c->keep);
+    c->st.screened_total += c->st.screened;
+    for (int w = 0, i = 0; w < c->M; w++) {
+        slot *s = &c->slots[w];
+        if (!s->holding) continue;
+        if (!c->keep[i++]) {
+            char why[160];
+            snprintf(why, sizeof why, "pushed a pseudo-gradient of norm %.3g, outside the others' (--screen-k %g): "
+                     "dropped", s->norm, (double)c->c.screen_k);
+            loco__coord_say(c, w, why);
+        } else if (loco_diloco_accumulate(&c->lay, s->push.contrib, (size_t)s->push.contrib_len, c->sum, c->dec) ==
+                   LOCO_OK) {
+            for (uint32_t i = 0; i < s->push.n_losses; i++)
+                c->loss_sum += (double)loco__getf(s->push.losses + 4 * (size_t)i);
+            c->reduced++;
         }
-        c->next_acc++;
+        zmq_msg_close(&s->held);
+        s->holding = 0;
     }
 }
 
@@ -290,6 +299,12 @@ static void on_push(loco_coord *c, int w, loco__msg *m) {
         loco__link_reject(&c->link, "PUSH that does not match the round's task");
         return;
     }
+    /* Decoded now, for its norm (the screen at the round's close). */
+    if (loco_diloco_decode(&c->lay, p.contrib, (size_t)p.contrib_len, c->dec) != LOCO_OK) {
+        loco__link_reject(&c->link, "a contribution that does not decode");
+        return;
+    }
+    s->norm = loco_diloco_norm(&c->lay, c->theta, c->dec);
     zmq_msg_init(&s->held);
     zmq_msg_move(&s->held, &m->payload);
     s->holding = 1;
@@ -298,7 +313,6 @@ static void on_push(loco_coord *c, int w, loco__msg *m) {
      * keeps the data where it is). */
     loco_net_decode_push(zmq_msg_data(&s->held), zmq_msg_size(&s->held), &s->push);
     c->st.received++;
-    advance(c, 0);
 }
 
 /* Handles one authenticated message. */
@@ -484,7 +498,7 @@ int loco_coord_round(loco_coord *c, char *msg, size_t msglen) {
     }
     c->in_round = 0;
     if (e) return e;
-    advance(c, 1);
+    reduce_held(c);
     for (int w = 0; w < c->M; w++) {
         slot *s = &c->slots[w];
         if (s->holding) zmq_msg_close(&s->held);
@@ -498,7 +512,13 @@ int loco_coord_round(loco_coord *c, char *msg, size_t msglen) {
             snprintf(msg, msglen, "round %ld: mean pseudo-gradient is not finite", c->st.round);
             return LOCO_ENONFINITE;
         }
-        loco_outer_step(&c->c.outer, c->theta, target, c->ostate, c->P, ++c->st.outer_steps);
+        if (loco_outer_step_checked(&c->c.outer, c->theta, target, c->ostate, c->P, c->st.outer_steps + 1) !=
+            LOCO_OK) {
+            snprintf(msg, msglen, "round %ld: the outer step would make the parameters non-finite; "
+                     "try a lower --outer-lr", c->st.round);
+            return LOCO_ENONFINITE;
+        }
+        c->st.outer_steps++;
         /* c->wire now holds the download that leads from the last version
          * to this one (lossy codecs). */
         c->down_version = loco_diloco_dense(&c->lay) ? -1 : c->st.outer_steps;

@@ -24,6 +24,7 @@ typedef struct {
     zmq_msg_t held;             /* the push's payload, until reduced */
     int holding;
     loco_net_push push;         /* decoded view into held */
+    double norm;                /* its pseudo-gradient's norm (loco_diloco_norm) */
     /* the asynchronous engine: the task in flight */
     int in_flight, lost;         /* a task was sent and not pushed; it was given up when the worker died */
     uint64_t task, version;     /* its task id and the theta version it started from */
@@ -57,6 +58,9 @@ struct loco_coord {
     long h, first;
     int next_acc, reduced;
     double loss_sum;
+    double *norms;              /* (M) the held contributions' norms, for the screen */
+    unsigned char *keep;        /* (M) the screen's verdicts */
+    loco_screen_recent recent;  /* norms of recent accepted lone contributions and pushes */
     double last_beat;
     loco_coord_stats st;
     /* the compressed download (src/net/net_down.c) */

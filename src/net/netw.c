@@ -329,6 +329,7 @@ static int run_task(loco_netw *w, kit *k, const loco_net_task *t, const loco_spl
     }
     /* The contribution is encoded from the parameters on the host. */
     if ((e = loco__worker_end(k->m, k->dev, id, msg, msglen)) != LOCO_OK) return e;
+    loco__worker_fault(p, k->lay.P, w->c.fault_value);
     if (loco_diloco_encode(&k->lay, k->theta, p, k->ef, k->dec, k->contrib) != LOCO_OK) {
         snprintf(msg, msglen, "worker %d, round %llu: pseudo-gradient is not finite", id,
                  (unsigned long long)t->round);
@@ -376,6 +377,7 @@ static int run_atask(loco_netw *w, kit *k, const loco_net_atask *t, const loco_s
     }
     /* The pseudo-gradient is taken from the parameters on the host. */
     if ((e = loco__worker_end(k->m, k->dev, id, msg, msglen)) != LOCO_OK) return e;
+    loco__worker_fault(p, P, w->c.fault_value);
     if (loco_diloco_dense(&k->lay)) {
         for (size_t j = 0; j < P; j++) k->dec[j] = k->theta[j] - p[j];
         loco_codec_encode(LOCO_CODEC_FP32, 1.0f, k->dec, 1, P, k->contrib, NULL);

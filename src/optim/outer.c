@@ -104,28 +104,63 @@ size_t loco_outer_state_floats(const loco_outer_config *c, size_t n) {
     return 0;
 }
 
-/* Nesterov: b = mu*b + delta, g = delta + mu*b, theta = target - (lr*g - delta). */
+/* One element of Nesterov: b = mu*b + delta, g = delta + mu*b,
+ * theta = target - (lr*g - delta); the new b in *b_out. */
+static inline float nesterov_elem(float theta, float target, float b, float lr, float mu, float *b_out) {
+    const float delta = theta - target;
+    const float bi = mu * b + delta;
+    const float g = LOCO__FMA(mu, bi, delta);
+    *b_out = bi;
+    return target - LOCO__FMA(lr, g, -delta);
+}
+
+/* One element of heavy ball: b = mu*b + delta, g = b,
+ * theta = target - (lr*g - delta). */
+static inline float sgd_elem(float theta, float target, float b, float lr, float mu, float *b_out) {
+    const float delta = theta - target;
+    const float bi = mu * b + delta;
+    *b_out = bi;
+    return target - LOCO__FMA(lr, bi, -delta);
+}
+
 static void step_nesterov(float *theta, const float *target, float *b, size_t n, float lr,
                           float mu) {
     #pragma omp parallel for simd schedule(static) if (n >= LOCO__OUTER_PAR_MIN)
-    for (size_t i = 0; i < n; i++) {
-        const float delta = theta[i] - target[i];
-        const float bi = mu * b[i] + delta;
-        const float g = LOCO__FMA(mu, bi, delta);
-        b[i] = bi;
-        theta[i] = target[i] - LOCO__FMA(lr, g, -delta);
-    }
+    for (size_t i = 0; i < n; i++) theta[i] = nesterov_elem(theta[i], target[i], b[i], lr, mu, &b[i]);
 }
 
-/* Heavy ball: b = mu*b + delta, g = b, theta = target - (lr*g - delta). */
 static void step_sgd(float *theta, const float *target, float *b, size_t n, float lr, float mu) {
     #pragma omp parallel for simd schedule(static) if (n >= LOCO__OUTER_PAR_MIN)
+    for (size_t i = 0; i < n; i++) theta[i] = sgd_elem(theta[i], target[i], b[i], lr, mu, &b[i]);
+}
+
+/* 1 if the step of kind (Nesterov or SGD) keeps every theta and b finite:
+ * the very element functions, evaluated without storing. */
+static int momentum_step_finite(int nesterov, const float *theta, const float *target, const float *b,
+                                size_t n, float lr, float mu) {
+    int bad = 0;
+    #pragma omp parallel for schedule(static) reduction(|:bad) if (n >= LOCO__OUTER_PAR_MIN)
     for (size_t i = 0; i < n; i++) {
-        const float delta = theta[i] - target[i];
-        const float bi = mu * b[i] + delta;
-        b[i] = bi;
-        theta[i] = target[i] - LOCO__FMA(lr, bi, -delta);
+        float bi;
+        const float t = nesterov ? nesterov_elem(theta[i], target[i], b[i], lr, mu, &bi)
+                                 : sgd_elem(theta[i], target[i], b[i], lr, mu, &bi);
+        bad |= !isfinite(t) || !isfinite(bi);
     }
+    return !bad;
+}
+
+/* 1 if Adam's step keeps its state finite: delta and delta^2 finite (then
+ * m and v are, and each step moves theta by a bounded multiple of lr), and
+ * so is theta moved by that bound. */
+static int adam_step_finite(const loco_outer_config *c, const float *theta, const float *target, size_t n) {
+    const float reach = c->lr / sqrtf(1.0f - c->beta2) + c->lr;
+    int bad = !isfinite(reach);
+    #pragma omp parallel for schedule(static) reduction(|:bad) if (n >= LOCO__OUTER_PAR_MIN)
+    for (size_t i = 0; i < n; i++) {
+        const float d = theta[i] - target[i];
+        bad |= !isfinite(d * d) || !isfinite(fabsf(theta[i]) + reach);
+    }
+    return !bad;
 }
 
 /* Adam on delta, one block at a time: each block's delta is computed from the
@@ -157,4 +192,18 @@ void loco_outer_step(const loco_outer_config *c, float *theta, const float *targ
     case LOCO_OUTER_SGD: step_sgd(theta, target, state, n, c->lr, c->momentum); break;
     case LOCO_OUTER_ADAM: step_adam(c, theta, target, state, state + n, n, t); break;
     }
+}
+
+/* Returns LOCO_ENONFINITE (nothing changed) for a step that would leave a
+ * non-finite value, LOCO_EINVAL for a bad argument. */
+int loco_outer_step_checked(const loco_outer_config *c, float *theta, const float *target, float *state,
+                            size_t n, long t) {
+    if (!c || !theta || !target || !state || (int)c->kind < 0 || (int)c->kind >= LOCO__OUTER_KINDS)
+        return LOCO_EINVAL;
+    int ok = c->kind == LOCO_OUTER_ADAM ? adam_step_finite(c, theta, target, n)
+                                        : momentum_step_finite(c->kind == LOCO_OUTER_NESTEROV, theta, target, state,
+                                                               n, c->lr, c->momentum);
+    if (!ok) return LOCO_ENONFINITE;
+    loco_outer_step(c, theta, target, state, n, t);
+    return LOCO_OK;
 }
