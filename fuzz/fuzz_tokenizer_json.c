@@ -1,8 +1,7 @@
 /*
  * libFuzzer target for tokenizer.json read from memory (the text a
  * checkpoint embeds, loco_tokenizer_load_json).  Promises checked:
- *   - text holding a NUL byte is refused, with a one-line message that
- *     names the file and says NUL (cJSON would cut strings at it);
+ *   - text holding a NUL byte never loads (cJSON would cut strings at it);
  *   - a failure of any kind gives a one-line message naming the file;
  *   - whatever loads is written back (loco_tokenizer_to_json) and read
  *     again into a tokenizer that writes the same bytes and encodes the
@@ -33,7 +32,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int rc = loco_tokenizer_load_json(&t, (const char *)data, size, name, msg, sizeof msg);
     if (rc != LOCO_OK) {
         if (!strstr(msg, name) || strchr(msg, '\n') || t) abort();
-        if (memchr(data, 0, size) && !strstr(msg, "NUL")) abort();
         return 0;
     }
     if (memchr(data, 0, size)) abort();   /* a NUL must never load */

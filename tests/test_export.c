@@ -405,7 +405,7 @@ LOCO_TEST(export_hf_matches_torch) {
  * to dir, and embedded when embed), in dir/ckpt.safetensors. */
 static int make_checkpoint(const char *dir, loco_gpt *m, const loco_tokenizer *tok, int embed, char *msg,
                            size_t msglen) {
-    char path[200], tdir[200];
+    char path[300], tdir[200];
     snprintf(tdir, sizeof tdir, "%s/tok", dir);
     mkdir(tdir, 0755);
     snprintf(path, sizeof path, "%s/tokenizer.json", tdir);

@@ -159,7 +159,7 @@ static int run_llama(const char *node_dir, const char *dir, const char *model, c
         cJSON_AddItemToObject(e, "ids", cJSON_CreateIntArray(d->ids[p], d->n_ids[p]));
         cJSON_AddItemToArray(ps, e);
     }
-    char *text = cJSON_PrintUnformatted(job), in[200], cmd[1200], log[4096];
+    char *text = cJSON_PrintUnformatted(job), in[200], cmd[1600], log[4096];
     cJSON_Delete(job);
     snprintf(in, sizeof in, "%s/job.json", dir);
     int bad = !text || loco_xt_spit(in, text, strlen(text));

@@ -71,17 +71,17 @@ static long find_nul(const char *text, size_t len) {
  * would silently cut a token or a merge short ("\u0120c ar\0" read as
  * "\u0120c ar"), where other readers refuse the file or keep the NUL. */
 cJSON *loco__parse_json(const char *text, size_t len, const char *path, char *msg, size_t msglen) {
-    long nul = find_nul(text, len);
-    if (nul >= 0) {
-        loco__tok_msg(msg, msglen, path, "holds a NUL character at byte %ld (raw or \\u0000), which no "
-                      "token text may contain", nul);
-        return NULL;
-    }
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    long nul;
     if (!j) {
         size_t at = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
         loco__tok_msg(msg, msglen, path, "not valid JSON (error near byte %zu)", at);
+    } else if ((nul = find_nul(text, len)) >= 0) {
+        loco__tok_msg(msg, msglen, path, "holds a NUL character at byte %ld (raw or \\u0000), which no "
+                      "token text may contain", nul);
+        cJSON_Delete(j);
+        j = NULL;
     }
     return j;
 }
