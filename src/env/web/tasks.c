@@ -1,0 +1,19 @@
+/* The task table: one entry per task, in the order `loco env list` shows. */
+#include "env/web/web.h"
+
+#define TASKS(X)                                                                     \
+    X(click_test) X(click_test_2) X(click_button) X(click_button_sequence)           \
+    X(click_checkboxes) X(click_checkboxes_large) X(click_checkboxes_soft)           \
+    X(click_checkboxes_transfer) X(click_dialog) X(click_dialog_2) X(click_link)     \
+    X(click_option) X(click_tab) X(click_tab_2) X(click_widget)                      \
+    X(enter_password) X(enter_text) X(enter_text_2) X(enter_text_dynamic)            \
+    X(focus_text) X(focus_text_2) X(login_user) X(login_user_popup)
+
+#define DECL(t) extern const loco__task loco__task_##t;
+TASKS(DECL)
+#undef DECL
+
+#define ENTRY(t) &loco__task_##t,
+const loco__task *const loco__tasks[] = {TASKS(ENTRY)};
+#undef ENTRY
+const int loco__n_tasks = (int)(sizeof loco__tasks / sizeof *loco__tasks);

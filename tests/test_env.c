@@ -1,0 +1,311 @@
+/*
+ * The web-task environment: every task's seeded instances, its demonstrator
+ * (100% over many seeds), its wrong answers (never above 0), bit-for-bit
+ * replay from (task, seed, actions), invalid actions, auto-reset, threads,
+ * no allocation inside a step, and the demonstration file format.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "alloc_count.h"
+#include "loco/env.h"
+#include "test.h"
+
+#define ORACLE_SEEDS 100
+#define MAX_EP_STEPS 200
+
+/* N envs with their own buffers. */
+typedef struct {
+    loco_env *env;
+    loco_env_obs *obs;
+    uint8_t *pixels;
+    loco_env_action *act;
+    float *rew;
+    uint8_t *term, *trunc, *succ;
+    int32_t *err;
+    loco_env_buffers b;
+} rig;
+
+static int rig_open(rig *r, int n, int task, const int *tasks, int pixels, int threads, int reward) {
+    memset(r, 0, sizeof *r);
+    r->obs = calloc((size_t)n, sizeof *r->obs);
+    r->pixels = pixels ? calloc((size_t)n, LOCO_ENV_H * LOCO_ENV_W * 3) : NULL;
+    r->act = calloc((size_t)n, sizeof *r->act);
+    r->rew = calloc((size_t)n, sizeof *r->rew);
+    r->term = calloc((size_t)n, 1); r->trunc = calloc((size_t)n, 1); r->succ = calloc((size_t)n, 1);
+    r->err = calloc((size_t)n, sizeof *r->err);
+    r->b = (loco_env_buffers){r->obs, r->pixels, r->act, r->rew, r->term, r->trunc, r->succ, r->err};
+    loco_env_config c = {.num_envs = n, .task = task, .task_ids = tasks, .seed = 7, .threads = threads,
+                         .pixels = pixels, .reward = reward};
+    char msg[256];
+    return loco_env_create(&r->env, &c, &r->b, msg, sizeof msg);
+}
+
+static void rig_close(rig *r) {
+    loco_env_free(r->env);
+    free(r->obs); free(r->pixels); free(r->act); free(r->rew); free(r->term); free(r->trunc); free(r->succ); free(r->err);
+}
+
+static uint64_t frame_digest(const uint8_t *px) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t k = 0; k < (size_t)LOCO_ENV_H * LOCO_ENV_W * 3; k++) { h ^= px[k]; h *= 1099511628211ull; }
+    return h;
+}
+
+static int have_fonts(void) {
+    return access("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", R_OK) == 0;
+}
+
+LOCO_TEST(env_tasks_and_keys_are_named) {
+    CHECK(loco_env_task_count() >= 20, "only %d tasks", loco_env_task_count());
+    for (int t = 0; t < loco_env_task_count(); t++)
+        CHECK(loco_env_task_find(loco_env_task_name(t)) == t, "task %d", t);
+    CHECK(loco_env_task_find("no-such-task") == -1, "unknown task found");
+    CHECK(!strcmp(loco_env_key_name(0), "<Enter>") && !strcmp(loco_env_key_name(74), "C-a") &&
+          !strcmp(loco_env_key_name(103), "Z") && loco_env_key_name(104) == NULL, "key list order");
+    CHECK(loco_env_key_find("C-v") == 77 && loco_env_key_find("<NumpadEnter>") == 47, "key lookup");
+    /* MiniWoB++'s compute_raw_coords: x = (bx + 0.5) * 160/51 */
+    CHECK(loco_env_bin_x(0) > 1.56f && loco_env_bin_x(0) < 1.57f && loco_env_x_bin(loco_env_bin_x(50)) == 50 &&
+          loco_env_y_bin(loco_env_bin_y(17)) == 17, "bins");
+}
+
+/* The same seed gives the same page (across envs and thread counts); seeds
+ * give different pages. */
+LOCO_TEST(env_seeded_instances) {
+    for (int t = 0; t < loco_env_task_count(); t++) {
+        rig a, b;
+        CHECK(!rig_open(&a, 4, t, NULL, 0, 1, 0) && !rig_open(&b, 4, t, NULL, 0, 2, 0), "create %d", t);
+        uint64_t seeds[4] = {11, 12, 13, 11};
+        loco_env_reset(a.env, seeds);
+        uint64_t rev[4] = {11, 13, 12, 11};
+        loco_env_reset(b.env, rev);
+        uint64_t d0 = loco_env_obs_digest(&a.obs[0]);
+        CHECK(d0 == loco_env_obs_digest(&a.obs[3]) && d0 == loco_env_obs_digest(&b.obs[0]) &&
+              loco_env_obs_digest(&a.obs[1]) == loco_env_obs_digest(&b.obs[2]),
+              "%s: the same seed gave different pages", loco_env_task_name(t));
+        int distinct = 0;
+        uint64_t seen[12];
+        for (int s = 0; s < 12; s++) {
+            loco_env_reset_one(a.env, 0, 100 + (uint64_t)s);
+            seen[s] = loco_env_obs_digest(&a.obs[0]);
+            int dup = 0;
+            for (int q = 0; q < s; q++) dup |= seen[q] == seen[s];
+            distinct += !dup;
+        }
+        CHECK(distinct >= 2, "%s: 12 seeds gave %d distinct pages", loco_env_task_name(t), distinct);
+        CHECK(a.obs[0].n_elems > 1 && a.obs[0].utterance[0], "%s: empty page", loco_env_task_name(t));
+        rig_close(&a); rig_close(&b);
+    }
+}
+
+/* Runs the demonstrator on env 0 of r from the current observation until the
+ * episode ends; records actions and digests if asked.  Returns steps. */
+static int run_demo(rig *r, loco_env_demo *d, loco_env_action *acts, uint64_t *digs, int *ended) {
+    *ended = 0;
+    for (int s = 0; s < MAX_EP_STEPS; s++) {
+        loco_env_demo_act(d, 0, &r->obs[0], &r->act[0]);
+        if (acts) acts[s] = r->act[0];
+        loco_env_step(r->env);
+        if (digs) digs[s] = loco_env_obs_digest(&r->obs[0]) ^ (r->pixels ? frame_digest(r->pixels) : 0);
+        if (r->term[0] || r->trunc[0]) { *ended = 1; return s + 1; }
+    }
+    return MAX_EP_STEPS;
+}
+
+LOCO_TEST(env_oracle_solves_every_task) {
+    loco_env_demo *d;
+    CHECK(!loco_env_demo_create(&d, 1), "demo create");
+    for (int t = 0; t < loco_env_task_count(); t++) {
+        rig r;
+        CHECK(!rig_open(&r, 1, t, NULL, 0, 1, LOCO_ENV_REWARD_RAW), "create");
+        int wins = 0;
+        for (int s = 0; s < ORACLE_SEEDS; s++) {
+            loco_env_reset_one(r.env, 0, (uint64_t)s);
+            loco_env_demo_reset(d, 0, 5000 + (uint64_t)s);
+            int ended;
+            run_demo(&r, d, NULL, NULL, &ended);
+            wins += ended && r.succ[0] && r.rew[0] == 1.0f && r.term[0];
+        }
+        CHECK(wins == ORACLE_SEEDS, "%s: the demonstrator won %d of %d", loco_env_task_name(t), wins, ORACLE_SEEDS);
+        rig_close(&r);
+    }
+    loco_env_demo_free(d);
+}
+
+/* Random element clicks, field typing and keys: every episode that ends
+ * without the success predicate must score <= 0, every success exactly 1. */
+LOCO_TEST(env_wrong_answers_never_pay) {
+    loco_rng rng;
+    loco_rng_seed(&rng, 3);
+    for (int t = 0; t < loco_env_task_count(); t++) {
+        rig r;
+        CHECK(!rig_open(&r, 1, t, NULL, 0, 1, LOCO_ENV_REWARD_RAW), "create");
+        loco_env_reset(r.env, NULL);
+        int ended = 0, bad = 0;
+        for (int s = 0; s < 3000 && ended < 150; s++) {
+            loco_env_action *a = &r.act[0];
+            memset(a, 0, sizeof *a);
+            float u = loco_rng_uniform(&rng);
+            const loco_env_obs *o = &r.obs[0];
+            if (u < 0.6f && o->n_elems) {
+                a->type = LOCO_ENV_CLICK_ELEMENT;
+                a->ref = o->elems[loco_rng_u64(&rng) % (uint64_t)o->n_elems].ref;
+            } else if (u < 0.8f) {
+                a->type = LOCO_ENV_TYPE_FIELD; a->field = (int)(loco_rng_u64(&rng) % 4);
+            } else {
+                a->type = LOCO_ENV_PRESS_KEY; a->key = (int)(loco_rng_u64(&rng) % LOCO_ENV_NUM_KEYS);
+            }
+            int err = loco_env_step(r.env);
+            if (err == LOCO_ERANGE) continue;   /* a ref that is hidden right now */
+            if (r.term[0] || r.trunc[0]) {
+                ended++;
+                if (r.succ[0] ? r.rew[0] != 1.0f : r.rew[0] > 0.0f) bad++;
+            }
+        }
+        CHECK(bad == 0, "%s: %d of %d ended episodes paid against the predicate", loco_env_task_name(t), bad, ended);
+        rig_close(&r);
+    }
+}
+
+/* (task, seed, actions) -> the same observations and frames, bit for bit. */
+LOCO_TEST(env_replay_is_bit_for_bit) {
+    int pixels = have_fonts();
+    loco_env_demo *d;
+    CHECK(!loco_env_demo_create(&d, 1), "demo create");
+    static loco_env_action acts[MAX_EP_STEPS];
+    static uint64_t digs[MAX_EP_STEPS];
+    for (int t = 0; t < loco_env_task_count(); t++) {
+        for (int s = 0; s < 3; s++) {
+            rig r, q;
+            CHECK(!rig_open(&r, 1, t, NULL, pixels, 1, 0) && !rig_open(&q, 2, t, NULL, pixels, 2, 0), "create");
+            loco_env_reset_one(r.env, 0, 40 + (uint64_t)s);
+            loco_env_demo_reset(d, 0, (uint64_t)s);
+            int ended, n = run_demo(&r, d, acts, digs, &ended);
+            /* replay in env 1 of a two-env, two-thread rig whose env 0 does other things */
+            loco_env_reset_one(q.env, 1, 40 + (uint64_t)s);
+            loco_env_reset_one(q.env, 0, 99);
+            int same = 1;
+            for (int k = 0; k < n; k++) {
+                q.act[1] = acts[k];
+                q.act[0] = (loco_env_action){LOCO_ENV_CLICK_COORDS, k % 51, (k * 7) % 51, 0, 0, 0};
+                loco_env_step(q.env);
+                uint64_t dg = loco_env_obs_digest(&q.obs[1]) ^
+                              (pixels ? frame_digest(q.pixels + LOCO_ENV_H * LOCO_ENV_W * 3) : 0);
+                same &= dg == digs[k];
+            }
+            CHECK(same && ended, "%s seed %d: the replay differs", loco_env_task_name(t), s);
+            rig_close(&r); rig_close(&q);
+        }
+    }
+    loco_env_demo_free(d);
+}
+
+LOCO_TEST(env_invalid_actions_are_refused) {
+    loco_env_action bad[] = {
+        {99, 0, 0, 0, 0, 0}, {-1, 0, 0, 0, 0, 0},
+        {LOCO_ENV_CLICK_COORDS, 51, 0, 0, 0, 0}, {LOCO_ENV_MOVE_COORDS, 0, -1, 0, 0, 0},
+        {LOCO_ENV_PRESS_KEY, 0, 0, 104, 0, 0}, {LOCO_ENV_TYPE_FIELD, 0, 0, 0, 20, 0},
+        {LOCO_ENV_CLICK_ELEMENT, 0, 0, 0, 0, 123456}, {LOCO_ENV_CLICK_ELEMENT, 0, 0, 0, 0, 0},
+        {LOCO_ENV_FOCUS_ELEMENT_AND_TYPE_FIELD, 0, 0, 0, -3, 1}};
+    int want[] = {LOCO_EINVAL, LOCO_EINVAL, LOCO_ERANGE, LOCO_ERANGE, LOCO_ERANGE, LOCO_ERANGE,
+                  LOCO_ERANGE, LOCO_ERANGE, LOCO_ERANGE};
+    for (int t = 0; t < loco_env_task_count(); t++) {
+        rig r;
+        CHECK(!rig_open(&r, 1, t, NULL, 0, 1, 0), "create");
+        loco_env_reset_one(r.env, 0, 5);
+        uint64_t before = loco_env_obs_digest(&r.obs[0]);
+        for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+            r.act[0] = bad[k];
+            int err = loco_env_step(r.env);
+            CHECK(err == want[k] && r.err[0] == want[k], "%s: action %zu gave %d", loco_env_task_name(t), k, err);
+        }
+        CHECK(loco_env_obs_digest(&r.obs[0]) == before && r.obs[0].step == 0 && r.obs[0].time_ms == 0,
+              "%s: a refused action changed the page", loco_env_task_name(t));
+        rig_close(&r);
+    }
+}
+
+/* Idle steps until the clock: truncated with -1 at 10 s, then the next step
+ * returns a fresh instance with reward 0 (NEXT_STEP auto-reset), and the log
+ * counts the episode. */
+LOCO_TEST(env_timeout_and_autoreset) {
+    rig r;
+    CHECK(!rig_open(&r, 1, loco_env_task_find("click-test"), NULL, 0, 1, 0), "create");
+    loco_env_reset(r.env, NULL);
+    uint64_t first = r.obs[0].seed;
+    int steps = 0;
+    do { r.act[0].type = LOCO_ENV_NONE; loco_env_step(r.env); steps++; } while (!r.trunc[0] && steps < 500);
+    CHECK(steps == 101 && r.trunc[0] && !r.term[0] && r.rew[0] == -1.0f && !r.succ[0],
+          "timeout after %d steps, trunc %d term %d reward %g", steps, r.trunc[0], r.term[0], r.rew[0]);
+    loco_env_step(r.env);
+    CHECK(r.obs[0].step == 0 && r.rew[0] == 0 && !r.trunc[0] && r.obs[0].seed != first, "auto-reset");
+    loco_env_log log;
+    loco_env_log_take(r.env, &log);
+    CHECK(log.n == 1 && log.episode_length == 101 && log.episode_return == -1.0f && log.timeout == 1, "log");
+    loco_env_log_take(r.env, &log);
+    CHECK(log.n == 0, "log not cleared");
+    rig_close(&r);
+}
+
+/* Every task at once over 2 threads, demonstrators acting, pixels on:
+ * thousands of steps and auto-resets, not one allocation. */
+LOCO_TEST(env_step_allocates_nothing) {
+    int n = loco_env_task_count(), *tasks = malloc((size_t)n * sizeof *tasks);
+    for (int t = 0; t < n; t++) tasks[t] = t;
+    rig r;
+    CHECK(!rig_open(&r, n, 0, tasks, have_fonts(), 2, 0), "create");
+    loco_env_demo *d;
+    CHECK(!loco_env_demo_create(&d, n), "demo");
+    loco_env_reset(r.env, NULL);
+    long before = loco_test_allocs;
+    for (int s = 0; s < 300; s++) {
+        for (int i = 0; i < n; i++) loco_env_demo_act(d, i, &r.obs[i], &r.act[i]);
+        loco_env_step(r.env);
+    }
+    long used = loco_test_allocs - before;
+    loco_env_log log;
+    loco_env_log_take(r.env, &log);
+    CHECK(used == 0, "%ld allocations in 300 steps", used);
+    CHECK(log.n >= n && log.success == log.n, "%g episodes, %g successes", log.n, log.success);
+    loco_env_demo_free(d);
+    rig_close(&r);
+    free(tasks);
+}
+
+LOCO_TEST(env_demo_file_round_trip_and_corruption) {
+    loco_env_action acts[3] = {{LOCO_ENV_CLICK_COORDS, 3, 4, 0, 0, 0}, {LOCO_ENV_PRESS_KEY, 0, 0, 74, 0, 0},
+                               {LOCO_ENV_TYPE_FIELD, 0, 0, 0, 1, 0}};
+    uint64_t digs[3] = {1, 2, 0xFFFFFFFFFFFFFFFFull};
+    loco_env_episode eps[2] = {{"click-test", 5, 100, 0.97f, 1, 3, acts, digs},
+                               {"enter-text", 6, 50, -1, 0, 0, acts, digs}};
+    char path[] = "/tmp/loco_test_demoXXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    char msg[256];
+    CHECK(!loco_env_demos_write(path, eps, 2, msg, sizeof msg), "write: %s", msg);
+    loco_env_episode *got;
+    int n;
+    CHECK(!loco_env_demos_read(path, &got, &n, msg, sizeof msg), "read: %s", msg);
+    if (n == 2) {
+        CHECK(!strcmp(got[0].task, "click-test") && got[0].seed == 5 && got[0].n_steps == 3 &&
+              got[1].n_steps == 0 && got[0].ret == 0.97f && got[0].success == 1 &&
+              !memcmp(got[0].actions, acts, sizeof acts) && !memcmp(got[0].digests, digs, sizeof digs),
+              "round trip");
+        free(got);
+    } else FAIL("read %d episodes", n);
+    /* every single-byte change is caught (checksum or validation) */
+    FILE *f = fopen(path, "rb");
+    uint8_t buf[512];
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    int caught = 0;
+    for (size_t k = 0; k < len; k++) {
+        buf[k] ^= 0x41;
+        caught += loco_env_demos_parse(buf, len, &got, &n, msg, sizeof msg) != 0;
+        buf[k] ^= 0x41;
+    }
+    CHECK(caught == (int)len, "%d of %zu corruptions caught", caught, len);
+    CHECK(loco_env_demos_parse(buf, len - 1, &got, &n, msg, sizeof msg) != 0, "truncation accepted");
+    CHECK(loco_env_demos_read("/tmp", &got, &n, msg, sizeof msg) != 0, "a directory was read");
+    unlink(path);
+}
