@@ -30,8 +30,15 @@ int loco_playroom_env_reset(loco_playroom_env *e, uint64_t seed, int split, int 
     memset(e, 0, sizeof *e);
     loco_rng rng;
     loco_rng_seed(&rng, seed);
+    /* The family first, so that families are equally likely even though
+     * some rooms have no prompt of some family (then another room is built). */
+    int fam = family;
+    if (fam < 0) {
+        do fam = (int)(loco_rng_u64(&rng) % LOCO_PLAYROOM_N_FAMILY);
+        while (split == LOCO_PLAYROOM_SPLIT_TEST && fam == LOCO_PLAYROOM_GO);
+    }
     do loco__pr_world_build(&e->w, &rng, split);
-    while (!loco__pr_prompt_draw(&e->w, &rng, split, family, &e->prompt));
+    while (!loco__pr_prompt_draw(&e->w, &rng, split, fam, &e->prompt));
     loco_rng_seed(&e->rng[LOCO_PLAYROOM_SETTER], seed ^ 0x5e77e75e77e75e77ULL);
     loco_rng_seed(&e->rng[LOCO_PLAYROOM_SOLVER], seed ^ 0x501fe7501fe7501fULL);
     e->seed = seed, e->split = split, e->family_filter = family, e->max_steps = max_steps;

@@ -133,7 +133,7 @@ int loco__pr_count(const pr_world *w, int cat);
 extern const int8_t loco__pr_dx[4], loco__pr_dy[4];
 
 /* ---- prompts.c */
-/* Draws a feasible prompt for the room (family -1 for any). */
+/* Draws a feasible prompt of the family for the room; 0 if it has none. */
 int loco__pr_prompt_draw(const pr_world *w, loco_rng *rng, int split, int family, loco_playroom_prompt *p);
 /* 1 if the instruction's predicate holds now. */
 int loco__pr_achieved(const pr_world *w, const loco_playroom_prompt *p);

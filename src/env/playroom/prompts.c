@@ -200,17 +200,11 @@ static int try_prompt(const pr_world *w, loco_rng *rng, int split, int family, l
     return 1;
 }
 
-/* Returns 1 with a prompt, or 0 if this room has none of the family (the
+/* Returns 1 with a prompt of the family, or 0 if this room has none (the
  * caller then builds another room). */
 int loco__pr_prompt_draw(const pr_world *w, loco_rng *rng, int split, int family, loco_playroom_prompt *p) {
-    for (int tries = 0; tries < 64; tries++) {
-        int fam = family;
-        if (fam < 0) {
-            do fam = (int)below(rng, LOCO_PLAYROOM_N_FAMILY);
-            while (split == LOCO_PLAYROOM_SPLIT_TEST && fam == LOCO_PLAYROOM_GO);
-        }
-        if (try_prompt(w, rng, split, fam, p)) return 1;
-    }
+    for (int tries = 0; tries < 64; tries++)
+        if (try_prompt(w, rng, split, family, p)) return 1;
     return 0;
 }
 

@@ -139,7 +139,13 @@ static void step_one(loco_playroom_vec *v, int i) {
 
 void loco_playroom_vec_step(loco_playroom_vec *v) {
     int n = v->cfg.n_envs, threads = v->cfg.threads > 1 ? v->cfg.threads : 1;
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    /* One thread skips the OpenMP runtime altogether: even a parallel region
+     * with a false if() costs more than a step. */
+    if (threads == 1) {
+        for (int i = 0; i < n; i++) step_one(v, i);
+        return;
+    }
+#pragma omp parallel for num_threads(threads) schedule(static)
     for (int i = 0; i < n; i++) step_one(v, i);
 }
 

@@ -144,6 +144,27 @@ static int usable(const pr_world *w) {
     return has_walkable_side(w, t->x, t->y) || (abs(t->x - s->x) + abs(t->y - s->y) == 1);
 }
 
+/* 1 if blocking floor cell (x, y) provably keeps a usable room usable: its
+ * 4-neighbours are all walkable or wall (so no object, furniture or setter
+ * loses a side) and the walkable ones are joined around it, through the
+ * diagonal cells between them, so any path through (x, y) can go round. */
+static int simple_cell(const pr_world *w, int x, int y) {
+    static const int8_t rx[8] = {0, 1, 1, 1, 0, -1, -1, -1}, ry[8] = {-1, -1, 0, 1, 1, 1, 0, -1};
+    int pass[8], sides = 0, runs = 0;
+    for (int k = 0; k < 8; k++) {
+        int nx = x + rx[k], ny = y + ry[k];
+        pass[k] = loco__pr_walkable(w, nx, ny) || (loco__pr_in(nx, ny) && w->who_at[ny][nx] == LOCO_PLAYROOM_SOLVER + 1);
+        if (!(k & 1) && !pass[k] && w->g[ny][nx][0] != PR_WALL) return 0;
+        sides += !(k & 1) && pass[k];
+    }
+    if (!sides) return 0;
+    /* Count the arcs of joined walkable sides: side k joins side k + 2 when
+     * both and the diagonal k + 1 are walkable. */
+    for (int k = 0; k < 8; k += 2)
+        if (pass[k] && !(pass[(k + 6) & 7] && pass[(k + 7) & 7])) runs++;
+    return runs == 1 || (runs == 0 && sides == 4);
+}
+
 static void place_furniture(pr_world *w, loco_rng *rng) {
     int want = 3 + (int)below(rng, 4);
     for (int tries = 0; tries < 200 && w->n_furn < want; tries++) {
@@ -198,8 +219,11 @@ static void place_objects(pr_world *w, loco_rng *rng, int split) {
         int k = w->n_obj++;
         w->obj[k] = (pr_obj){(uint8_t)cat, (uint8_t)colour, w->furn_at[y][x] ? PR_ON_FURN : PR_ON_FLOOR,
                              w->furn_at[y][x] ? (uint8_t)(w->furn_at[y][x] - 1) : PR_NONE, (uint8_t)x, (uint8_t)y};
+        /* Checking the whole room is the slow path of a reset; most cells
+         * pass a local test that implies it. */
+        int ok = w->furn_at[y][x] ? has_walkable_side(w, x, y) : simple_cell(w, x, y);
         w->obj_at[y][x] = (uint8_t)(k + 1);
-        if (!usable(w)) {   /* it walled something in: take it back */
+        if (!ok && !usable(w)) {   /* it walled something in: take it back */
             w->obj_at[y][x] = 0;
             w->n_obj--;
             continue;
@@ -231,6 +255,7 @@ void loco__pr_world_build(pr_world *w, loco_rng *rng, int split) {
 int loco__pr_can_drop(const pr_world *w, int x, int y) {
     if (!loco__pr_placeable(w, x, y)) return 0;
     if (w->furn_at[y][x]) return 1;   /* furniture cells are never walked on */
+    if (simple_cell(w, x, y)) return 1;
     pr_world copy = *w;
     copy.obj_at[y][x] = PR_NONE;      /* any non-zero value blocks the cell */
     return usable(&copy);
