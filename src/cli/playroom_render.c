@@ -2,8 +2,9 @@
  * `loco playroom render`: one episode as a self-contained HTML page, the
  * room from above and both players' egocentric views frame by frame, with
  * the chat beside them and a slider to step through.  Frames are palette
- * images, run-length coded (pairs of run length 1-255 and palette index)
- * and base64'd into the page; a few lines of JavaScript decode and draw them.
+ * images, each XORed with the one before and run-length coded (pairs of run
+ * length 1-255 and byte), base64'd into the page; a few lines of JavaScript
+ * decode and draw them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,13 +67,18 @@ static void put_rle(sbuf *rle, const uint8_t *px, size_t n) {
     }
 }
 
+/* Frame k is coded as its XOR with frame k - 1 (frame 0 with zeros): most
+ * pixels do not change from one step to the next, so runs are long. */
 static void frame(const loco_playroom_env *e, sbuf *rle, size_t *offsets, int k) {
-    static uint8_t px[FRAME_PX];
+    static uint8_t px[FRAME_PX], prev[FRAME_PX], diff[FRAME_PX];
     loco_playroom_env_render(e, LOCO_PLAYROOM_NOBODY, px);
     loco_playroom_env_render(e, LOCO_PLAYROOM_SOLVER, px + MAP_PX);
     loco_playroom_env_render(e, LOCO_PLAYROOM_SETTER, px + MAP_PX + VIEW_PX);
+    if (k == 0) memset(prev, 0, sizeof prev);
+    for (int i = 0; i < FRAME_PX; i++) diff[i] = px[i] ^ prev[i];
+    memcpy(prev, px, sizeof prev);
     offsets[k] = rle->n;
-    put_rle(rle, px, FRAME_PX);
+    put_rle(rle, diff, FRAME_PX);
 }
 
 static int count_lines(const char *t) {
@@ -93,8 +99,10 @@ static void nth_line(const char *t, int n, char *out, size_t cap) {
 static const char *page_script =
     "const bytes=Uint8Array.from(atob(F),c=>c.charCodeAt(0));\n"
     "const W=[[128,96],[96,72],[96,72]],ids=['map','solver','setter'];\n"
-    "function draw(k){let px=new Uint8Array(128*96+2*96*72),o=0,i=O[k];\n"
-    " while(o<px.length){const n=bytes[i],v=bytes[i+1];px.fill(v,o,o+n);o+=n;i+=2;}\n"
+    "const N=128*96+2*96*72,frames=[];\n"
+    "for(let k=0;k<O.length;k++){const px=k?frames[k-1].slice():new Uint8Array(N);let o=0,i=O[k];\n"
+    " while(o<N){const n=bytes[i],v=bytes[i+1];for(let j=o;j<o+n;j++)px[j]^=v;o+=n;i+=2;}frames.push(px);}\n"
+    "function draw(k){const px=frames[k];\n"
     " let at=0;for(let c=0;c<3;c++){const cv=document.getElementById(ids[c]),cx=cv.getContext('2d'),"
     "im=cx.createImageData(W[c][0],W[c][1]);\n"
     "  for(let p=0;p<W[c][0]*W[c][1];p++){const q=P[px[at+p]];im.data.set([q[0],q[1],q[2],255],4*p);}\n"
