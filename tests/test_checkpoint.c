@@ -452,8 +452,8 @@ LOCO_TEST(ckpt_failed_save_keeps_previous) {
     snprintf(isdir, sizeof isdir, "%s/sub", dirb);
     CHECK(mkdir(isdir, 0755) == 0, "mkdir");
     CHECK(loco_checkpoint_save(isdir, a, &meta, 0, msg, sizeof msg) == LOCO_EIO && strstr(msg, isdir) &&
-          strstr(msg, "rename"), "save over a directory: '%s'", msg);
-    CHECK(count_entries(dirb) == 2, "a temporary file was left behind by the failed rename");
+          strstr(msg, "not a regular file"), "save over a directory: '%s'", msg);
+    CHECK(count_entries(dirb) == 2, "a temporary file was left behind by the refused save");
     /* Without root, a read-only directory refuses the temporary file. */
     if (geteuid() != 0) {
         char ro[200];

@@ -36,6 +36,17 @@ extern "C" {
 
 #define LOCO_CHECKPOINT_FORMAT "loco-1"   /* __metadata__["loco_format"] */
 
+/* How the run that wrote a checkpoint was shaped, so that `loco train
+ * --resume` continues it as it was (metadata keys "run.*"): batch 0 where
+ * not known (a checkpoint written before these keys, or by a simulated
+ * many-worker run), "" for a path not used or not known. */
+typedef struct {
+    int batch, seq_len;       /* B and T */
+    int ckpt_every, eval_every, eval_batches, log_every;
+    char data[256];           /* --data, or "" */
+    char train_shard[256], val_shard[256];   /* --train-shard, --val-shard, or "" */
+} loco_checkpoint_run;
+
 /* The training state stored beside the tensors. */
 typedef struct {
     long step;                /* optimizer steps taken: the next step's 0-based index */
@@ -47,6 +58,7 @@ typedef struct {
                                     load: always NULL (see loco_checkpoint_load_tokenizer) */
     int has_optimizer;        /* set by load: the file held AdamW m, v and adam_t
                                  (ignored by save, which takes with_optimizer) */
+    loco_checkpoint_run run;  /* the run's shape (save: zeros and "" write no keys) */
 } loco_checkpoint_meta;
 
 /* Writes model (and, if with_optimizer, its AdamW moments and step count) and
@@ -76,6 +88,11 @@ int loco_checkpoint_load_tokenizer(const char *path, loco_tokenizer **out, char 
  * reading the tensor data) and returns the stored model configuration.
  * Returns a loco_err (see above) with a reason naming path on failure. */
 int loco_checkpoint_read_config(const char *path, loco_gpt_config *cfg, char *msg, size_t msglen);
+
+/* loco_checkpoint_read_config, and the stored training state in *meta as
+ * loco_checkpoint_load gives it (either pointer may be NULL). */
+int loco_checkpoint_read_meta(const char *path, loco_gpt_config *cfg, loco_checkpoint_meta *meta, char *msg,
+                              size_t msglen);
 
 #ifdef __cplusplus
 }

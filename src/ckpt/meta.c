@@ -32,6 +32,35 @@ static int add_float(cJSON *o, const char *key, float v) {
     return add(o, key, b);
 }
 
+/* The "run.*" keys: the numbers of a recorded run, the paths it used. */
+static const char *const run_int_keys[] = {"run.batch", "run.seq_len", "run.ckpt_every", "run.eval_every",
+                                           "run.eval_batches", "run.log_every"};
+static int *run_int(loco_checkpoint_run *r, int i) {
+    int *f[] = {&r->batch, &r->seq_len, &r->ckpt_every, &r->eval_every, &r->eval_batches, &r->log_every};
+    return f[i];
+}
+static const char *const run_str_keys[] = {"run.data", "run.train_shard", "run.val_shard"};
+static char *run_str(loco_checkpoint_run *r, int i) {
+    char *f[] = {r->data, r->train_shard, r->val_shard};
+    return f[i];
+}
+#define RUN_INTS 6
+#define RUN_STRS 3
+
+static int encode_run(cJSON *o, const loco_checkpoint_run *run) {
+    loco_checkpoint_run r = *run;
+    int bad = 0;
+    /* batch > 0 marks a recorded run; then every number is written, zeros
+     * (--ckpt-every 0, --eval-every 0) included. */
+    for (int i = 0; i < RUN_INTS && r.batch > 0; i++) bad |= add_long(o, run_int_keys[i], *run_int(&r, i));
+    for (int i = 0; i < RUN_STRS; i++) {
+        char *s = run_str(&r, i);
+        s[sizeof r.data - 1] = 0;
+        if (*s) bad |= add(o, run_str_keys[i], s);
+    }
+    return bad;
+}
+
 /* Returns NULL when memory runs out. */
 cJSON *loco__ckpt_meta_encode(const loco_gpt_config *cfg, const loco_checkpoint_meta *meta,
                               int with_optimizer, long adam_t) {
@@ -57,6 +86,7 @@ cJSON *loco__ckpt_meta_encode(const loco_gpt_config *cfg, const loco_checkpoint_
               add(o, "optimizer_state", with_optimizer ? "adamw" : "none");
     if (with_optimizer) bad |= add_long(o, "adam_t", adam_t);
     if (meta->tokenizer_json) bad |= add(o, "tokenizer.json", meta->tokenizer_json);
+    bad |= encode_run(o, &meta->run);
     if (bad) {
         cJSON_Delete(o);
         return NULL;
@@ -222,5 +252,20 @@ int loco__ckpt_meta_decode(const cJSON *md, const char *path, loco_gpt_config *c
                                "__metadata__ key 'optimizer_state' = '%.40s' is neither 'adamw' nor 'none'", s);
     if (meta->has_optimizer && get_long(&d, "adam_t", 0, LONG_MAX, &t)) return LOCO_EINVAL;
     *adam_t = (long)t;
+    /* The run's shape: optional (older checkpoints lack it), checked when
+     * present. */
+    for (int i = 0; i < RUN_INTS; i++)
+        if (cJSON_GetObjectItemCaseSensitive(md, run_int_keys[i]) &&
+            get_int(&d, run_int_keys[i], i < 2 ? 1 : 0, run_int(&meta->run, i)))
+            return LOCO_EINVAL;
+    for (int i = 0; i < RUN_STRS; i++) {
+        if (!cJSON_GetObjectItemCaseSensitive(md, run_str_keys[i])) continue;
+        const char *v = get(&d, run_str_keys[i]);
+        if (!v) return LOCO_EINVAL;
+        if (strlen(v) >= sizeof meta->run.data)
+            return loco__ckpt_fail(msg, msglen, LOCO_EINVAL, path, "__metadata__ key '%s' is longer than %zu bytes",
+                                   run_str_keys[i], sizeof meta->run.data - 1);
+        strcpy(run_str(&meta->run, i), v);
+    }
     return LOCO_OK;
 }

@@ -264,6 +264,11 @@ done:
 
 /* Returns a loco_err, reported with the path. */
 int loco_checkpoint_read_config(const char *path, loco_gpt_config *cfg, char *msg, size_t msglen) {
+    return loco_checkpoint_read_meta(path, cfg, NULL, msg, msglen);
+}
+
+int loco_checkpoint_read_meta(const char *path, loco_gpt_config *cfg, loco_checkpoint_meta *meta, char *msg,
+                              size_t msglen) {
     header *h = malloc(sizeof *h);
     if (!h) return loco__ckpt_fail(msg, msglen, LOCO_ENOMEM, path, "out of memory");
     int err = read_header(path, h, msg, msglen);
@@ -271,6 +276,7 @@ int loco_checkpoint_read_config(const char *path, loco_gpt_config *cfg, char *ms
         close(h->fd);
         free(h->tok_json);
         if (cfg) *cfg = h->cfg;
+        if (meta) *meta = h->meta;
     }
     free(h);
     return err;

@@ -7,8 +7,20 @@
 #include "cli/args.h"
 #include "loco/file.h"
 
+/* The destinations that the last args_parse set (args_given). */
+#define ARGS_MAX_GIVEN 256
+static const void *given[ARGS_MAX_GIVEN];
+static int n_given;
+
+int args_given(const void *dst) {
+    for (int i = 0; i < n_given; i++)
+        if (given[i] == dst) return 1;
+    return 0;
+}
+
 /* Returns 0 and stores the value, or -1 with a reason in err. */
 static int parse_value(const arg_spec *s, const char *v, char *err, size_t errlen) {
+    if (!args_given(s->dst) && n_given < ARGS_MAX_GIVEN) given[n_given++] = s->dst;
     char *end;
     errno = 0;
     if (s->kind == ARG_STR) {
@@ -54,6 +66,7 @@ static int parse_value(const arg_spec *s, const char *v, char *err, size_t errle
 
 int args_parse(const arg_spec *specs, int nspecs, int argc, char **argv,
                const char *usage_head, char *err, size_t errlen) {
+    n_given = 0;
     /* A --config file is applied first, so that flags on the command line
      * override it wherever they appear. */
     for (int i = 0; i < argc; i++) {

@@ -29,6 +29,10 @@ int args_parse_file(const arg_spec *specs, int nspecs, const char *path, char *e
  * config file are invalid afterwards. */
 void args_free_config(void);
 
+/* 1 if the last args_parse set the flag whose destination is dst (on the
+ * command line or in a --config file), 0 if it kept its default. */
+int args_given(const void *dst);
+
 /* Prints the flags and their current (default) values. */
 void args_usage(const arg_spec *specs, int nspecs, const char *usage_head);
 

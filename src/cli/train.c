@@ -20,6 +20,7 @@
 #include "cli/common.h"
 #include "cli/net_cmd.h"
 #include "cli/train_dist.h"
+#include "cli/train_resume.h"
 #include "loco/checkpoint.h"
 #include "loco/cuda.h"
 #include "loco/data.h"
@@ -251,17 +252,24 @@ int loco_cmd_train(int argc, char **argv) {
         return 2;
     }
     char msg[512];
-    loco_checkpoint_meta meta;
+    loco_checkpoint_meta meta, stored;
     memset(&meta, 0, sizeof meta);
+    const train_run_flags run_flags = {&B, &T, &ckpt_every, &eval_every, &eval_batches, &log_every,
+                                       &data, &train_shard, &val_shard};
     loco_gpt *m = NULL;
     int nthreads = loco_threads_set(threads);
     if (resume) {
         /* The model, the optimizer, its schedule, the seed and the data
          * order all come from the checkpoint, so that the resumed run is the
          * run that stopped. */
-        if (loco_checkpoint_read_config(resume, &cfg, msg, sizeof msg) != LOCO_OK) {
+        if (loco_checkpoint_read_meta(resume, &cfg, &stored, msg, sizeof msg) != LOCO_OK) {
             fprintf(stderr, "loco train: %s\n", msg);
             return 1;
+        }
+        /* The flags left out come back from the checkpoint (--batch, --seq-len, the cadences, the data). */
+        if (train_resume_restore(resume, &stored.run, &run_flags, msg, sizeof msg)) {
+            fprintf(stderr, "loco train: %s\n", msg);
+            return 2;
         }
         if (T > cfg.max_seq_len) {
             fprintf(stderr, "loco train: --seq-len %d exceeds the maximum %d of %s\n", T, cfg.max_seq_len, resume);
@@ -445,6 +453,7 @@ int loco_cmd_train(int argc, char **argv) {
     /* On resume, tokenizer may already point at meta.tokenizer itself. */
     if (tokenizer != meta.tokenizer) snprintf(meta.tokenizer, sizeof meta.tokenizer, "%s", tokenizer ? tokenizer : "");
     meta.seed = seed;
+    train_resume_record(&meta.run, &run_flags);
 
     int *tok = malloc(sizeof(int) * B * T), *tgt = malloc(sizeof(int) * B * T);
     int *acc_buf = malloc(sizeof(int) * T);
