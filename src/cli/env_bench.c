@@ -1,0 +1,95 @@
+/*
+ * `loco env bench`: environment steps per second on one thread, as fast-
+ * environment suites report it (one env, uniformly random valid actions,
+ * auto-reset, a wall-clock window, the median of several windows), for DOM
+ * observations alone and with a rendered frame every step.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "cli/env_cmd.h"
+
+#define CMD "loco env bench"
+
+static int cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Steps per second of task t over `seconds`, pixels on or off; -1 on error. */
+static double window(int t, int pixels, double seconds, uint64_t seed) {
+    static loco_env_obs obs;
+    static uint8_t frame[LOCO_ENV_H * LOCO_ENV_W * 3];
+    loco_env_action act;
+    float rew;
+    uint8_t te, tr, su;
+    int32_t er;
+    loco_env_buffers b = {&obs, pixels ? frame : NULL, &act, &rew, &te, &tr, &su, &er};
+    loco_env_config c = {.num_envs = 1, .task = t, .seed = seed, .pixels = pixels};
+    loco_env *e;
+    char msg[256];
+    if (loco_env_create(&e, &c, &b, msg, sizeof msg)) { fprintf(stderr, CMD ": %s\n", msg); return -1; }
+    loco_rng rng;
+    loco_rng_seed(&rng, seed);
+    loco_env_reset(e, NULL);
+    long steps = 0;
+    double t0 = loco_cli_now(), now = t0;
+    while (now - t0 < seconds) {
+        for (int k = 0; k < 256; k++) {   /* read the clock every 256 steps */
+            loco__env_random_action(&rng, &obs, &act);
+            loco_env_step(e);
+        }
+        steps += 256;
+        now = loco_cli_now();
+    }
+    loco_env_free(e);
+    return (double)steps / (now - t0);
+}
+
+int loco__env_bench(int argc, char **argv) {
+    const char *task = "all";
+    float seconds = 1;
+    int repeats = 5, pixels = 2;
+    arg_spec specs[] = {
+        {"task", ARG_STR, &task, 0, 0, "a task name, or all"},
+        {"seconds", ARG_FLOAT, &seconds, 0.01, 600, "length of one timed window (the usual protocol is 10)"},
+        {"repeats", ARG_INT, &repeats, 1, 101, "windows per measurement; the median is reported"},
+        {"pixels", ARG_INT, &pixels, 0, 2, "0 DOM only, 1 with a frame every step, 2 both"},
+    };
+    int r = loco__env_parse(specs, 4, argc, argv, "usage: " CMD " [flags]\n\nSteps per second on one thread, random valid actions.");
+    if (r) return r == 1 ? 0 : r;
+    int ids[256], nt = loco__env_tasks_arg(CMD, task, ids);
+    if (nt < 0) return 2;
+    printf("%-28s %14s %14s   (one thread, random valid actions, median of %d x %.2fs)\n", "task", "DOM steps/s",
+           "pixel steps/s", repeats, seconds);
+    double *w = malloc((size_t)repeats * sizeof *w), sum[2] = {0, 0}, *all[2];
+    all[0] = malloc((size_t)nt * sizeof(double)); all[1] = malloc((size_t)nt * sizeof(double));
+    if (!w || !all[0] || !all[1]) { free(w); free(all[0]); free(all[1]); fprintf(stderr, CMD ": out of memory\n"); return 1; }
+    for (int k = 0; k < nt; k++) {
+        double med[2] = {0, 0};
+        for (int px = 0; px < 2; px++) {
+            if ((pixels == 0 && px) || (pixels == 1 && !px)) continue;
+            for (int q = 0; q < repeats; q++) {
+                w[q] = window(ids[k], px, seconds, 1000 + (uint64_t)q);
+                if (w[q] < 0) { free(w); free(all[0]); free(all[1]); return 1; }
+            }
+            qsort(w, (size_t)repeats, sizeof *w, cmp);
+            med[px] = w[repeats / 2];
+            sum[px] += med[px];
+            all[px][k] = med[px];
+        }
+        printf("%-28s %14.0f %14.0f\n", loco_env_task_name(ids[k]), med[0], med[1]);
+        fflush(stdout);
+    }
+    if (nt > 1) {
+        qsort(all[0], (size_t)nt, sizeof(double), cmp);
+        qsort(all[1], (size_t)nt, sizeof(double), cmp);
+        printf("%-28s %14.0f %14.0f\n", "mean over tasks", sum[0] / nt, sum[1] / nt);
+        printf("%-28s %14.0f %14.0f\n", "slowest task", all[0][0], all[1][0]);
+    }
+    printf("Chromium MiniWoB++ page loop: not measured here (docs/env.md gives the 45-50 steps/s reference).\n");
+    free(w); free(all[0]); free(all[1]);
+    return 0;
+}
