@@ -1,4 +1,6 @@
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "agent_fixture.h"
 
 void agent_fixture_config(loco_agent_config *c, int obs) {
@@ -58,3 +60,57 @@ void agent_fixture_free(agent_fixture *f) {
     free(f->frames); free(f->words); free(f->nwords); free(f->geom); free(f->n_dom);
     free(f->n_fields); free(f->first); free(f->valid); free(f->prev); free(f->target);
 }
+
+/* The model and batch as tests/ref_agent.py reads them (its docstring has the layout). */
+static void put_i32(FILE *f, const int32_t *v, long n) {
+    int32_t k = (int32_t)n;
+    fwrite(&k, 4, 1, f);
+    fwrite(v, 4, n, f);
+}
+
+int agent_fixture_write(const char *path, loco_agent *m, const agent_fixture *fx) {
+    const loco_agent_config *c = loco_agent_get_config(m);
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    int32_t cfg[25] = {c->frame_h, c->frame_w, c->conv_ch[0], c->conv_ch[1], c->conv_ch[2], c->conv_ch[3],
+                       c->d_model, c->mmt_layers, c->mmt_heads, c->vocab_words, c->hash_buckets, c->word_dim,
+                       c->str_heads, c->max_words, c->max_dom, c->max_fields, c->geom_dim, c->lstm_hidden,
+                       c->x_bins, c->y_bins, c->n_keys, c->xemb_dim, c->obs, fx->b.B, fx->b.T};
+    put_i32(f, cfg, 25);
+    int32_t nt = loco_agent_num_tensors(m);
+    fwrite(&nt, 4, 1, f);
+    const float *p = loco_agent_params(m);
+    for (int i = 0; i < nt; i++) {
+        const char *name;
+        int nd, sh[4];
+        size_t off;
+        loco_agent_tensor(m, i, &name, &nd, sh, &off);
+        int32_t ln = (int32_t)strlen(name), hdr[5] = {nd, sh[0], sh[1], sh[2], sh[3]};
+        fwrite(&ln, 4, 1, f);
+        fwrite(name, 1, ln, f);
+        fwrite(hdr, 4, 5, f);
+        long n = (long)sh[0] * sh[1] * sh[2] * sh[3];
+        fwrite(p + off, 4, n, f);
+    }
+    const int BT = fx->b.B * fx->b.T, NS = loco_agent_num_strings(c);
+    long nfr = (long)BT * c->frame_h * c->frame_w * 3;
+    int32_t *tmp = malloc(nfr * sizeof(int32_t));
+    for (long i = 0; i < nfr; i++) tmp[i] = fx->frames[i];
+    put_i32(f, tmp, nfr);
+    put_i32(f, fx->words, (long)BT * NS * c->max_words);
+    put_i32(f, fx->nwords, (long)BT * NS);
+    int32_t ng = BT * c->max_dom * c->geom_dim;
+    fwrite(&ng, 4, 1, f);
+    fwrite(fx->geom, 4, ng, f);
+    put_i32(f, fx->n_dom, BT);
+    put_i32(f, fx->n_fields, BT);
+    for (int i = 0; i < BT; i++) tmp[i] = fx->first[i];
+    put_i32(f, tmp, BT);
+    put_i32(f, (const int32_t *)fx->prev, 5L * BT);
+    put_i32(f, (const int32_t *)fx->target, 5L * BT);
+    for (int i = 0; i < BT; i++) tmp[i] = fx->valid[i];
+    put_i32(f, tmp, BT);
+    free(tmp);
+    return fclose(f);
+}
+

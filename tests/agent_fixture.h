@@ -18,4 +18,6 @@ void agent_fixture_config(loco_agent_config *c, int obs);
 /* Fills a batch of B x T steps for configuration c from seed. */
 void agent_fixture_batch(agent_fixture *f, const loco_agent_config *c, int B, int T, uint64_t seed);
 void agent_fixture_free(agent_fixture *f);
+/* Writes model m and batch f for tests/ref_agent.py; returns 0, or -1 on an I/O error. */
+int agent_fixture_write(const char *path, loco_agent *m, const agent_fixture *f);
 #endif

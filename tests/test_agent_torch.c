@@ -27,58 +27,6 @@
 #define ERR_FACTOR 10.0
 #define FLOOR 1e-5   /* 100x float's unit round-off: a float result cannot be asked for better */
 
-static void put_i32(FILE *f, const int32_t *v, long n) {
-    int32_t k = (int32_t)n;
-    fwrite(&k, 4, 1, f);
-    fwrite(v, 4, n, f);
-}
-
-static int write_input(const char *path, loco_agent *m, const agent_fixture *fx) {
-    const loco_agent_config *c = loco_agent_get_config(m);
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
-    int32_t cfg[25] = {c->frame_h, c->frame_w, c->conv_ch[0], c->conv_ch[1], c->conv_ch[2], c->conv_ch[3],
-                       c->d_model, c->mmt_layers, c->mmt_heads, c->vocab_words, c->hash_buckets, c->word_dim,
-                       c->str_heads, c->max_words, c->max_dom, c->max_fields, c->geom_dim, c->lstm_hidden,
-                       c->x_bins, c->y_bins, c->n_keys, c->xemb_dim, c->obs, fx->b.B, fx->b.T};
-    put_i32(f, cfg, 25);
-    int32_t nt = loco_agent_num_tensors(m);
-    fwrite(&nt, 4, 1, f);
-    const float *p = loco_agent_params(m);
-    for (int i = 0; i < nt; i++) {
-        const char *name;
-        int nd, sh[4];
-        size_t off;
-        loco_agent_tensor(m, i, &name, &nd, sh, &off);
-        int32_t ln = (int32_t)strlen(name), hdr[5] = {nd, sh[0], sh[1], sh[2], sh[3]};
-        fwrite(&ln, 4, 1, f);
-        fwrite(name, 1, ln, f);
-        fwrite(hdr, 4, 5, f);
-        long n = (long)sh[0] * sh[1] * sh[2] * sh[3];
-        fwrite(p + off, 4, n, f);
-    }
-    const int BT = fx->b.B * fx->b.T, NS = loco_agent_num_strings(c);
-    long nfr = (long)BT * c->frame_h * c->frame_w * 3;
-    int32_t *tmp = malloc(nfr * sizeof(int32_t));
-    for (long i = 0; i < nfr; i++) tmp[i] = fx->frames[i];
-    put_i32(f, tmp, nfr);
-    put_i32(f, fx->words, (long)BT * NS * c->max_words);
-    put_i32(f, fx->nwords, (long)BT * NS);
-    int32_t ng = BT * c->max_dom * c->geom_dim;
-    fwrite(&ng, 4, 1, f);
-    fwrite(fx->geom, 4, ng, f);
-    put_i32(f, fx->n_dom, BT);
-    put_i32(f, fx->n_fields, BT);
-    for (int i = 0; i < BT; i++) tmp[i] = fx->first[i];
-    put_i32(f, tmp, BT);
-    put_i32(f, (const int32_t *)fx->prev, 5L * BT);
-    put_i32(f, (const int32_t *)fx->target, 5L * BT);
-    for (int i = 0; i < BT; i++) tmp[i] = fx->valid[i];
-    put_i32(f, tmp, BT);
-    free(tmp);
-    return fclose(f);
-}
-
 static double *reference(const char *in, const char *dtype, long n, char *why, size_t wn) {
     char out[] = "/tmp/loco_agent_ref_XXXXXX";
     int fd = mkstemp(out);
@@ -156,7 +104,7 @@ static void check_obs(int *loco_test_failed_, int obs) {
     char in[] = "/tmp/loco_agent_in_XXXXXX";
     int fd = mkstemp(in);
     close(fd);
-    write_input(in, m, &fx);
+    agent_fixture_write(in, m, &fx);
     const int R = B * T;
     const long nlg[5] = {R * LOCO_ACT_NUM_TYPES, R * c.x_bins, R * c.y_bins, R * c.n_keys, R * c.max_fields};
     long n = 1 + nlg[0] + nlg[1] + nlg[2] + nlg[3] + nlg[4] + (long)loco_agent_num_params(m);

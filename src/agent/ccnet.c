@@ -181,6 +181,7 @@ static size_t layout_acts(const loco_agent *m, loco__ag_acts *a, void *base) {
     a->img = TF(BT * d->hs[0] * d->ws[0] * 3);
     a->ids = TI(NW);
     a->kinds = TI(NSTR);
+    a->spos = TI(NSTR);
     a->smask = TB(NW);
     a->kmask = TB(NT);
     a->pmask = TB(NT);
@@ -212,6 +213,7 @@ static size_t layout_acts(const loco_agent *m, loco__ag_acts *a, void *base) {
     a->satt = TF(NSTR * c->str_heads * S);
     a->sy = TF(NSTR * E);
     a->sv = TF(NSTR * D);
+    a->svp = TF(NSTR * D);
     a->sproj = TF(NW * E);
     a->tok = TF(NT * D);
     for (int l = 0; l < c->mmt_layers; l++) block_acts(b, &a->mb[l], BT, d->NTOK, D, c->mmt_heads);
@@ -249,6 +251,7 @@ static size_t layout_acts(const loco_agent *m, loco__ag_acts *a, void *base) {
     (void)rows;
     a->d_pool = TF(BT * D);
     a->d_sv = TF(NSTR * D);
+    a->d_svp = TF(NSTR * D);
     a->d_sy = TF(NSTR * E); a->d_sq = TF(NSTR * E);
     a->d_skv = TF(NW * 2 * E);
     a->d_sx = TF(NW * E);

@@ -85,6 +85,8 @@ typedef struct {
     int ND;                     /* DOM strings per step (0 without DOM) */
     int NS, S, NSTR;            /* strings per step, words per string, strings in all */
     int NTOK;                   /* tokens of the multimodal transformer per step */
+    int NDT;                    /* DOM tokens per step: the batch's largest n_dom (capacity: ND) */
+    int NP;                     /* strings present in the batch (capacity: NSTR) */
     int D, E, H, DX, F;
     size_t stage_max;           /* floats of the largest trunk stage tensor */
     size_t col_max;             /* floats of the largest im2col matrix */
@@ -93,9 +95,10 @@ typedef struct {
 typedef struct {
     /* inputs as the model sees them */
     float *img;                 // (BT, H0, W0, 3) in [0, 1]
-    int *ids;                   // (NSTR, S)
-    int *kinds;                 // (NSTR)
-    unsigned char *smask;       // (NSTR, S) words present
+    int *ids;                   // (NP, S) present strings, packed
+    int *kinds;                 // (NP)
+    unsigned char *smask;       // (NP, S) words present
+    int *spos;                  // (NP) each packed string's row among the NSTR strings
     unsigned char *kmask;       // (BT, NTOK) tokens present
     unsigned char *pmask;       // (BT, NTOK) tokens pooled
     int *nfield;                // (T*B) time-major
@@ -120,6 +123,7 @@ typedef struct {
     float *satt;                // (NSTR, NH_s, 1, S)
     float *sy;                  // (NSTR, E)
     float *sv;                  // (NSTR, D) string vectors (+ geometry for elements)
+    float *svp;                 // (NP, D) the present strings' vectors, packed
     float *sproj;               // (NSTR*S, E) scratch
     /* multimodal transformer */
     float *tok;                 // (BT, NTOK, D)
@@ -154,6 +158,7 @@ typedef struct {
     float *d_buf, *d_qkv, *d_fch, *d_att;  // max over both transformers
     float *d_pool;              // (BT, D)
     float *d_sv;                // (NSTR, D)
+    float *d_svp;               // (NP, D)
     float *d_sy, *d_sq;         // (NSTR, E)
     float *d_skv;               // (NSTR*S, 2E)
     float *d_sx;                // (NSTR*S, E) residual stream

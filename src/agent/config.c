@@ -82,7 +82,9 @@ void loco__ag_dims_compute(loco__ag_dims *d, const loco_agent_config *c, int B, 
     d->NS = loco_agent_num_strings(c);
     d->S = c->max_words;
     d->NSTR = d->BT * d->NS;
-    d->NTOK = 2 + d->P + 1 + d->ND;
+    d->NDT = d->ND;
+    d->NP = d->NSTR;
+    d->NTOK = 2 + d->P + 1 + d->NDT;
     d->D = c->d_model;
     d->E = c->word_dim;
     d->H = c->lstm_hidden;

@@ -33,13 +33,23 @@ static int check_action(const loco_agent_config *c, const loco_agent_action *a, 
  * where a head is unused. */
 static int stage(loco_agent *m, const loco_agent_batch *bt, char *msg, size_t msglen) {
     const loco_agent_config *c = &m->cfg;
-    const loco__ag_dims *d = &m->d;
+    loco__ag_dims *d = &m->d;
     loco__ag_acts *a = &m->a;
     const int B = d->B, T = d->T, NS = d->NS, S = d->S, F = d->F, ND = d->ND;
     const int V = c->vocab_words + c->hash_buckets;
     if (!bt->words || !bt->nwords || !bt->n_fields || !bt->first || !bt->prev) BAD("batch lacks a required array");
     if (ND && (!bt->n_dom || !bt->geom)) BAD("batch lacks DOM arrays (n_dom, geom)");
     if (d->P && !bt->frames) BAD("batch lacks frames");
+    /* The transformer sees as many DOM tokens as the fullest step has, and the
+     * string encoder only the strings present: padding costs nothing. */
+    d->NDT = 0;
+    for (int i = 0; ND && i < B * T; i++) {
+        int nd = bt->n_dom[i];
+        if (nd < 0 || nd > ND) BAD("step (%d,%d): n_dom %d outside [0, %d]", i / T, i % T, nd, ND);
+        if (nd > d->NDT) d->NDT = nd;
+    }
+    d->NTOK = 3 + d->P + d->NDT;
+    int np = 0;
     float nvalid = 0;
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) {
@@ -50,15 +60,18 @@ static int stage(loco_agent *m, const loco_agent_batch *bt, char *msg, size_t ms
             for (int s = 0; s < NS; s++) {
                 int str = i * NS + s;
                 int present = s == 0 || (s <= F ? s - 1 < nf : s - 1 - F < nd);
-                int nw = present ? bt->nwords[str] : 0;
-                if (present && (nw < 1 || nw > S)) BAD("step (%d,%d) string %d: %d words outside [1, %d]", b, t, s, nw, S);
-                a->kinds[str] = s == 0 ? 0 : (s <= F ? 1 : 2);
+                if (!present) continue;
+                int nw = bt->nwords[str];
+                if (nw < 1 || nw > S) BAD("step (%d,%d) string %d: %d words outside [1, %d]", b, t, s, nw, S);
+                a->kinds[np] = s == 0 ? 0 : (s <= F ? 1 : 2);
+                a->spos[np] = str;
                 for (int w = 0; w < S; w++) {
                     int id = w < nw ? bt->words[(size_t)str * S + w] : 0;
                     if (id < 0 || id >= V) BAD("step (%d,%d) string %d: word id %d outside [0, %d)", b, t, s, id, V);
-                    a->ids[(size_t)str * S + w] = id;
-                    a->smask[(size_t)str * S + w] = w < nw;
+                    a->ids[(size_t)np * S + w] = id;
+                    a->smask[(size_t)np * S + w] = w < nw;
                 }
+                np++;
             }
             unsigned char *km = a->kmask + (size_t)i * d->NTOK, *pm = a->pmask + (size_t)i * d->NTOK;
             for (int k = 0; k < d->NTOK; k++) {
@@ -88,6 +101,7 @@ static int stage(loco_agent *m, const loco_agent_batch *bt, char *msg, size_t ms
                 nvalid += 1;
             }
         }
+    d->NP = np;
     if (ND) memcpy(a->geom, bt->geom, (size_t)B * T * ND * c->geom_dim * sizeof(float));
     if (d->P) {
         size_t n = (size_t)B * T * d->hs[0] * d->ws[0] * 3;

@@ -2,7 +2,8 @@
  * The multimodal transformer: per step, the tokens
  *   [summary 0 | summary 1 | P pixel tokens (+ grid position) | instruction |
  *    DOM elements]                                             (NTOK, D)
- * go through mmt_layers non-causal blocks (absent elements masked as keys)
+ * go through mmt_layers non-causal blocks (absent elements masked as keys;
+ * only as many element tokens as the batch's fullest step has)
  * and a final LayerNorm.  The core reads the two summary outputs and the
  * mean of the other present outputs.
  */
@@ -29,7 +30,7 @@ void loco__ag_mmt_forward(loco_agent *m) {
         }
         const float *sv = a->sv + (size_t)bt * d->NS * D;        // (NS, D) this step's strings
         memcpy(t + (size_t)(2 + P) * D, sv, row);
-        memcpy(t + (size_t)(3 + P) * D, sv + (size_t)(1 + d->F) * D, (size_t)d->ND * row);
+        memcpy(t + (size_t)(3 + P) * D, sv + (size_t)(1 + d->F) * D, (size_t)d->NDT * row);
     }
     const float *x = a->tok;
     for (int l = 0; l < c->mmt_layers; l++) {
@@ -81,6 +82,6 @@ void loco__ag_mmt_backward(loco_agent *m) {
         for (int j = 0; j < D; j++) sv[j] += ti[j];
         const float *te = t + (size_t)(3 + P) * D;
         float *se = sv + (size_t)(1 + d->F) * D;
-        for (int j = 0; j < d->ND * D; j++) se[j] += te[j];
+        for (int j = 0; j < d->NDT * D; j++) se[j] += te[j];
     }
 }
