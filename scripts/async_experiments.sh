@@ -42,14 +42,14 @@ run() {
     # A run that diverges (the loss turns non-finite) stops with status 1; its
     # log keeps the curve up to there, and the other runs go on.
     # shellcheck disable=SC2086
-    if $loco train --train-shard out/diloco/train.train.bin --val-shard out/diloco/validation.train.bin \
+    if $loco train --train-shard out/diloco/c4.train.bin --val-shard out/diloco/c4.val.bin \
         --tokenizer out/diloco/tokenizer.json --init out/diloco/pretrain/model.safetensors \
         --seq-len 64 --batch 8 --lr 2e-3 --warmup 50 --eval-every 50 --eval-batches 16 \
         --algo async --workers 4 --inner-steps 50 --hetero "$level" --steps "$STEPS" $flags \
         --out "$out/$level-$method" > "$out/$level-$method.log" 2>&1; then
         tail -1 "$out/$level-$method.log"
         $loco eval --checkpoint "$out/$level-$method/model.safetensors" \
-            --val-shard out/diloco/validation.train.bin > "$out/$level-$method/eval.txt"
+            --val-shard out/diloco/c4.val.bin > "$out/$level-$method/eval.txt"
         cat "$out/$level-$method/eval.txt"
     else
         echo "$level $method: stopped: $(tail -1 "$out/$level-$method.log")"

@@ -23,12 +23,12 @@ mkdir -p "$out"
 prepare() {
     [ -f "$out/tokenizer.json" ] || $loco tokenizer train --input "$data/c4_en_train00000_first1000.jsonl" \
         --vocab-size 4096 --out "$out/tokenizer.json"
-    [ -f "$out/train.train.bin" ] || $loco data prepare --input "$data/c4_en_train00000_first1000.jsonl" \
-        --tokenizer "$out/tokenizer.json" --val-frac 0 --out "$out/train"
-    [ -f "$out/validation.train.bin" ] || $loco data prepare --input "$data/c4_en_validation_olmo1000.jsonl" \
-        --tokenizer "$out/tokenizer.json" --val-frac 0 --out "$out/validation"
-    [ -f "$out/pretrain/model.safetensors" ] || $loco train --train-shard "$out/train.train.bin" \
-        --val-shard "$out/validation.train.bin" --tokenizer "$out/tokenizer.json" \
+    [ -f "$out/c4.train.bin" ] || $loco data prepare --input "$data/c4_en_train00000_first1000.jsonl" \
+        --tokenizer "$out/tokenizer.json" --val-frac 0 --out "$out/c4"
+    [ -f "$out/c4.val.bin" ] || $loco data prepare --input "$data/c4_en_validation_olmo1000.jsonl" \
+        --tokenizer "$out/tokenizer.json" --val-frac 1 --out "$out/c4"
+    [ -f "$out/pretrain/model.safetensors" ] || $loco train --train-shard "$out/c4.train.bin" \
+        --val-shard "$out/c4.val.bin" --tokenizer "$out/tokenizer.json" \
         --layers 2 --channels 128 --heads 4 --seq-len 64 --batch 8 --steps 300 --lr 2e-3 --warmup 50 \
         --eval-every 100 --eval-batches 16 --log-every 100 --out "$out/pretrain"
 }
@@ -40,11 +40,11 @@ run() {
     name=$1; shift
     prepare
     echo "== $name: $*"
-    $loco train --train-shard "$out/train.train.bin" --val-shard "$out/validation.train.bin" \
+    $loco train --train-shard "$out/c4.train.bin" --val-shard "$out/c4.val.bin" \
         --tokenizer "$out/tokenizer.json" --init "$out/pretrain/model.safetensors" \
         --seq-len 64 --batch "${BATCH:-8}" --steps "${RUN_STEPS:-$STEPS}" --lr 2e-3 --warmup 50 \
         --eval-every "${EVAL:-100}" --eval-batches 16 --log-every 100 --out "$out/$name" "$@" | tee "$out/$name.log"
-    $loco eval --checkpoint "$out/$name/model.safetensors" --val-shard "$out/validation.train.bin" \
+    $loco eval --checkpoint "$out/$name/model.safetensors" --val-shard "$out/c4.val.bin" \
         | tee "$out/$name/eval.txt"
 }
 

@@ -39,17 +39,17 @@ prepare() {
     [ -f "$out/mix_train.jsonl" ] || /usr/bin/python3 scripts/dipaco_corpus.py "$data" "$out"
     [ -f "$out/tokenizer.json" ] || $loco tokenizer train --input "$data/c4/c4_en_train00000_first1000.jsonl" \
         --vocab-size 4096 --out "$out/tokenizer.json"
-    [ -f "$out/train.train.bin" ] || $loco data prepare --input "$out/mix_train.jsonl" \
-        --tokenizer "$out/tokenizer.json" --val-frac 0 --out "$out/train"
-    [ -f "$out/val.train.bin" ] || $loco data prepare --input "$out/mix_val.jsonl" \
-        --tokenizer "$out/tokenizer.json" --val-frac 0 --out "$out/val"
-    [ -f "$out/features/model.safetensors" ] || $loco train --train-shard "$out/train.train.bin" \
-        --val-shard "$out/val.train.bin" --tokenizer "$out/tokenizer.json" --layers 2 --channels 64 --heads 4 \
+    [ -f "$out/mix.train.bin" ] || $loco data prepare --input "$out/mix_train.jsonl" \
+        --tokenizer "$out/tokenizer.json" --val-frac 0 --out "$out/mix"
+    [ -f "$out/mix.val.bin" ] || $loco data prepare --input "$out/mix_val.jsonl" \
+        --tokenizer "$out/tokenizer.json" --val-frac 1 --out "$out/mix"
+    [ -f "$out/features/model.safetensors" ] || $loco train --train-shard "$out/mix.train.bin" \
+        --val-shard "$out/mix.val.bin" --tokenizer "$out/tokenizer.json" --layers 2 --channels 64 --heads 4 \
         --seq-len 64 --batch 8 --steps 300 --lr 2e-3 --warmup 50 --eval-every 300 --out "$out/features"
     for r in kmeans:--paths\ 16 random:--paths\ 16 product:--levels\ 4,4; do
         m=${r%%:*}
         [ -f "$out/router_$m.json" ] || $loco route fit --feature-model "$out/features/model.safetensors" \
-            --train-shard "$out/train.train.bin" --method "$m" ${r#*:} --out "$out/router_$m.json"
+            --train-shard "$out/mix.train.bin" --method "$m" ${r#*:} --out "$out/router_$m.json"
     done
 }
 
@@ -58,9 +58,9 @@ dense() {
     name=$1; shift
     prepare
     echo "== $name: $*"
-    $loco train --train-shard "$out/train.train.bin" --val-shard "$out/val.train.bin" \
+    $loco train --train-shard "$out/mix.train.bin" --val-shard "$out/mix.val.bin" \
         --tokenizer "$out/tokenizer.json" $common --eval-every "$STEPS" --out "$out/$name" "$@" | tee "$out/$name.log"
-    $loco eval --checkpoint "$out/$name/model.safetensors" --val-shard "$out/val.train.bin" --per-doc 1 \
+    $loco eval --checkpoint "$out/$name/model.safetensors" --val-shard "$out/mix.val.bin" --per-doc 1 \
         | tee "$out/$name/eval.txt"
 }
 
@@ -70,12 +70,12 @@ dipaco() {
     name=$1; router=$2; shift 2
     prepare
     echo "== $name: router $router $*"
-    $loco train --train-shard "$out/train.train.bin" --val-shard "$out/val.train.bin" \
+    $loco train --train-shard "$out/mix.train.bin" --val-shard "$out/mix.val.bin" \
         --tokenizer "$out/tokenizer.json" $common --layers 2 --channels 128 --heads 4 \
         --algo dipaco --modules 1x4,1x4 --inner-steps "$H" --router "$out/router_$router.json" \
         --out "$out/$name" "$@" | tee "$out/$name.log"
-    $loco eval --dipaco "$out/$name" --val-shard "$out/val.train.bin" | tee "$out/$name/eval.txt"
-    $loco eval --dipaco "$out/$name" --val-shard "$out/val.train.bin" --reroute 1 --block 64 \
+    $loco eval --dipaco "$out/$name" --val-shard "$out/mix.val.bin" | tee "$out/$name/eval.txt"
+    $loco eval --dipaco "$out/$name" --val-shard "$out/mix.val.bin" --reroute 1 --block 64 \
         | tee "$out/$name/eval_reroute.txt"
 }
 
@@ -96,7 +96,7 @@ one() {
     dense-16s-1200) dense dense-16s-1200 --layers 8 --channels 384 --heads 6 --lr 5e-4 --steps $((2 * STEPS)) ;;
     kmeans-sfeat-warm)
         [ -f "$out/router_kmeans_sfeat.json" ] || $loco route fit --feature-model "$out/dense-s/model.safetensors" \
-            --train-shard "$out/train.train.bin" --method kmeans --paths 16 --out "$out/router_kmeans_sfeat.json"
+            --train-shard "$out/mix.train.bin" --method kmeans --paths 16 --out "$out/router_kmeans_sfeat.json"
         dipaco kmeans-sfeat-warm kmeans_sfeat --init "$out/dense-s/model.safetensors" ;;
     dense-s-warm) dense dense-s-warm --layers 2 --channels 128 --heads 4 --init "$out/dense-s/model.safetensors" \
         --algo diloco --workers 1 --inner-steps 1 --outer-opt sgd --outer-lr 1 --outer-momentum 0 ;;

@@ -82,7 +82,7 @@ def routing_vs_sources(out, loco):
         if not os.path.exists(rpath):
             continue
         cells = []
-        for split, shard in [("train", "train.train.bin"), ("val", "val.train.bin")]:
+        for split, shard in [("train", "mix.train.bin"), ("val", "mix.val.bin")]:
             src = [json.loads(l)["source"] for l in open(os.path.join(out, "mix_%s.jsonl" % split))]
             tmp = os.path.join(out, "assign_%s_%s.txt" % (router, split))
             subprocess.check_call([loco, "route", "assign", "--router", rpath, "--train-shard",

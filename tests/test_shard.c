@@ -331,6 +331,19 @@ LOCO_TEST(shard_prepare_decodes_back) {
           loco_shard_token(&s, 0) == '\n' && loco_shard_token(&s, 1) == 256,
           "single-doc validation split");
     loco_shard_close(&s);
+    /* A fraction of 0 writes the train shard alone and 1 the validation shard
+     * alone, every document in it; neither touches the other split's file. */
+    const char *all[] = {"one", "two \xc3\xa9", "three", "four\n"};
+    remove(tp);
+    remove(vp);
+    r = loco_data_prepare(inputs, 2, NULL, byte_encoder, NULL, 257, 256, 0, prefix, msg, sizeof msg);
+    CHECK(r == 0, "%s", msg);
+    expect_docs(loco_test_failed_, tp, all, 4);
+    CHECK(access(vp, F_OK) != 0, "--val-frac 0 wrote a validation shard");
+    r = loco_data_prepare(inputs, 2, NULL, byte_encoder, NULL, 257, 256, 1, prefix, msg, sizeof msg);
+    CHECK(r == 0, "%s", msg);
+    expect_docs(loco_test_failed_, vp, all, 4);
+    expect_docs(loco_test_failed_, tp, all, 4);
     rm_dir(dir);
 }
 
@@ -357,7 +370,7 @@ LOCO_TEST(shard_prepare_errors) {
     in[0] = good;
     r = loco_data_prepare(in, 1, NULL, byte_encoder, NULL, 100, -1, 0.1, prefix, msg, sizeof msg);
     CHECK(r == LOCO_EINVAL && strstr(msg, "outside the vocabulary"), "%d %s", r, msg);
-    r = loco_data_prepare(in, 1, NULL, byte_encoder, NULL, 257, 256, 1.0, prefix, msg, sizeof msg);
+    r = loco_data_prepare(in, 1, NULL, byte_encoder, NULL, 257, 256, 1.5, prefix, msg, sizeof msg);
     CHECK(r == LOCO_EINVAL && strstr(msg, "fraction"), "%d %s", r, msg);
     r = loco_data_prepare(in, 1, NULL, byte_encoder, NULL, 257, 256, 0.1, "/nonexistent/d/out",
                           msg, sizeof msg);

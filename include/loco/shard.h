@@ -111,8 +111,10 @@ typedef long (*loco_encode_fn)(void *ctx, const uint8_t *text, size_t n, int *id
  * validation shard gets the last round(val_fraction * documents) documents
  * (at least one when val_fraction > 0, never all); a corpus of one document
  * is cut inside it instead, its last val_fraction of tokens going to
- * validation.  Empty documents are skipped.  val_fraction in [0, 1); 0 writes
- * an empty validation shard.  Both shards appear only if both were written.
+ * validation.  Empty documents are skipped.  val_fraction in [0, 1]: 0 writes
+ * the train shard alone, 1 the validation shard alone (every document), and
+ * any other file at those paths is left as it is.  Both shards appear only if
+ * both were written.
  * Returns LOCO_EINVAL (an empty corpus, a malformed input, a token id outside
  * the vocabulary, bad arguments), LOCO_EIO (unreadable input, unwritable
  * output), LOCO_ENOMEM, or the encoder's error; msg names the file. */

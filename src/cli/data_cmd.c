@@ -38,7 +38,8 @@ int loco_cmd_data(int argc, char **argv) {
         {"field", ARG_STR, &field, 0, 0, "JSON Lines text field (default: text, for .jsonl inputs)"},
         {"tokenizer", ARG_STR, &tspec, 0, 0, "tokenizer.json, or vocab.json,merges.txt"},
         {"bytes", ARG_INT, &bytes, 0, 1, "1: byte-level tokens (vocabulary 256) instead of a tokenizer"},
-        {"val-frac", ARG_FLOAT, &val_frac, 0, 0.999, "fraction of documents (the last ones) for validation"},
+        {"val-frac", ARG_FLOAT, &val_frac, 0, 1, "fraction of documents (the last ones) for validation; "
+                                                 "0: PREFIX.train.bin alone, 1: PREFIX.val.bin alone"},
         {"out", ARG_STR, &out, 0, 0, "output prefix: writes PREFIX.train.bin and PREFIX.val.bin"},
     };
     char err[512], msg[512];
@@ -67,18 +68,19 @@ int loco_cmd_data(int argc, char **argv) {
     if (e) {
         fprintf(stderr, "loco data prepare: %s\n", msg);
     } else {
-        loco_shard tr, va;
-        char p[4096];
-        snprintf(p, sizeof p, "%s.train.bin", out);
-        int ok = loco_shard_open(&tr, p, 0, 0, msg, sizeof msg) == 0;
-        snprintf(p, sizeof p, "%s.val.bin", out);
-        ok = ok && loco_shard_open(&va, p, 0, 0, msg, sizeof msg) == 0;
-        if (ok)
-            printf("loco data prepare: %.1f s; %s.train.bin: %llu docs, %llu tokens; %s.val.bin: %llu docs, "
-                   "%llu tokens\n", loco_cli_now() - t0, out, (unsigned long long)tr.n_docs,
-                   (unsigned long long)tr.n_tokens, out, (unsigned long long)va.n_docs,
-                   (unsigned long long)va.n_tokens);
-        if (ok) { loco_shard_close(&tr); loco_shard_close(&va); }
+        printf("loco data prepare: %.1f s", loco_cli_now() - t0);
+        static const char *const split[2] = {"train", "val"};
+        for (int k = 0; k < 2; k++) {
+            if ((k == 0 && val_frac >= 1) || (k == 1 && val_frac <= 0)) continue;   /* not written */
+            loco_shard sh;
+            char p[4096];
+            snprintf(p, sizeof p, "%s.%s.bin", out, split[k]);
+            if (loco_shard_open(&sh, p, 0, 0, msg, sizeof msg) != 0) continue;
+            printf("; %s: %llu docs, %llu tokens", p, (unsigned long long)sh.n_docs,
+                   (unsigned long long)sh.n_tokens);
+            loco_shard_close(&sh);
+        }
+        printf("\n");
     }
     loco_tokenizer_free(t);
     return e ? 1 : 0;

@@ -123,7 +123,7 @@ static int check_args(const char *const *inputs, int n_inputs, loco_encode_fn en
     else if (!out_prefix || !*out_prefix) why = "no output prefix";
     else if (vocab_size < 1) why = "the vocabulary size must be at least 1";
     else if (eot_id < -1 || eot_id >= vocab_size) why = "the end-of-text id is outside the vocabulary";
-    else if (!(val_fraction >= 0 && val_fraction < 1)) why = "the validation fraction must be in [0, 1)";
+    else if (!(val_fraction >= 0 && val_fraction <= 1)) why = "the validation fraction must be in [0, 1]";
     if (!why) return LOCO_OK;
     snprintf(msg, msglen, "data prepare: %s", why);
     return LOCO_EINVAL;
@@ -144,10 +144,13 @@ static int plan(const char *const *inputs, int n_inputs, const char *field, doub
                       n_inputs - 1);
         return LOCO_EINVAL;
     }
-    /* round(val_fraction * n_docs), at least 1 when asked for any, never all. */
+    /* round(val_fraction * n_docs), at least 1 when asked for any, never all
+     * (unless all were asked for: a fraction of 1 writes a validation shard
+     * alone). */
     *n_val = (uint64_t)(val_fraction * (double)*n_docs + 0.5);
     if (val_fraction > 0 && *n_val == 0) *n_val = 1;
-    if (*n_val >= *n_docs) *n_val = *n_docs - 1;
+    if (val_fraction < 1 && *n_val >= *n_docs) *n_val = *n_docs - 1;
+    if (val_fraction >= 1) *n_val = *n_docs;
     return LOCO_OK;
 }
 
@@ -168,21 +171,24 @@ int loco_data_prepare(const char *const *inputs, int n_inputs, const char *jsonl
     }
     snprintf(train_path, plen + 16, "%s.train.bin", out_prefix);
     snprintf(val_path, plen + 16, "%s.val.bin", out_prefix);
-    /* The outputs are opened first so that an unwritable path fails at once,
-     * before a pass over the corpus. */
-    if ((err = loco_shard_writer_open(&p.train, train_path, vocab_size, msg, msglen)) ||
-        (err = loco_shard_writer_open(&p.val, val_path, vocab_size, msg, msglen)) ||
+    /* A fraction of 0 writes the train shard alone and 1 the validation shard
+     * alone, so that a shard's name says what it holds.  The outputs are
+     * opened first so that an unwritable path fails at once, before a pass
+     * over the corpus. */
+    const int want_train = val_fraction < 1, want_val = val_fraction > 0;
+    if ((want_train && (err = loco_shard_writer_open(&p.train, train_path, vocab_size, msg, msglen))) ||
+        (want_val && (err = loco_shard_writer_open(&p.val, val_path, vocab_size, msg, msglen))) ||
         (err = plan(inputs, n_inputs, jsonl_field, val_fraction, &n_docs, &n_val, msg,
                     msglen)) ||
         (err = write_docs(&p, inputs, n_inputs, jsonl_field, n_docs, n_docs - n_val,
                           val_fraction, msg, msglen)) ||
-        (err = loco__shard_writer_finish(p.train, msg, msglen)) ||
-        (err = loco__shard_writer_finish(p.val, msg, msglen)))
+        (want_train && (err = loco__shard_writer_finish(p.train, msg, msglen))) ||
+        (want_val && (err = loco__shard_writer_finish(p.val, msg, msglen))))
         goto done;
-    /* Both shards are complete on disk; only the renames are left. */
-    err = loco__shard_writer_commit(p.train, msg, msglen);
+    /* The shards are complete on disk; only the renames are left. */
+    if (want_train) err = loco__shard_writer_commit(p.train, msg, msglen);
     p.train = NULL;
-    if (!err && (err = loco__shard_writer_commit(p.val, msg, msglen)) != 0)
+    if (!err && want_val && (err = loco__shard_writer_commit(p.val, msg, msglen)) != 0 && want_train)
         remove(train_path);   /* rather neither shard than a train shard alone */
     p.val = NULL;
 done:

@@ -43,19 +43,22 @@ typedef float real;
 #endif
 
 /*
- * Tiling.  Tiles are at most TILE_M x TILE_N, and smaller where the product
- * is big but narrow, so that there is parallel work: a dimension is halved
- * (the longer one first) while a tile still holds more than TILE_WORK
- * multiply-adds and is at least 2 * TILE_MIN long.  Tile edges are multiples
- * of TILE_ALIGN except the last, so that BLAS's register blocks stay whole.
+ * Tiling.  Each tile costs BLAS one more packing of its operands: a tile of
+ * tm x tn re-reads about K (tm + tn) values for its tm tn K multiply-adds, so
+ * tiles should be large.  But the tiles are also the unit of parallel work,
+ * and their count may not depend on the thread count, so a product is cut
+ * into at least TILE_COUNT tiles where its sides allow: the longer tile side
+ * is halved while there are fewer, as long as it stays at least TILE_MIN.
+ * Sides start at most TILE_M x TILE_N.  Tile edges are multiples of
+ * TILE_ALIGN except the last, so that BLAS's register blocks stay whole.
  * The constants were measured on the GPT's shapes (docs/benchmarks.md);
  * changing them changes results in the last bits, never their correctness.
  */
-#define TILE_M     256
-#define TILE_N     512
-#define TILE_MIN   64
+#define TILE_M     1024
+#define TILE_N     8192
+#define TILE_MIN   128
+#define TILE_COUNT 8
 #define TILE_ALIGN 16
-#define TILE_WORK  (1L << 22)
 
 static int cdiv(long a, long b) { return (int)((a + b - 1) / b); }
 
@@ -66,13 +69,11 @@ static int piece(int n, int k) {
     return cdiv(p, TILE_ALIGN) * TILE_ALIGN;
 }
 
-/* Tile sizes (*tm, *tn) for C (M, N) summed over K; a pure function of the
- * shapes. */
-static void gemm_tiles(int M, int N, int K, int *tm, int *tn) {
+/* Tile sizes (*tm, *tn) for C (M, N); a pure function of the shapes. */
+static void gemm_tiles(int M, int N, int *tm, int *tn) {
     int km = cdiv(M, TILE_M), kn = cdiv(N, TILE_N);
-    for (;;) {
+    while (cdiv(M, piece(M, km)) * cdiv(N, piece(N, kn)) < TILE_COUNT) {
         int pm = piece(M, km), pn = piece(N, kn);
-        if ((long)pm * pn * K <= TILE_WORK) break;
         int can_m = pm >= 2 * TILE_MIN, can_n = pn >= 2 * TILE_MIN;
         if (can_m && (pm >= pn || !can_n)) km *= 2;
         else if (can_n) kn *= 2;
@@ -98,7 +99,7 @@ void FN(gemm)(int ta, int tb, int M, int N, int K, real alpha, const real *A, in
     if (M <= 0 || N <= 0) return;
     pthread_once(&gemm_once, FN(gemm_init));
     int tm, tn;
-    gemm_tiles(M, N, K, &tm, &tn);
+    gemm_tiles(M, N, &tm, &tn);
     const int mt = cdiv(M, tm), nt = cdiv(N, tn);
     const enum CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans;
     const enum CBLAS_TRANSPOSE TB = tb ? CblasTrans : CblasNoTrans;
