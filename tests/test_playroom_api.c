@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 #include "alloc_count.h"
@@ -305,4 +306,34 @@ LOCO_TEST(playroom_cli) {
     }
     snprintf(cmd, sizeof cmd, "rm -rf %s", d);
     CHECK(system(cmd) == 0, "cleanup");
+}
+
+/* A person at the page in headless Chromium (tests/playroom_serve.py): as the
+ * setter they read the prompt and type it, and the scripted solver carries it
+ * out; as the solver they answer the setter's question; both episodes are
+ * recorded and replay bit for bit. */
+LOCO_TEST(playroom_serve_chromium) {
+    char d[] = "/tmp/loco_playroom_XXXXXX", cmd[1024], err[1024];
+    CHECK(mkdtemp(d) != NULL, "mkdtemp");
+    struct { const char *args; int code; } bad[] = {
+        {"playroom serve --seat referee", 2}, {"playroom serve --listen localhost:80", 2},
+        {"playroom serve --out /dev/null", 1}, {"playroom serve --port 0", 2}, {"playroom serve --family nap", 2},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        int rc = loco_test_run(bad[k].args, err, sizeof err), lines = 0;
+        for (char *p = err; *p; p++) lines += *p == '\n';
+        CHECK(rc == bad[k].code && lines == 1, "'%s': exit %d, %d lines: %s", bad[k].args, rc, lines, err);
+    }
+    snprintf(cmd, sizeof cmd, LOCO_TEST_PYTHON " tests/playroom_serve.py %s %s > %s/log 2>&1", loco_test_bin(), d, d);
+    int rc = system(cmd);
+    rc = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+    snprintf(cmd, sizeof cmd, "%s/log", d);
+    FILE *f = fopen(cmd, "r");
+    size_t n = f ? fread(err, 1, sizeof err - 1, f) : 0;
+    err[n] = 0;
+    if (f) fclose(f);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+    if (system(cmd)) FAIL("cleanup");
+    if (rc == 3) SKIP("no chromium or chromedriver (apt-get install chromium chromium-driver)");
+    CHECK(rc == 0, "tests/playroom_serve.py: %s", err);
 }

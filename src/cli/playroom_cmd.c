@@ -293,13 +293,14 @@ static void usage(void) {
                "  record   record scripted episodes to an episode file\n"
                "  replay   check an episode file replays bit for bit\n"
                "  render   an HTML replay of an episode: the room, the solver's view, the chat\n"
-               "  bench    steps per second, symbolic and egocentric observations\n\n"
+               "  bench    steps per second, symbolic and egocentric observations\n"
+               "  serve    a person plays the setter or the solver in a browser; episodes recorded\n\n"
                "Run '" CMD " <command> --help' for its flags; docs/playroom.md describes the world.\n");
 }
 
 int loco_cmd_playroom(int argc, char **argv) {
     if (argc < 1) {
-        fprintf(stderr, CMD ": which command? list, run, record, replay, render or bench (see " CMD " --help)\n");
+        fprintf(stderr, CMD ": which command? list, run, record, replay, render, bench or serve (see " CMD " --help)\n");
         return 2;
     }
     const char *c = argv[0];
@@ -310,6 +311,7 @@ int loco_cmd_playroom(int argc, char **argv) {
     if (!strcmp(c, "replay")) return cmd_replay(argc - 1, argv + 1);
     if (!strcmp(c, "render")) return loco_cmd_playroom_render(argc - 1, argv + 1);
     if (!strcmp(c, "bench")) return cmd_bench(argc - 1, argv + 1);
+    if (!strcmp(c, "serve")) return loco_cmd_playroom_serve(argc - 1, argv + 1);
     fprintf(stderr, CMD ": unknown command '%s' (see " CMD " --help)\n", c);
     return 2;
 }

@@ -1,0 +1,45 @@
+/* The page `loco playroom serve` gives a person: their egocentric view, the
+ * room from above, the chat, a box to type in, and keys to move (arrows or
+ * WASD, G to grab, R to release).  It asks the server for one step every
+ * 150 ms (the world waits for nobody, as in the Playroom), sending the last
+ * key pressed; typed words become tokens that the server sends one per step. */
+#include "cli/playroom_cmd.h"
+
+const char *loco__playroom_page =
+    "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>loco playroom</title>\n"
+    "<style>body{font-family:sans-serif;margin:1em}canvas{image-rendering:pixelated;border:1px solid #888}"
+    "#view{width:384px}#map{width:384px}.row{display:flex;gap:1em;align-items:flex-start}#chat{min-width:22em}"
+    "#chat p{margin:.2em 0}#err{color:#b00}</style></head><body>\n"
+    "<h2>The Playroom: you are the <span id=\"seat\"></span></h2>\n"
+    "<p id=\"prompt\"></p>\n"
+    "<div class=\"row\"><div><canvas id=\"view\" width=\"96\" height=\"72\"></canvas><br>your view</div>\n"
+    "<div><canvas id=\"map\" width=\"128\" height=\"96\"></canvas><br>the room</div>\n"
+    "<div><div id=\"chat\"></div><form id=\"form\"><input id=\"say\" size=\"40\" autocomplete=\"off\" "
+    "placeholder=\"type, then Enter\"></form><p id=\"err\"></p><p id=\"status\"></p></div></div>\n"
+    "<p>Arrows or WASD move and turn; G grabs what is in front of you, R puts it down.</p>\n"
+    "<script>\n"
+    "let motor=0,busy=false,over=false;\n"
+    "const keys={ArrowUp:1,w:1,ArrowDown:2,s:2,ArrowLeft:3,a:3,ArrowRight:4,d:4,g:5,r:6};\n"
+    "document.addEventListener('keydown',e=>{if(document.activeElement.id==='say')return;"
+    "if(e.key in keys){motor=keys[e.key];e.preventDefault();}});\n"
+    "function paint(id,w,h,b64,pal){const cv=document.getElementById(id),cx=cv.getContext('2d'),"
+    "im=cx.createImageData(w,h),px=atob(b64);\n"
+    " for(let p=0;p<w*h;p++){const q=pal[px.charCodeAt(p)];im.data.set([q[0],q[1],q[2],255],4*p);}cx.putImageData(im,0,0);}\n"
+    "function show(s){document.getElementById('seat').textContent=s.seat;\n"
+    " document.getElementById('prompt').textContent=s.prompt?('your task: '+s.prompt):'';\n"
+    " paint('view',96,72,s.view,s.palette);paint('map',128,96,s.map,s.palette);\n"
+    " const c=document.getElementById('chat');c.innerHTML='';for(const m of s.chat){const p=document.createElement('p');"
+    "p.textContent=m[0]+': '+m[1];c.appendChild(p);}\n"
+    " document.getElementById('status').textContent='episode '+(s.episode+1)+' of '+s.episodes+', step '+s.step+"
+    "(s.done?(s.success?' - success':' - over, no success'):'');\n"
+    " if(s.finished){over=true;document.getElementById('status').textContent+=' (all episodes recorded)';}}\n"
+    "async function post(url){const r=await fetch(url,{method:'POST'});const s=await r.json();"
+    "if(s.error){document.getElementById('err').textContent=s.error;}else{document.getElementById('err').textContent='';}"
+    "if(s.view)show(s);return s;}\n"
+    "async function tick(){if(busy||over)return;busy=true;const m=motor;motor=0;"
+    "try{await post('/step?motor='+m);}catch(e){over=true;document.getElementById('status').textContent='server gone';}"
+    "busy=false;}\n"
+    "document.getElementById('form').addEventListener('submit',async e=>{e.preventDefault();const t=document.getElementById('say');"
+    "const v=t.value.trim();t.value='';if(v)await post('/say?text='+encodeURIComponent(v));});\n"
+    "post('/state');setInterval(tick,150);\n"
+    "</script></body></html>\n";
