@@ -178,7 +178,7 @@ void loco_env_demo_act(loco_env_demo *dm, int i, const loco_env_obs *o, loco_env
     }
     loco__intent *it = &d->q[d->head % 48];
     int bx, by;
-    if (d->sub == 0 && it->type != I_TYPE_STR && it->type != I_WAIT && !it->n) {
+    if (d->sub == 0 && it->type != I_TYPE_STR && it->type != I_WAIT && it->type != I_SCROLL) {
         float u = uni(d);
         if (u < P_PAUSE) return;
         if (u < P_PAUSE + P_STRAY) {
@@ -235,10 +235,14 @@ void loco_env_demo_act(loco_env_demo *dm, int i, const loco_env_obs *o, loco_env
         if (++d->sub >= len) pop(d);
         return;
     }
-    case I_DRAG: case I_DRAG_XY:
-        /* press on the element, move in two hops, release on (x, y) */
+    case I_DRAG:
+        /* move element ref so that its centre lands on (x, y): press on it,
+         * move in two hops, release where the grab point must go */
         if (d->sub == 0) {
-            if (!aim_ref(d, o, it->ref, &bx, &by)) { pop(d); return; }
+            const loco_env_elem *e = loco__obs_ref(o, it->ref);
+            if (!e || !aim_ref(d, o, it->ref, &bx, &by)) { pop(d); return; }
+            it->x += loco_env_bin_x(bx) - (e->left + e->width / 2);
+            it->y += loco_env_bin_y(by) - (e->top + e->height / 2);
             set(a, LOCO_ENV_MOUSEDOWN_COORDS, bx, by);
             it->field = bx; it->key = by;
             d->sub = 1;

@@ -13,6 +13,7 @@
  * container by 50 px (MiniWoB++'s scroll action).
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include "env/web/web.h"
 
@@ -221,9 +222,57 @@ static void scroll(loco__page *p, float dy) {
         }
 }
 
+/* Chromium's date and time inputs are segmented: digits fill the month,
+ * day and year (or hour, minute) in turn, a segment advances when it is full
+ * or when its first digit cannot start a two-digit value (month 2-9, day
+ * 4-9, hour 2-9, minute 6-9), a separator advances a started segment, and
+ * 'a'/'p' set AM/PM.  The value is "yyyy-mm-dd" or 24-hour "hh:mm" once
+ * every segment is set, else "".  Backspace clears the field. */
+static void segment_input(loco__page *p, int i, char c) {
+    loco__node *n = &p->n[i];
+    int date = n->input_type == INPUT_DATE;
+    static const int start[2][3] = {{0, 2, 4}, {0, 2, 4}}, width[2][3] = {{2, 2, 4}, {2, 2, 1}};
+    static const char lim[2][3] = {{'1', '3', '9'}, {'1', '5', '9'}};
+    if (!n->raw[0]) memset(n->raw, '-', 9);
+    int s = n->seg;
+    if (c >= '0' && c <= '9' && s < 3 && (date || s < 2)) {
+        char *seg = n->raw + start[!date][s];
+        int w = width[!date][s];
+        if (n->cnt == 0) { memset(seg, '0', (size_t)w); seg[w - 1] = c; }
+        else { memmove(seg, seg + 1, (size_t)w - 1); seg[w - 1] = c; }
+        n->cnt++;
+        if (n->cnt >= w || (n->cnt == 1 && w == 2 && c > lim[!date][s])) { n->seg++; n->cnt = 0; }
+    } else if (!date && s == 2 && (c == 'a' || c == 'A' || c == 'p' || c == 'P')) {
+        n->raw[4] = (c == 'a' || c == 'A') ? 'A' : 'P';
+        n->seg = 3;
+    } else if ((c == '/' || c == ':' || c == ' ' || c == '-') && n->cnt > 0 && s < 2) {
+        n->seg++; n->cnt = 0;
+    } else return;
+    char v[16] = "";
+    if (date && !memchr(n->raw, '-', 8)) {
+        int mo = (n->raw[0] - '0') * 10 + n->raw[1] - '0', dy = (n->raw[2] - '0') * 10 + n->raw[3] - '0';
+        if (mo >= 1 && mo <= 12 && dy >= 1 && dy <= 31 && memcmp(n->raw + 4, "0000", 4))
+            snprintf(v, sizeof v, "%.4s-%.2s-%.2s", n->raw + 4, n->raw, n->raw + 2);
+    } else if (!date && !memchr(n->raw, '-', 5)) {
+        int h = (n->raw[0] - '0') * 10 + n->raw[1] - '0', m = (n->raw[2] - '0') * 10 + n->raw[3] - '0';
+        if (h >= 1 && h <= 12 && m <= 59) snprintf(v, sizeof v, "%02d:%02d", h % 12 + (n->raw[4] == 'P' ? 12 : 0), m);
+    }
+    loco__strcpy(n->e.value, v, LOCO_ENV_STR);
+    n->e.flags |= LOCO_ENV_TAMPERED;
+    emit(p, EV_INPUT, i);
+}
+
+static int segmented(const loco__page *p, int i) {
+    return p->n[i].kind == K_INPUT && (p->n[i].input_type == INPUT_DATE || p->n[i].input_type == INPUT_TIME);
+}
+
 /* Replaces field i's selection with s (typing, paste). */
 static void insert(loco__page *p, int i, const char *s, int n) {
     loco__node *f = &p->n[i];
+    if (segmented(p, i)) {
+        for (int k = 0; k < n; k++) segment_input(p, i, s[k]);
+        return;
+    }
     char *v = f->e.value;
     int len = (int)strlen(v), a = f->sel_a, b = f->sel_b;
     if (a == b) a = b = f->caret;
@@ -285,6 +334,13 @@ static void key(loco__page *p, int k) {
     if (editable(p, f)) {
         int c = loco__key_char(k);
         if (c) { char ch = (char)c; insert(p, f, &ch, 1); return; }
+        if (segmented(p, f) && (k == KEY_BKSP || k == KEY_DEL)) {
+            memset(n->raw, 0, sizeof n->raw);
+            n->seg = n->cnt = 0;
+            loco__strcpy(n->e.value, "", LOCO_ENV_STR);
+            emit(p, EV_INPUT, f);
+            return;
+        }
         switch (k) {
         case KEY_BKSP: erase(p, f, -1); return;
         case KEY_DEL: erase(p, f, +1); return;

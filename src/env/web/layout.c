@@ -151,7 +151,8 @@ static float layout_children(loco__page *p, int i, float cx, float cy, float cw,
 static float layout_box(loco__page *p, int i, float x, float y, float w, const float *clip) {
     loco__node *n = &p->n[i];
     n->vis = 1;
-    if (p->n_order < LOCO__MAX_NODES) p->order[p->n_order++] = (int16_t)i;
+    /* an open drop-down's options go last in the order (on top), see loco__layout */
+    if (p->n_order < LOCO__MAX_NODES && n->kind != K_OPTION) p->order[p->n_order++] = (int16_t)i;
     memcpy(n->clip, clip, sizeof n->clip);
     n->e.left = x; n->e.top = y; n->e.width = w;
     float inset_l = n->border + n->pad[3], inset_t = n->border + n->pad[0];
@@ -210,6 +211,9 @@ void loco__layout(loco__page *p) {
         if (n->scroll_y > max) { n->scroll_y = max; p->dirty = 2; }
     }
     if (p->dirty == 2) { p->dirty = 0; clear_vis(p); p->n_order = 0; layout_box(p, p->root, 0, 0, LOCO_ENV_W, full); }
+    if (p->open_select >= 0)
+        for (int c = p->n[p->open_select].first; c >= 0; c = p->n[c].next)
+            if (p->n[c].vis && p->n_order < LOCO__MAX_NODES) p->order[p->n_order++] = (int16_t)c;
     p->dirty = 0;
 }
 

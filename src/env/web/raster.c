@@ -9,6 +9,7 @@
  * the DOM boxes agree.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include "env/web/font.h"
 
@@ -130,6 +131,15 @@ static void draw_node(const loco__font *f, loco__page *p, int i, uint8_t *rgb) {
         char shown[LOCO_ENV_STR];
         int len = (int)strlen(n->e.value);
         for (int k = 0; k <= len; k++) shown[k] = n->input_type == INPUT_PASSWORD && k < len ? '*' : n->e.value[k];
+        if (n->input_type == INPUT_DATE || n->input_type == INPUT_TIME) {   /* the segments as typed */
+            const char *r = n->raw[0] ? n->raw : "-------- ";
+            if (n->input_type == INPUT_DATE)
+                snprintf(shown, sizeof shown, "%.2s/%.2s/%.4s", r, r + 2, r + 4);
+            else
+                snprintf(shown, sizeof shown, "%.2s:%.2s %s", r, r + 2, r[4] == 'A' ? "AM" : r[4] == 'P' ? "PM" : "--");
+            for (char *c = shown; *c; c++) if (*c == '-') *c = n->input_type == INPUT_DATE ? 'y' : '-';
+            len = (int)strlen(shown);
+        }
         int starts[16], lines = 1;
         starts[0] = 0;
         if (n->kind == K_TEXTAREA) lines = loco__wrap(shown, n->font_px, n->bold, cw, starts, 16);

@@ -7,7 +7,11 @@
     X(click_checkboxes_transfer) X(click_dialog) X(click_dialog_2) X(click_link)     \
     X(click_option) X(click_tab) X(click_tab_2) X(click_widget)                      \
     X(enter_password) X(enter_text) X(enter_text_2) X(enter_text_dynamic)            \
-    X(focus_text) X(focus_text_2) X(login_user) X(login_user_popup)
+    X(focus_text) X(focus_text_2) X(login_user) X(login_user_popup)                  \
+    X(copy_paste) X(copy_paste_2) X(simple_arithmetic) X(simple_algebra) X(find_word) \
+    X(text_transform) X(guess_number) X(scroll_text) X(scroll_text_2)            \
+    X(enter_date) X(enter_time) X(choose_list) X(use_spinner) X(use_autocomplete)     \
+    X(click_collapsible) X(click_collapsible_2) X(drag_box)
 
 #define DECL(t) extern const loco__task loco__task_##t;
 TASKS(DECL)

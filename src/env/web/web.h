@@ -48,6 +48,8 @@ typedef struct {
     int16_t group;            /* radio group */
     int32_t user;             /* the task's own tag for the node */
     uint8_t vis;              /* shown: neither it nor an ancestor is display:none */
+    int8_t  seg, cnt;         /* date/time inputs: the segment being typed, digits in it */
+    char    raw[12];          /* date: "mmddyyyy", time: "hhmmA" (A or P); '-' unset */
     float   clip[4];          /* x0 y0 x1 y1: the visible part (scroll ancestors clip) */
 } loco__node;
 
@@ -88,8 +90,7 @@ typedef struct loco__page {
 } loco__page;
 
 /* The demonstrator's intents, executed as low-level actions. */
-enum { I_CLICK = 1, I_DBLCLICK, I_MOVE, I_TYPE_FIELD, I_TYPE_STR, I_KEY, I_DRAG, I_SCROLL, I_WAIT,
-       I_CLICK_XY, I_DRAG_XY };
+enum { I_CLICK = 1, I_DBLCLICK, I_MOVE, I_TYPE_FIELD, I_TYPE_STR, I_KEY, I_DRAG, I_SCROLL, I_WAIT, I_CLICK_XY };
 typedef struct {
     int  type, ref, field, key, n;
     float x, y;                 /* I_CLICK_XY, I_DRAG* targets */
