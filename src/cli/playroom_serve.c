@@ -185,6 +185,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (*upload_size) { *upload_size = 0; return MHD_YES; } /* bodies are not used */
     if (!strcmp(method, "GET") && !strcmp(url, "/"))
         return reply(c, 200, "text/html; charset=utf-8", loco__playroom_page, strlen(loco__playroom_page));
+    if (!strcmp(method, "GET")) return reply(c, 404, "text/plain", "not found\n", 10);
     if (strcmp(method, "POST")) return reply(c, 405, "text/plain", "method not allowed\n", 19);
     static char body[64 * 1024];
     out_buf o = {body, 0, sizeof body};

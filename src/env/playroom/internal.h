@@ -147,9 +147,7 @@ int loco__pr_prompt_f(const pr_world *w, const loco_playroom_prompt *p);
 /* POSITION left-of: the cell where X must go, given Y at (yx, yy). */
 void loco__pr_left_cell(const pr_world *w, int yx, int yy, int *x, int *y);
 
-/* ---- vocab.c */
-/* Token ids of the words the scripted players use. */
-int loco__pr_tok(const char *word);
+/* ---- vocab.c (token ids are the T_* constants of vocab.h) */
 /* Word classes: the category / colour / furniture / number a token names, or -1. */
 int loco__pr_tok_category(int t, int *plural);
 int loco__pr_tok_colour(int t);
