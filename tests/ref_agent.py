@@ -91,13 +91,13 @@ def forward(cfg, p, bt, dt):
     use_pix, use_dom = OBS & 2, OBS & 1
     NDs = ND if use_dom else 0
     NS = 1 + NF + NDs
-    n_dom = torch.tensor(bt["n_dom"]).view(BT) if use_dom else torch.zeros(BT, dtype=torch.long)
-    n_fields = torch.tensor(bt["n_fields"]).view(BT)
+    n_dom = torch.as_tensor(bt["n_dom"]).view(BT) if use_dom else torch.zeros(BT, dtype=torch.long)
+    n_fields = torch.as_tensor(bt["n_fields"]).view(BT)
 
     # pixels
     P = 0
     if use_pix:
-        x = torch.tensor(bt["frames"], dtype=dt).view(BT, H0, W0, 3).permute(0, 3, 1, 2) / 255.0
+        x = torch.as_tensor(bt["frames"], dtype=dt).view(BT, H0, W0, 3).permute(0, 3, 1, 2) / 255.0
         for s in range(4):
             w = lambda n: p[f"trunk.{s}.{n}.w"].permute(0, 3, 1, 2)
             a = F.conv2d(x, w("conv"), p[f"trunk.{s}.conv.b"], stride=2, padding=1)
@@ -108,8 +108,8 @@ def forward(cfg, p, bt, dt):
         pix = F.linear(x.reshape(BT, P, c3), p["trunk.proj.w"], p["trunk.proj.b"]) + p["trunk.pos"]
 
     # strings: present ones keep their words, absent ones are all masked
-    words = torch.tensor(bt["words"]).view(BT, NS, S)
-    nwords = torch.tensor(bt["nwords"]).view(BT, NS)
+    words = torch.as_tensor(bt["words"]).view(BT, NS, S)
+    nwords = torch.as_tensor(bt["nwords"]).view(BT, NS)
     sidx = torch.arange(NS)
     present = (sidx[None, :] == 0) | ((sidx[None, :] >= 1) & (sidx[None, :] <= NF) & (sidx[None, :] - 1 < n_fields[:, None])) \
         | ((sidx[None, :] > NF) & (sidx[None, :] - 1 - NF < n_dom[:, None]))
@@ -127,7 +127,7 @@ def forward(cfg, p, bt, dt):
     y = attention(q, kv[..., :E], kv[..., E:], sm, SNH).view(BT, NS, E)
     sv = F.linear(y, p["str.outw"], p["str.outb"])                         # (BT, NS, D)
     if use_dom:
-        geom = torch.tensor(bt["geom"], dtype=dt).view(BT, ND, G)
+        geom = torch.as_tensor(bt["geom"], dtype=dt).view(BT, ND, G)
         g = F.linear(geom, p["str.geom.w"], p["str.geom.b"])
         sv = torch.cat([sv[:, :1 + NF], sv[:, 1 + NF:] + g], dim=1)
 
@@ -150,7 +150,7 @@ def forward(cfg, p, bt, dt):
     pool = (x * pm).sum(1) / pm.sum(1).clamp(min=1)
 
     # previous action embedding; rows become time-major (t, b)
-    prev = torch.tensor(bt["prev"]).view(B, T, 5)
+    prev = torch.as_tensor(bt["prev"]).view(B, T, 5)
     none = prev[..., 0] < 0
     def row(v, n):
         return torch.where(none | (v < 0), torch.full_like(v, n), v)
@@ -160,7 +160,7 @@ def forward(cfg, p, bt, dt):
     cin = torch.cat([x[:, 0], x[:, 1], pool], dim=-1).view(B, T, 3 * D)
     cin = torch.cat([cin, pa], dim=-1)
     x0 = F.linear(cin, p["core.in.w"], p["core.in.b"])                       # (B, T, HID)
-    first = torch.tensor(bt["first"]).view(B, T) != 0
+    first = torch.as_tensor(bt["first"]).view(B, T) != 0
     u = x0
     for l in range(2):
         h = torch.zeros(B, HID, dtype=dt)
@@ -179,8 +179,8 @@ def forward(cfg, p, bt, dt):
     y2 = u.transpose(0, 1).reshape(T * B, HID)                               # time-major
 
     # heads and loss
-    tgt = torch.tensor(bt["target"]).view(B, T, 5).transpose(0, 1).reshape(T * B, 5)
-    valid = torch.tensor(bt["valid"]).view(B, T).t().reshape(T * B) != 0
+    tgt = torch.as_tensor(bt["target"]).view(B, T, 5).transpose(0, 1).reshape(T * B, 5)
+    valid = torch.as_tensor(bt["valid"]).view(B, T).t().reshape(T * B) != 0
     nfr = n_fields.view(B, T).t().reshape(T * B)
     typ = tgt[:, 0]
     uses_xy = (typ >= 1) & (typ <= 7)
@@ -208,9 +208,10 @@ def forward(cfg, p, bt, dt):
     return loss, [lg_type, lg_x, lg_y, lg_key, lg_field]
 
 
-def main():
-    rd = R(open(sys.argv[1], "rb").read())
-    dt = torch.float64 if sys.argv[3] == "float64" else torch.float32
+def read_input(data, dt):
+    """The configuration, tensor names, parameters (leaves that require
+    grad) and batch of an input file."""
+    rd = R(data)
     (n,) = rd.i32(1)
     cfg = rd.i32(n)
     (nt,) = rd.i32(1)
@@ -229,7 +230,14 @@ def main():
     bt = {}
     for key, kind in [("frames", "i"), ("words", "i"), ("nwords", "i"), ("geom", "f"), ("n_dom", "i"),
                       ("n_fields", "i"), ("first", "i"), ("prev", "i"), ("target", "i"), ("valid", "i")]:
-        bt[key] = rd.arr(kind)
+        v = rd.arr(kind)
+        bt[key] = torch.tensor(v, dtype=torch.long if kind == "i" else torch.float32)
+    return cfg, names, p, bt
+
+
+def main():
+    dt = torch.float64 if sys.argv[3] == "float64" else torch.float32
+    cfg, names, p, bt = read_input(open(sys.argv[1], "rb").read(), dt)
     loss, lgs = forward(cfg, p, bt, dt)
     loss.backward()
     with open(sys.argv[2], "wb") as f:
