@@ -337,3 +337,45 @@ LOCO_TEST(playroom_serve_chromium) {
     if (rc == 3) SKIP("no chromium or chromedriver (apt-get install chromium chromium-driver)");
     CHECK(rc == 0, "tests/playroom_serve.py: %s", err);
 }
+
+/* The caller in the setter's seat: it reads the prompt from its observation
+ * and types the instruction token by token; the scripted solver must do it. */
+LOCO_TEST(playroom_vec_setter_seat) {
+    enum { N = 16 };
+    static uint8_t obs[N][LOCO_PLAYROOM_OBS_BYTES], term[N], trunc[N];
+    static int32_t act[N][2];
+    static float rew[N];
+    loco_playroom_config c;
+    loco_playroom_config_default(&c);
+    c.n_envs = N, c.agent = LOCO_PLAYROOM_SETTER, c.family = LOCO_PLAYROOM_LIFT, c.max_steps = 200, c.seed = 9;
+    loco_playroom_buffers b = {obs[0], NULL, act[0], rew, term, trunc};
+    loco_playroom_vec *v;
+    char msg[256];
+    CHECK(loco_playroom_vec_create(&v, &c, &b, msg, sizeof msg) == LOCO_OK, "%s", msg);
+    int words[N][6], n[N], pos[N] = {0}, done[N] = {0}, wins = 0;
+    for (int i = 0; i < N; i++) {
+        const uint8_t *p = obs[i] + LOCO_PLAYROOM_OBS_PROMPT;
+        CHECK(p[0] == LOCO_PLAYROOM_LIFT + 1 && obs[i][LOCO_PLAYROOM_OBS_SELF + 11] == p[0], "env %d: the prompt", i);
+        words[i][0] = loco_playroom_token_id("lift"), words[i][1] = loco_playroom_token_id("the");
+        words[i][2] = loco_playroom_token_id(loco_playroom_colour_name(p[2] - 1));
+        words[i][3] = loco_playroom_token_id(loco_playroom_category_name(p[1] - 1));
+        words[i][4] = LOCO_PLAYROOM_EOM, n[i] = 5;
+    }
+    for (int t = 0; t < 200; t++) {
+        for (int i = 0; i < N; i++) act[i][0] = 0, act[i][1] = pos[i] < n[i] ? words[i][pos[i]++] : 0;
+        loco_playroom_vec_step(v);
+        for (int i = 0; i < N; i++)
+            if (!done[i] && (term[i] || trunc[i])) done[i] = 1, wins += rew[i] > 0;
+    }
+    CHECK(wins >= N - 3, "the scripted solver did %d of %d instructions typed by the caller", wins, N);
+    /* A caller that says nothing never gets anything done. */
+    loco_playroom_vec_reset(v, 10);
+    int any = 0;
+    for (int t = 0; t < 200; t++) {
+        for (int i = 0; i < N; i++) act[i][0] = (t + i) % 7, act[i][1] = 0;
+        loco_playroom_vec_step(v);
+        for (int i = 0; i < N; i++) any |= rew[i] > 0;
+    }
+    CHECK(!any, "a silent setter was rewarded");
+    loco_playroom_vec_free(v);
+}
