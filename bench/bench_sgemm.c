@@ -9,9 +9,11 @@
  * them) and then the shapes that dominate a GPT-2 124M training step with
  * B*T = 2048 (row-major, as loco lays them out: out = inp @ W^T forward, and
  * the two backward products).  Each shape: one untimed warm-up call, then R
- * timed calls; the median is reported.  Output lines:
+ * timed calls; the median is reported.  A GPT shape is then timed again as
+ * loco computes it (tiles fixed by the shapes, src/nn/gemm.c).  Output lines:
  *
  *   sgemm shape=<name> trans=<AB> M=.. N=.. K=.. gflops=<median> best_gflops=<max> reps=R
+ *         [loco_tiled_gflops=<median> tiled/blas=<ratio>]
  *   sgemm threads=N peak_gflops=<max of square medians>
  *
  * --quick measures only the two smallest squares and no GPT shapes;
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "nn/gemm.h"
 
 static double now_s(void) {
     struct timespec ts;
@@ -55,7 +58,7 @@ static float *alloc_fill(size_t n, unsigned seed) {
 /* Times C(M,N) = op(A) op(B) in row-major storage; returns the median GFLOP/s
  * (and the best in *best), or a negative value if memory is short. */
 static double bench_shape(const char *name, int ta, int tb, int M, int N, int K,
-                          int reps, double *best) {
+                          int reps, int with_tiled, double *best) {
     size_t na = (size_t)M * K, nb = (size_t)K * N, nc = (size_t)M * N;
     float *A = alloc_fill(na, 1u), *B = alloc_fill(nb, 2u), *C = alloc_fill(nc, 3u);
     if (!A || !B || !C) {
@@ -80,8 +83,23 @@ static double bench_shape(const char *name, int ta, int tb, int M, int N, int K,
         if (g[r] > *best) *best = g[r];
     }
     double med = median(g, reps);
-    printf("sgemm shape=%s trans=%c%c M=%d N=%d K=%d gflops=%.1f best_gflops=%.1f reps=%d\n",
-           name, ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, med, *best, reps);
+    /* The same product as loco computes it: tiles fixed by the shapes, one
+     * single-threaded sgemm each (src/nn/gemm.c), timed in turn with BLAS's
+     * own threading above so that both see the same machine. */
+    double tiled = 0.0;
+    if (with_tiled) {
+        loco__gemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+        for (int r = 0; r < reps; r++) {
+            double t0 = now_s();
+            loco__gemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+            g[r] = flops / (now_s() - t0) * 1e-9;
+        }
+        tiled = median(g, reps);
+    }
+    printf("sgemm shape=%s trans=%c%c M=%d N=%d K=%d gflops=%.1f best_gflops=%.1f reps=%d", name,
+           ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, med, *best, reps);
+    if (with_tiled) printf(" loco_tiled_gflops=%.1f tiled/blas=%.3f", tiled, tiled / med);
+    printf("\n");
     fflush(stdout);
     free(g); free(A); free(B); free(C);
     return med;
@@ -132,21 +150,21 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nsq; i++) {
         char name[32];
         snprintf(name, sizeof name, "square%d", square[i]);
-        double g = bench_shape(name, 0, 0, square[i], square[i], square[i], reps, &best);
+        double g = bench_shape(name, 0, 0, square[i], square[i], square[i], reps, 0, &best);
         if (g > peak) peak = g;
     }
 
     /* GPT-2 124M, B*T = 2048 (row-major; W is (OC, C) as in loco_gpt). */
     if (!quick && !peak_only) {
         int gr = reps < 3 ? reps : 3;   /* the vocabulary-sized ones are slow */
-        bench_shape("qkv_fwd", 0, 1, 2048, 2304, 768, reps, &best);
-        bench_shape("fc_fwd", 0, 1, 2048, 3072, 768, reps, &best);
-        bench_shape("fcproj_fwd", 0, 1, 2048, 768, 3072, reps, &best);
-        bench_shape("fc_dinp", 0, 0, 2048, 768, 3072, reps, &best);
-        bench_shape("fc_dw", 1, 0, 3072, 768, 2048, reps, &best);
-        bench_shape("lmhead_fwd", 0, 1, 2048, 50257, 768, gr, &best);
-        bench_shape("lmhead_dinp", 0, 0, 2048, 768, 50257, gr, &best);
-        bench_shape("lmhead_dw", 1, 0, 50257, 768, 2048, gr, &best);
+        bench_shape("qkv_fwd", 0, 1, 2048, 2304, 768, reps, 1, &best);
+        bench_shape("fc_fwd", 0, 1, 2048, 3072, 768, reps, 1, &best);
+        bench_shape("fcproj_fwd", 0, 1, 2048, 768, 3072, reps, 1, &best);
+        bench_shape("fc_dinp", 0, 0, 2048, 768, 3072, reps, 1, &best);
+        bench_shape("fc_dw", 1, 0, 3072, 768, 2048, reps, 1, &best);
+        bench_shape("lmhead_fwd", 0, 1, 2048, 50257, 768, gr, 1, &best);
+        bench_shape("lmhead_dinp", 0, 0, 2048, 768, 50257, gr, 1, &best);
+        bench_shape("lmhead_dw", 1, 0, 50257, 768, 2048, gr, 1, &best);
     }
     if (peak <= 0.0) {
         fprintf(stderr, "bench_sgemm: no square shape could be measured\n");
