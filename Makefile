@@ -19,7 +19,7 @@ FT_INC   ?= /usr/include/freetype2
 
 CFLAGS   += -std=c11 $(OPT) $(ARCH) -fopenmp -fno-math-errno -Wall -Wextra \
             -Wno-unused-parameter -D_DEFAULT_SOURCE -Iinclude -Isrc -I$(BLAS_INC) -I$(FT_INC) -MMD -MP
-LDLIBS   += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -lpcre2-8 -lcjson -lz -lzmq -lsodium -lfreetype -lpng -lmicrohttpd -fopenmp -lm
+LDLIBS   += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -lpcre2-8 -lcjson -lz -lzmq -lsodium -lfreetype -lpng -lmicrohttpd -lgif -fopenmp -lm
 
 CUDA     ?= 0
 # BUILD may be set (make BUILD=build-x) to keep several builds apart.

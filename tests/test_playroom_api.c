@@ -290,6 +290,24 @@ LOCO_TEST(playroom_cli) {
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "render: %s", err);
     snprintf(cmd, sizeof cmd, "grep -q 'canvas id=\"solver\"' %s/r.html && grep -q 'const C=\\[\\[' %s/r.html", d, d);
     CHECK(system(cmd) == 0, "the replay page has the views and the chat");
+    /* The GIF: a frame (graphic control extension, then image) per step
+     * and one for the start. */
+    snprintf(cmd, sizeof cmd, "playroom render --in %s/ep.bin --episode 39 --out %s/r.gif", d, d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "render gif: %s", err);
+    loco_playroom_episode *eps;
+    int n_eps = 0;
+    snprintf(cmd, sizeof cmd, "%s/ep.bin", d);
+    if (loco_playroom_file_read(cmd, &eps, &n_eps, err, sizeof err) == LOCO_OK && n_eps == 40) {
+        static char gif[1 << 22];
+        snprintf(cmd, sizeof cmd, "%s/r.gif", d);
+        FILE *f = fopen(cmd, "rb");
+        size_t len = f ? fread(gif, 1, sizeof gif, f) : 0, frames = 0;
+        if (f) fclose(f);
+        for (size_t i = 0; i + 9 < len; i++) frames += !memcmp(gif + i, "\x21\xF9\x04", 3) && gif[i + 7] == 0 && gif[i + 8] == 0x2C;
+        CHECK(len > 6 && !memcmp(gif, "GIF89a", 6) && frames == (size_t)eps[39].n_steps + 1, "GIF: %zu bytes, %zu frames, %d steps",
+              len, frames, eps[39].n_steps);
+        free(eps);
+    } else FAIL("read back: %s", err);
     /* Bad input: one line on stderr, exit 2 for usage and 1 at run time. */
     struct { const char *args; int code; } bad[] = {
         {"playroom", 2}, {"playroom dance", 2}, {"playroom run --family juggle", 2}, {"playroom run --split dev", 2},

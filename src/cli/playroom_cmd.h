@@ -7,6 +7,11 @@ int loco_cmd_playroom(int argc, char **argv);
 int loco_cmd_playroom_render(int argc, char **argv);
 /* `loco playroom serve`: a person plays a seat in a browser (playroom_serve.c). */
 int loco_cmd_playroom_serve(int argc, char **argv);
+/* Writes ep as an animated GIF at path (playroom_gif.c); -1 with a reason. */
+#include <stddef.h>
+#include "loco/playroom.h"
+int loco__playroom_gif(loco_playroom_env *e, const loco_playroom_episode *ep, const char *path, char *msg,
+                       size_t msglen);
 /* The page it serves (playroom_page.c). */
 extern const char *loco__playroom_page;
 

@@ -127,13 +127,14 @@ int loco_cmd_playroom_render(int argc, char **argv) {
         {"split", ARG_STR, &split_s, 0, 0, "without --in: train, test or all"},
         {"family", ARG_STR, &family_s, 0, 0, "without --in: any or a family name"},
         {"max-steps", ARG_INT, &max_steps, 1, LOCO_PLAYROOM_MAX_STEPS, "without --in: truncation"},
-        {"out", ARG_STR, &out, 0, 0, "the HTML file to write"},
+        {"out", ARG_STR, &out, 0, 0, "the HTML file to write (FILE.gif: an animated GIF of the views)"},
     };
     char err[512];
     int r = args_parse(specs, 7, argc, argv,
                        "usage: " CMD " [--in FILE --episode K | --seed S --family F] [--out FILE.html]\n\n"
                        "Writes one episode as a self-contained HTML replay: the room from above, the solver's\n"
-                       "and the setter's egocentric views, and the chat beside them, with a slider.",
+                       "and the setter's egocentric views, and the chat beside them, with a slider.  With\n"
+                       "--out FILE.gif: an animated GIF of the room and the solver's view (no chat).",
                        err, sizeof err);
     if (r == 1) return 0;
     if (r < 0) { fprintf(stderr, CMD ": %s\n", err); return 2; }
@@ -164,6 +165,14 @@ int loco_cmd_playroom_render(int argc, char **argv) {
             return 2;
         }
         loco_playroom_play(e, &one, seed, split, family, max_steps);
+    }
+    size_t len = strlen(out);
+    if (len > 4 && !strcmp(out + len - 4, ".gif")) {
+        int rc = loco__playroom_gif(e, ep, out, err, sizeof err);
+        if (rc) fprintf(stderr, CMD ": %s\n", err);
+        else printf("wrote %s (%d frames)\n", out, ep->n_steps + 1);
+        free(eps), loco_playroom_env_free(e);
+        return rc ? 1 : 0;
     }
     /* Replay it, one frame per step, noting when each chat line appears. */
     int family = ep->family_filter == 255 ? -1 : ep->family_filter;
