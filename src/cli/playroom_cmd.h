@@ -2,14 +2,15 @@
 #ifndef LOCO_CLI_PLAYROOM_CMD_H
 #define LOCO_CLI_PLAYROOM_CMD_H
 
+#include <stddef.h>
+#include "loco/playroom.h"
+
 int loco_cmd_playroom(int argc, char **argv);
 /* `loco playroom render`: an HTML replay of one episode (playroom_render.c). */
 int loco_cmd_playroom_render(int argc, char **argv);
 /* `loco playroom serve`: a person plays a seat in a browser (playroom_serve.c). */
 int loco_cmd_playroom_serve(int argc, char **argv);
 /* Writes ep as an animated GIF at path (playroom_gif.c); -1 with a reason. */
-#include <stddef.h>
-#include "loco/playroom.h"
 int loco__playroom_gif(loco_playroom_env *e, const loco_playroom_episode *ep, const char *path, char *msg,
                        size_t msglen);
 /* The page it serves (playroom_page.c). */
