@@ -12,7 +12,7 @@ import loco_playroom as lp  # noqa: E402
 
 def check(cond, what):
     if not cond:
-        print("FAIL:", what)
+        print("FAIL:", what, file=sys.stderr)
         sys.exit(1)
 
 # Random actions: shapes, dtypes, auto-reset (NEXT_STEP) and truncation.
@@ -84,4 +84,3 @@ def trace(seed):
     e.close()
     return np.stack(out)
 check(np.array_equal(trace(7), trace(7)) and not np.array_equal(trace(7), trace(8)), "determinism")
-print("ok")

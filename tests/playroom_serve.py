@@ -31,7 +31,7 @@ def free_port():
     return port
 
 def fail(what):
-    print("FAIL:", what)
+    print("FAIL:", what, file=sys.stderr)
     sys.exit(1)
 
 def wd(method, path, body=None):
@@ -114,4 +114,3 @@ try:
     play("solver", "colour", reply)
 finally:
     chromedriver.kill()
-print("ok")

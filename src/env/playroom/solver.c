@@ -208,8 +208,7 @@ static int motor(loco_playroom_env *e) {
     const pr_player *me = &w->pl[LOCO_PLAYROOM_SOLVER];
     pr_goal g;
     memset(&g, 0, sizeof g);
-    int a, fam = s->in.family, fx, fy;
-    loco__pr_front(w, LOCO_PLAYROOM_SOLVER, &fx, &fy);
+    int a, fam = s->in.family;
     if (s->detour) {
         g.stand[s->detour_y][s->detour_x] = 1;
         a = loco__pr_plan(w, LOCO_PLAYROOM_SOLVER, &g);
