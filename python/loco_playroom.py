@@ -61,7 +61,7 @@ def load_library(path=None):
     lib.loco_playroom_vec_free.argtypes = [p]
     lib.loco_playroom_vec_reset.argtypes = [p, u64]
     lib.loco_playroom_vec_step.argtypes = [p]
-    lib.loco_playroom_vec_log.argtypes = [p, ctypes.POINTER(_Log)]
+    lib.loco_playroom_vec_log_take.argtypes = [p, ctypes.POINTER(_Log)]
     lib.loco_playroom_vec_env.argtypes = [p, i]
     lib.loco_playroom_vec_env.restype = p
     lib.loco_playroom_env_render_rgb.argtypes = [p, i, p]
@@ -160,7 +160,7 @@ class PlayroomVecEnv:
     def log(self):
         """Episodes finished since the last call: means, and success per family."""
         out = _Log()
-        self.lib.loco_playroom_vec_log(self._handle, ctypes.byref(out))
+        self.lib.loco_playroom_vec_log_take(self._handle, ctypes.byref(out))
         fam = {FAMILIES[f]: (out.family_success[f], int(out.family_n[f])) for f in range(N_FAMILY) if out.family_n[f]}
         return {"episode_return": out.episode_return, "episode_length": out.episode_length, "score": out.score,
                 "perf": out.perf, "n": int(out.n), "families": fam}

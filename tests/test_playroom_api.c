@@ -241,7 +241,7 @@ LOCO_TEST(playroom_vec_api) {
     }
     CHECK(loco_test_allocs == allocs, "%ld allocations inside the steps", loco_test_allocs - allocs);
     loco_playroom_log log;
-    loco_playroom_vec_log(va, &log);
+    loco_playroom_vec_log_take(va, &log);
     CHECK(log.n == (float)dones && dones > 100 && wins > 0, "log counts %g episodes, flags %d", log.n, dones);
     CHECK(log.score > 0 && log.score < 1 && log.perf == log.score, "score %g", log.score);
     static uint8_t rgb[LOCO_PLAYROOM_PIXEL_BYTES];

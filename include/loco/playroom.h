@@ -254,7 +254,7 @@ void loco_playroom_vec_reset(loco_playroom_vec *v, uint64_t seed);
 void loco_playroom_vec_step(loco_playroom_vec *v);
 /* The log since the last call, averaged (return, length, score, perf over n;
  * family_success as a rate over family_n), then cleared. */
-void loco_playroom_vec_log(loco_playroom_vec *v, loco_playroom_log *out);
+void loco_playroom_vec_log_take(loco_playroom_vec *v, loco_playroom_log *out);
 /* Env i's room (to render on request, read its prompt or chat). */
 loco_playroom_env *loco_playroom_vec_env(loco_playroom_vec *v, int i);
 

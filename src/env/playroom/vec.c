@@ -16,7 +16,7 @@ struct loco_playroom_vec {
     loco_playroom_config cfg;
     loco_playroom_buffers buf;
     loco_playroom_env *envs;     /* (N) */
-    loco_playroom_log *logs;     /* (N) sums since the last loco_playroom_vec_log */
+    loco_playroom_log *logs;     /* (N) sums since the last loco_playroom_vec_log_take */
     uint64_t *episodes;          /* (N) episodes started per env, for their seeds */
     float *returns;              /* (N) the running episode's return */
 };
@@ -149,7 +149,7 @@ void loco_playroom_vec_step(loco_playroom_vec *v) {
     for (int i = 0; i < n; i++) step_one(v, i);
 }
 
-void loco_playroom_vec_log(loco_playroom_vec *v, loco_playroom_log *out) {
+void loco_playroom_vec_log_take(loco_playroom_vec *v, loco_playroom_log *out) {
     memset(out, 0, sizeof *out);
     for (int i = 0; i < v->cfg.n_envs; i++) {
         const loco_playroom_log *l = &v->logs[i];
