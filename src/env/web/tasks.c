@@ -11,7 +11,10 @@
     X(copy_paste) X(copy_paste_2) X(simple_arithmetic) X(simple_algebra) X(find_word) \
     X(text_transform) X(guess_number) X(scroll_text) X(scroll_text_2)            \
     X(enter_date) X(enter_time) X(choose_list) X(use_spinner) X(use_autocomplete)     \
-    X(click_collapsible) X(click_collapsible_2) X(drag_box)
+    X(click_collapsible) X(click_collapsible_2) X(drag_box)                            \
+    X(click_color) X(click_shades) X(click_shape) X(count_shape) X(identify_shape)     \
+    X(grid_coordinate) X(read_table) X(read_table_2) X(multi_orderings) X(multi_layouts) \
+    X(navigate_tree) X(search_engine) X(social_media) X(find_greatest)
 
 #define DECL(t) extern const loco__task loco__task_##t;
 TASKS(DECL)

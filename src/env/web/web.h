@@ -84,7 +84,7 @@ typedef struct loco__page {
     float raw, discounted;
     loco_env_action prev;
     /* task state */
-    int   ti[48];
+    int   ti[64];
     float tf[8];
     char  ts[8][LOCO_ENV_STR];
 } loco__page;
