@@ -19,7 +19,7 @@ FT_INC   ?= /usr/include/freetype2
 
 CFLAGS   += -std=c11 $(OPT) $(ARCH) -fopenmp -fno-math-errno -Wall -Wextra \
             -Wno-unused-parameter -D_DEFAULT_SOURCE -Iinclude -Isrc -I$(BLAS_INC) -I$(FT_INC) -MMD -MP
-LDLIBS   += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -lpcre2-8 -lcjson -lz -lzmq -lsodium -lfreetype -lpng -lmicrohttpd -lgif -fopenmp -lm
+LDLIBS   += -L$(BLAS_DIR) -Wl,-rpath,$(BLAS_DIR) -lopenblas -lpcre2-8 -lcjson -lz -lzmq -lsodium -lfreetype -lpng -lmicrohttpd -lgif -lcurl -fopenmp -lm
 
 CUDA     ?= 0
 # BUILD may be set (make BUILD=build-x) to keep several builds apart.
@@ -30,7 +30,8 @@ BUILD    ?= build
 endif
 LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/optim/*.c src/data/*.c src/tok/*.c src/ckpt/*.c src/dist/*.c src/net/*.c src/route/*.c \
                       src/env/*.c src/env/*/*.c src/agent/*.c src/export/*.c)
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/nn/layers_f64.o $(BUILD)/src/nn/gemm_f64.o
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/nn/layers_f64.o $(BUILD)/src/nn/gemm_f64.o \
+            $(BUILD)/src/agent/layers_f64.o
 
 ifeq ($(CUDA),1)
 NVCC      ?= /usr/local/cuda/bin/nvcc
@@ -63,7 +64,7 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_SRC:= $(wildcard bench/*.c)
 
 .PHONY: all test bench clean deps fuzz
-all: $(LOCO_CMD) $(BUILD)/libloco.a $(BUILD)/libloco_playroom.so
+all: $(LOCO_CMD) $(BUILD)/libloco.a $(BUILD)/libloco_playroom.so $(BUILD)/libloco_env.so
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -74,8 +75,13 @@ $(BUILD)/%.o: %.cu
 	$(NVCC) $(NVCCFLAGS) -MMD -MP -MF $(@:.o=.d) -c $< -o $@
 
 # The layer kernels and their matrix products are compiled a second time in
-# double precision, for the finite-difference tests of every backward pass.
+# double precision, for the finite-difference tests of every backward pass
+# (the agent's layers likewise).
 $(BUILD)/src/nn/%_f64.o: src/nn/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DLOCO_REAL_DOUBLE -c $< -o $@
+
+$(BUILD)/src/agent/%_f64.o: src/agent/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DLOCO_REAL_DOUBLE -c $< -o $@
 
@@ -97,9 +103,16 @@ $(BUILD)/libloco_playroom.so: $(PLAYROOM_SO_SRC) $(wildcard src/env/playroom/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -fPIC -shared $(filter %.c,$^) -o $@ -lz -fopenmp -lm
 
+# The web tasks alone as a shared library, for their Python binding
+# (python/loco_env.py loads it with ctypes).
+ENV_SO_SRC := $(wildcard src/env/web/*.c) src/core/rng.c src/core/error.c
+$(BUILD)/libloco_env.so: $(ENV_SO_SRC) $(wildcard src/env/web/*.h) include/loco/env.h
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -fPIC -shared $(filter %.c,$^) -o $@ -lfreetype -lz -fopenmp -lm
+
 # The test binary wraps the allocator to prove training steps allocate nothing.
 WRAP     := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=posix_memalign
-$(BUILD)/test_loco: $(TEST_OBJ) $(BUILD)/libloco.a | $(BUILD)/libloco_playroom.so
+$(BUILD)/test_loco: $(TEST_OBJ) $(BUILD)/libloco.a | $(BUILD)/libloco_playroom.so $(BUILD)/libloco_env.so
 	$(CC) $(CFLAGS) $^ -o $@ $(WRAP) $(LDLIBS)
 
 $(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libloco.a

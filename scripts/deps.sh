@@ -4,7 +4,7 @@
 #   scripts/deps.sh test     also the PyTorch reference used by the tests
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -e
-pkgs="gcc make libc6-dev libopenblas-openmp-dev libpcre2-dev libcjson-dev zlib1g-dev libzmq3-dev libsodium-dev libfreetype-dev libpng-dev fonts-dejavu-core libmicrohttpd-dev libgif-dev"
+pkgs="gcc make libc6-dev libopenblas-openmp-dev libpcre2-dev libcjson-dev zlib1g-dev libzmq3-dev libsodium-dev libfreetype-dev libpng-dev fonts-dejavu-core libmicrohttpd-dev libgif-dev libcurl4-openssl-dev"
 if [ "$1" = test ] || [ "$1" = bench ]; then
     pkgs="$pkgs python3 python3-numpy python3-torch"
     [ "$1" = test ] && pkgs="$pkgs clang libclang-rt-14-dev libomp-14-dev chromium chromium-driver"
