@@ -4,6 +4,7 @@
  * replay from (task, seed, actions), invalid actions, auto-reset, threads,
  * no allocation inside a step, and the demonstration file format.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -309,4 +310,14 @@ LOCO_TEST(env_demo_file_round_trip_and_corruption) {
     CHECK(loco_env_demos_parse(buf, len - 1, &got, &n, msg, sizeof msg) != 0, "truncation accepted");
     CHECK(loco_env_demos_read("/tmp", &got, &n, msg, sizeof msg) != 0, "a directory was read");
     unlink(path);
+}
+
+/* python/loco_env.py from Debian's python3 with numpy alone (tests/env_gym.py). */
+LOCO_TEST(env_python_binding) {
+    char lib[512], cmd[1200];
+    snprintf(lib, sizeof lib, "%s/libloco_env.so", getenv("BUILD") ? getenv("BUILD") : "build");
+    if (access(lib, R_OK)) { FAIL("%s is missing (make builds it with the test binary)", lib); return; }
+    if (system(LOCO_TEST_PYTHON " -c 'import numpy' 2>/dev/null")) SKIP("numpy is missing (apt-get install python3-numpy)");
+    snprintf(cmd, sizeof cmd, "LOCO_ENV_LIB=%s " LOCO_TEST_PYTHON " tests/env_gym.py", lib);
+    CHECK(system(cmd) == 0, "tests/env_gym.py failed");
 }

@@ -187,6 +187,11 @@ void loco_env_log_take(loco_env *env, loco_env_log *out);
 /* Renders env i's current page into a 210x160x3 frame (needs config.pixels). */
 int  loco_env_render(loco_env *env, int i, uint8_t *rgb);
 
+/* The binary layout, for bindings that mirror the structs (python/loco_env.py):
+ * out = {sizeof(loco_env_obs), sizeof(loco_env_elem), sizeof(loco_env_action),
+ * offsetof(loco_env_obs, elems), offsetof(loco_env_obs, seed)}. */
+void loco_env_layout(size_t out[5]);
+
 /* Pixel coordinates of a bin's centre, and the bin holding a pixel. */
 float loco_env_bin_x(int bx);
 float loco_env_bin_y(int by);

@@ -8,6 +8,7 @@
  * truncated.  An invalid action is refused with an error code and costs no
  * time, so a buggy agent cannot shorten its episodes silently.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/fail.h"
@@ -219,4 +220,12 @@ int loco_env_render(loco_env *e, int i, uint8_t *rgb) {
     if (!e->font) return LOCO_ENOTSUP;
     loco__render(e->font, &e->pages[i], rgb);
     return LOCO_OK;
+}
+
+void loco_env_layout(size_t out[5]) {
+    out[0] = sizeof(loco_env_obs);
+    out[1] = sizeof(loco_env_elem);
+    out[2] = sizeof(loco_env_action);
+    out[3] = offsetof(loco_env_obs, elems);
+    out[4] = offsetof(loco_env_obs, seed);
 }
