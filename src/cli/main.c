@@ -3,6 +3,7 @@
 #include <string.h>
 #include "cli/agent_cmd.h"
 #include "cli/cli.h"
+#include "cli/env_cmd.h"
 #include "cli/net_cmd.h"
 #include "cli/playroom_cmd.h"
 
@@ -19,6 +20,7 @@ static void usage(FILE *f) {
             "  route        fit|assign: the DiPaCo document router (docs/routing.md)\n"
             "  plot         SVG plots of metrics logs (loss, perplexity, bytes, ...)\n"
             "  coordinator  hold the global model of a DiLoCo or DiPaCo run over the network (docs/distributed.md)\n"
+            "  env          list|run|demos|render|bench: MiniWoB++-style web tasks in C (docs/env.md)\n"
             "  playroom     list|run|record|replay|render|bench: a room where a setter and a solver talk and act\n"
             "  worker       join a coordinator and train the tasks it sends\n"
             "  agent        train|eval: the CC-Net agent on the web tasks (docs/agent.md)\n\n"
@@ -45,6 +47,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "coordinator")) return loco_cmd_coordinator(argc - 2, argv + 2);
     if (!strcmp(argv[1], "worker")) return loco_cmd_worker(argc - 2, argv + 2);
     if (!strcmp(argv[1], "agent")) return loco_cmd_agent(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "env")) return loco_cmd_env(argc - 2, argv + 2);
     if (!strcmp(argv[1], "playroom")) return loco_cmd_playroom(argc - 2, argv + 2);
     fprintf(stderr, "loco: unknown command '%s' (see loco --help)\n", argv[1]);
     return 2;
