@@ -67,9 +67,23 @@ static void rotate(const uint8_t *in, uint8_t *out, int q) {
     memcpy(out, a, 8);
 }
 
+/* Bits to bytes: byte k of spread(b) is 0xFF if bit 7 - k of b is set (bit
+ * 7 is the leftmost pixel, byte 0 the first in memory on a little-endian
+ * machine), so a glyph row becomes a mask over 8 pixels at once. */
+#define PR_SPREAD(b)                                                                                        \
+    (((b) & 0x80 ? 0xFFull : 0) | ((b) & 0x40 ? 0xFF00ull : 0) | ((b) & 0x20 ? 0xFF0000ull : 0) |           \
+     ((b) & 0x10 ? 0xFF000000ull : 0) | ((b) & 0x08 ? 0xFF00000000ull : 0) | ((b) & 0x04 ? 0xFF0000000000ull : 0) | \
+     ((b) & 0x02 ? 0xFF000000000000ull : 0) | ((b) & 0x01 ? 0xFF00000000000000ull : 0))
+#define PR_S4(b) PR_SPREAD(b), PR_SPREAD((b) + 1), PR_SPREAD((b) + 2), PR_SPREAD((b) + 3)
+#define PR_S16(b) PR_S4(b), PR_S4((b) + 4), PR_S4((b) + 8), PR_S4((b) + 12)
+#define PR_S64(b) PR_S16(b), PR_S16((b) + 16), PR_S16((b) + 32), PR_S16((b) + 48)
+static const uint64_t spread[256] = {PR_S64(0), PR_S64(64), PR_S64(128), PR_S64(192)};
+
 /* Draws world cell (x, y) into the 8 x 8 block at px (row stride `stride`),
- * as seen by a viewer facing vdir. */
+ * as seen by a viewer facing vdir: a row at a time, each pixel chosen by
+ * masks (shape, then its outline, then the terrain pattern, then ground). */
 static void cell(const pr_world *w, int x, int y, int vdir, uint8_t *px, int stride) {
+    const uint64_t ones = 0x0101010101010101ull;
     if (!loco__pr_in(x, y)) {
         for (int r = 0; r < 8; r++) memset(px + r * stride, C_VOID, 8);
         return;
@@ -91,11 +105,9 @@ static void cell(const pr_world *w, int x, int y, int vdir, uint8_t *px, int str
         /* The outline: pixels beside the shape (4-neighbours) but not in it. */
         unsigned m = thing[r], up = r ? thing[r - 1] : 0, down = r < 7 ? thing[r + 1] : 0;
         unsigned edge = (up | down | (m << 1) | (m >> 1)) & ~m & 0xFF;
-        uint8_t *row = px + r * stride;
-        for (int k = 0; k < 8; k++) {
-            unsigned bit = 0x80u >> k;
-            row[k] = (m & bit) ? fg : (edge & bit) ? C_OUTLINE : (pat[r] & bit) ? line : bg;
-        }
+        uint64_t sm = spread[m], se = spread[edge], sp = spread[pat[r]] & ~(sm | se);
+        uint64_t row = (fg * ones & sm) | (C_OUTLINE * ones & se) | (line * ones & sp) | (bg * ones & ~(sm | se | sp));
+        memcpy(px + r * stride, &row, 8);
     }
 }
 
