@@ -273,6 +273,20 @@ static void init_params(loco_agent *m, uint64_t seed) {
     }
 }
 
+/* The activations of one step (B = T = 1) are capped, so that a
+ * configuration read from a file cannot ask for terabytes. */
+#define MAX_STEP_ACT_FLOATS ((size_t)1 << 28)   /* 1 GiB */
+
+size_t loco__ag_count_params(const loco_agent_config *cfg) {
+    loco_agent *m = calloc(1, sizeof *m);
+    if (!m) return 0;
+    m->cfg = *cfg;
+    loco__ag_dims_compute(&m->d, cfg, 1, 1);
+    size_t n = layout_params(m, &m->p, NULL, 1);
+    free(m);
+    return n;
+}
+
 int loco_agent_create(loco_agent **out, const loco_agent_config *cfg, int B, int T, uint64_t seed,
                       char *msg, size_t msglen) {
     if (!out) return LOCO_EINVAL;
@@ -288,6 +302,14 @@ int loco_agent_create(loco_agent **out, const loco_agent_config *cfg, int B, int
     m->cfg = *cfg;
     m->cap_B = B;
     m->cap_T = T;
+    loco__ag_dims_compute(&m->d, cfg, 1, 1);
+    size_t one = layout_acts(m, &m->a, NULL);
+    if (one > MAX_STEP_ACT_FLOATS) {
+        if (msg && msglen) snprintf(msg, msglen, "the activations of one step would take %zu MiB (at most %zu)",
+                                    one >> 18, MAX_STEP_ACT_FLOATS >> 18);
+        free(m);
+        return LOCO_ECONFIG;
+    }
     loco__ag_dims_compute(&m->d, cfg, B, T);
     size_t np = layout_params(m, &m->p, NULL, 1);
     m->num_params = np;

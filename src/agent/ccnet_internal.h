@@ -185,6 +185,10 @@ struct loco_agent {
     loco__ag_acts a;
 };
 
+/* Parameters of a configuration (it must pass loco_agent_config_check),
+ * without allocating them; 0 when memory runs out (ccnet.c). */
+size_t loco__ag_count_params(const loco_agent_config *cfg);
+
 /* Sizes for B sequences of T steps (config.c). */
 void loco__ag_dims_compute(loco__ag_dims *d, const loco_agent_config *c, int B, int T);
 

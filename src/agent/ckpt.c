@@ -253,6 +253,18 @@ static int load_fd(int fd, uint64_t size, const char *path, loco_agent **out, in
     mt.opt.max_steps = (int)maxs;
     mt.has_optimizer = (int)has_opt;
     char why[200];
+    /* The file's size must fit the configuration before anything that size
+     * is allocated. */
+    if (loco_agent_config_check(&cfg, why, sizeof why)) {
+        err = fail(msg, msglen, LOCO_ECONFIG, path, "%s", why);
+        goto done;
+    }
+    size_t np = loco__ag_count_params(&cfg);
+    uint64_t want = 8 + hl + (uint64_t)(has_opt ? 3 : 1) * 4 * np;
+    if (!np || size != want) {
+        fail(msg, msglen, err, path, "%" PRIu64 " bytes, but the configuration needs %" PRIu64, size, want);
+        goto done;
+    }
     err = loco_agent_create(&m, &cfg, B, T, 0, why, sizeof why);
     if (err) {
         fail(msg, msglen, err, path, "%s", why);

@@ -1,6 +1,6 @@
 /*
  * The agent's layers (declarations and conventions in layers.h).  Compiled
- * twice: as float here, and as double by layers_f64.c (LOCO_REAL_DOUBLE).
+ * twice: as float, and as double with LOCO_REAL_DOUBLE (layers_f64.o).
  *
  * Matrix products go through src/nn (its matmul, or gemm_serial for the
  * per-head products made inside a parallel loop), whose tiles are fixed by

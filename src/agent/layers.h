@@ -5,7 +5,8 @@
  *
  * As in src/nn, every kernel exists in float (loco__ag_*, the training path)
  * and in double (loco__ag_*_f64, for the finite-difference tests), compiled
- * from one source: layers.c, and layers_f64.c which includes it.
+ * from one source, layers.c, compiled twice (the Makefile adds
+ * -DLOCO_REAL_DOUBLE for layers_f64.o).
  *
  * Conventions: parameter gradients are ACCUMULATED (+=); input gradients are
  * WRITTEN (=) unless a comment says otherwise.  Tensors are row-major; images
