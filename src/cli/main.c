@@ -21,7 +21,7 @@ static void usage(FILE *f) {
             "  plot         SVG plots of metrics logs (loss, perplexity, bytes, ...)\n"
             "  coordinator  hold the global model of a DiLoCo or DiPaCo run over the network (docs/distributed.md)\n"
             "  env          list|run|demos|render|bench: MiniWoB++-style web tasks in C (docs/env.md)\n"
-            "  playroom     list|run|record|replay|render|bench: a room where a setter and a solver talk and act\n"
+            "  playroom     list|run|record|replay|render|bench|serve: a room where a setter and a solver talk and act\n"
             "  worker       join a coordinator and train the tasks it sends\n"
             "  agent        train|eval: the CC-Net agent on the web tasks (docs/agent.md)\n\n"
             "Run 'loco <command> --help' for the flags of a command.\n");
