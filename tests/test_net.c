@@ -337,7 +337,7 @@ LOCO_TEST(net_cli_bad_usage) {
         {"coordinator %s --listen ipc://%s/x.sock --secret-file %s/secret --resume x", 1, "cannot resume"},
         {"coordinator %s --listen ipc://%s/x.sock --secret-file %s/secret --ckpt-every 2", 2, "--out"},
         {"coordinator %s --listen ipc://%s/x.sock --secret-file %s/secret --stop-after 2", 2, "--stop-after"},
-        {"coordinator %s --listen bogus://%s --secret-file %s/secret --workers 2", 1, "cannot listen"},
+        {"coordinator %s --listen bogus://%s --secret-file %s/secret --workers 2", 2, "tcp://HOST:PORT or ipc://"},
         {"coordinator %s --listen ipc://%s/x.sock --secret-file %s/secret --workers 2 --compress int9", 2,
          "--compress"},
         {"coordinator %s --listen ipc://%s/x.sock --secret-file %s/secret --workers 2 --inner-steps 0", 2,

@@ -87,6 +87,12 @@ typedef struct {
  * libsodium cannot start. */
 int loco_net_key_from_secret(loco_net_key *key, const uint8_t *secret, size_t n, char *msg, size_t msglen);
 
+/* Checks an endpoint before ZeroMQ sees it (ZeroMQ takes "tcp://h:99999"
+ * and binds port 99999 mod 65536): tcp://HOST:PORT with PORT in 1..65535,
+ * or "*" when binding (any free port); ipc://PATH with a path that fits a
+ * socket address.  Returns LOCO_OK, or LOCO_EINVAL with one line in msg. */
+int loco_net_endpoint_check(const char *endpoint, int bind, char *msg, size_t msglen);
+
 /* Reads a secret file (its bytes, without one trailing newline) and derives
  * the key.  Returns LOCO_EIO naming the file if it cannot be read,
  * LOCO_EINVAL naming it if it is too short or over 4096 bytes. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "ckpt/ckpt_internal.h"
+#include "core/file.h"
 #include "nn/gpt_internal.h"
 
 long long loco__ckpt_fail_after_bytes = -1;
@@ -47,7 +48,8 @@ float *loco__ckpt_data(const loco_gpt *m, const loco__ckpt_tensor *t) {
 /* Returns err (the reason, prefixed by path, goes into msg). */
 int loco__ckpt_fail(char *msg, size_t msglen, int err, const char *path, const char *fmt, ...) {
     if (!msg || !msglen) return err;
-    int n = snprintf(msg, msglen, "%s: ", path ? path : "(null)");
+    /* A long path is cut (LOCO__PATH_FMT) so that the reason still fits. */
+    int n = snprintf(msg, msglen, LOCO__PATH_FMT ": ", LOCO__PATH_ARG(path ? path : "(null)"));
     if (n >= 0 && (size_t)n < msglen) {
         va_list ap;
         va_start(ap, fmt);

@@ -139,6 +139,8 @@ int loco_checkpoint_save(const char *path, loco_gpt *m, const loco_checkpoint_me
         free(tmp);
         return LOCO_EIO;
     }
+    /* Earlier runs killed mid-save left "<path>.tmp.<pid>" behind. */
+    loco__clean_stale_tmp(path);
 
     int err = LOCO_OK;
     /* O_EXCL: never follow or reuse something already at the temporary

@@ -142,15 +142,17 @@ int args_parse_file(const arg_spec *specs, int nspecs, const char *path, char *e
         snprintf(err, errlen, "--config %s", why);
         return -1;
     }
+    /* A UTF-8 byte order mark, which some editors put at the start of a
+     * file, is not part of the first key: skipped before any line is read
+     * (the file is regular, so it can be read again from the start). */
+    unsigned char bom[3];
+    if (fread(bom, 1, 3, f) != 3 || memcmp(bom, "\xEF\xBB\xBF", 3) != 0) rewind(f);
     /* String values must outlive this call (string flags point to them), so
      * they are copied and owned by this module until args_free_config(). */
     char line[1024];
     int lineno = 0, rc = 0;
     while (rc == 0 && fgets(line, sizeof line, f)) {
         lineno++;
-        /* A UTF-8 byte order mark, which some editors put at the start of a
-         * file, is not part of the first key. */
-        if (lineno == 1 && !memcmp(line, "\xEF\xBB\xBF", 3)) memmove(line, line + 3, strlen(line + 3) + 1);
         if (!strchr(line, '\n') && !feof(f)) {
             snprintf(err, errlen, "%s:%d: line too long", path, lineno);
             rc = -1;

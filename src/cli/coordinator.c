@@ -118,7 +118,9 @@ static int check_usage(const coord_args *a, char *msg, size_t msglen) {
     train_dist_defaults(&z);
     const train_dist_args *d = &a->dist;
     const char *why = NULL;
+    char ep[320];
     if (!a->listen) why = "--listen ENDPOINT is required (e.g. tcp://0.0.0.0:5555)";
+    else if (loco_net_endpoint_check(a->listen, 1, ep, sizeof ep)) why = ep;
     else if (!a->secret_file) why = "--secret-file FILE is required (docs/distributed.md)";
     else if (d->algo && strcmp(d->algo, "diloco") && strcmp(d->algo, "async"))
         why = "--algo must be diloco or async for the coordinator";

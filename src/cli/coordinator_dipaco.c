@@ -113,7 +113,9 @@ static int check_usage(const dpc_args *a, char *msg, size_t msglen) {
     train_dist_defaults(&z);
     const train_dist_args *d = &a->dist;
     const char *why = NULL;
+    char ep[320];
     if (!a->listen) why = "--listen ENDPOINT is required (e.g. tcp://0.0.0.0:5555)";
+    else if (loco_net_endpoint_check(a->listen, 1, ep, sizeof ep)) why = ep;
     else if (!a->secret_file) why = "--secret-file FILE is required (docs/distributed.md)";
     else if (!d->modules) why = "--algo dipaco needs --modules, e.g. 1x4,1x4";
     else if (d->reset_inner != 1)

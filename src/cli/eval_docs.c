@@ -94,7 +94,7 @@ int loco_cli_eval_docs(const eval_docs_args *a) {
         status = 2;
         goto fail;
     }
-    if (loco_shard_open(&sh, a->val_shard, cfg.vocab_size, 0, msg, sizeof msg)) goto fail;
+    if (loco_shard_open(&sh, a->val_shard, cfg.vocab_size, 1, msg, sizeof msg)) goto fail;
     if ((int)sh.vocab_size != cfg.vocab_size) {
         snprintf(msg, sizeof msg, "%s has vocabulary %d but the model %d", a->val_shard, (int)sh.vocab_size,
                  cfg.vocab_size);

@@ -162,8 +162,10 @@ int loco_cli_launch(int argc, char **argv) {
             kill(pids[0], SIGTERM);
         }
     }
-    /* The workers leave on the coordinator's BYE; give them a moment. */
-    for (int tries = 0; tries < 100; tries++) {
+    /* The workers leave on the coordinator's BYE; give them a moment.  A
+     * coordinator that failed (a usage error, say) sent none: they are
+     * stopped at once rather than after this wait. */
+    for (int tries = 0; tries < (coord_st == 0 ? 100 : 0); tries++) {
         int left = 0;
         for (long w = 1; w <= M; w++) {
             if (pids[w] > 0 && waitpid(pids[w], &st, WNOHANG) == pids[w]) pids[w] = 0;

@@ -28,7 +28,7 @@ static int open_inputs(const char *shard_path, const char *ckpt, int B, int pref
         }
         vocab = cfg.vocab_size;
     }
-    if (loco_shard_open(sh, shard_path, vocab, 0, msg, msglen)) return 1;
+    if (loco_shard_open(sh, shard_path, vocab, 1, msg, msglen)) return 1;
     if (sh->n_docs < 1 || sh->n_docs > 0x7fffffff) {
         snprintf(msg, msglen, "%s: %llu documents (need 1 to 2^31-1)", shard_path, (unsigned long long)sh->n_docs);
         loco_shard_close(sh);

@@ -111,10 +111,18 @@ static float addition_accuracy(loco_gpt *m, int T, int n, int *tok) {
  * with a reason in msg. */
 int loco_cli_mkdir(const char *dir, char *msg, size_t msglen) {
     char path[4096];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
-        snprintf(msg, msglen, "%.200s...: path too long", dir);
+    if (!*dir) {
+        snprintf(msg, msglen, "--out is empty: give a directory");
         return -1;
     }
+    /* Room for the longest name written inside: "/model.safetensors.tmp.PID"
+     * and its kin, so that no file name is cut short. */
+    if (strlen(dir) > sizeof path - 64) {
+        snprintf(msg, msglen, "%.200s...: path too long (%zu bytes; at most %zu)", dir, strlen(dir),
+                 sizeof path - 64);
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s", dir);
     for (char *p = path + 1; *p; p++) {
         if (*p != '/') continue;
         *p = 0;
@@ -300,9 +308,14 @@ int loco_cmd_train(int argc, char **argv) {
     } else {
         if (!steps) steps = 3000;
         /* A warm start takes its model shape from the checkpoint. */
+        const loco_gpt_config asked = cfg;
         if (init && loco_cli_init_config(init, &cfg, msg, sizeof msg) != LOCO_OK) {
             fprintf(stderr, "loco train: %s\n", msg);
             return 1;
+        }
+        if (init && train_init_check_shape(init, &cfg, &asked, msg, sizeof msg)) {
+            fprintf(stderr, "loco train: %s\n", msg);
+            return 2;
         }
         if (cfg.max_seq_len == 0) cfg.max_seq_len = T;
     }
@@ -352,6 +365,14 @@ int loco_cmd_train(int argc, char **argv) {
         fprintf(stderr, "loco train: %s\n", msg);
         loco_source_close(&src);
         return 2;
+    }
+    int te = train_check_tokenizer(tokenizer == meta.tokenizer ? NULL : tokenizer, resume, src.vocab_size, msg,
+                                   sizeof msg);
+    if (te) {
+        fprintf(stderr, "loco train: %s\n", msg);
+        loco_source_close(&src);
+        loco_gpt_free(m);
+        return te;
     }
     if (out && loco_cli_mkdir(out, msg, sizeof msg)) {
         fprintf(stderr, "loco train: %s\n", msg);
@@ -436,6 +457,12 @@ int loco_cmd_train(int argc, char **argv) {
     loco_metrics *log = NULL;
     if (out) {
         snprintf(ckpt_path, sizeof ckpt_path, "%s/model.safetensors", out);
+        /* A fresh run into the directory of an earlier one replaces its
+         * model and log: said, not done silently (--resume continues it). */
+        struct stat earlier;
+        if (!resume && stat(ckpt_path, &earlier) == 0 && S_ISREG(earlier.st_mode))
+            fprintf(stderr, "loco train: warning: %s holds an earlier run; this run replaces its model and log "
+                    "(--resume %s continues it instead)\n", out, ckpt_path);
         snprintf(log_path, sizeof log_path, "%s/metrics.jsonl", out);
         snprintf(svg_path, sizeof svg_path, "%s/loss.svg", out);
         e = resume ? loco_metrics_truncate_after(log_path, start, msg, sizeof msg) : LOCO_OK;

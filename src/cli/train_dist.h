@@ -70,6 +70,12 @@ const char *train_fmt_bytes(double b, char *buf, size_t n);
 /* Reads the parameters of checkpoint path (--init) into a malloc'd array;
  * returns 0, or 1 with a reason in msg. */
 int train_load_init(const char *path, const train_common *c, float **out, char *msg, size_t msglen);
+
+/* Loads the run's tokenizer (spec, else the one the checkpoint resume
+ * carries; neither: bytes) and checks that it has the data's vocab tokens.
+ * Returns 0, or 1 (cannot load) or 2 (another vocabulary) with one line in
+ * msg (src/cli/train_tokenizer.c). */
+int train_check_tokenizer(const char *spec, const char *resume, int vocab, char *msg, size_t msglen);
 /* Opens out/metrics.jsonl (nothing when out is NULL); returns 0, or 1 with a
  * reason in msg. */
 int train_open_log(const char *out, loco_metrics **log, char *msg, size_t msglen);

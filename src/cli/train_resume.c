@@ -34,6 +34,21 @@ int train_resume_restore(const char *resume, const loco_checkpoint_run *run, con
     return 0;
 }
 
+int train_init_check_shape(const char *init, const loco_gpt_config *cfg, const loco_gpt_config *asked, char *msg,
+                           size_t msglen) {
+    const struct { const char *name; const int *v; int want; } f[] = {
+        {"layers", &cfg->n_layer, asked->n_layer},       {"channels", &cfg->channels, asked->channels},
+        {"heads", &cfg->n_head, asked->n_head},          {"max-seq-len", &cfg->max_seq_len, asked->max_seq_len},
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (args_given(f[i].v) && *f[i].v != f[i].want) {
+            snprintf(msg, msglen, "--%s %d differs from the model of --init %.300s (%d); leave the model's shape "
+                     "flags out with --init", f[i].name, f[i].want, init, *f[i].v);
+            return 2;
+        }
+    return 0;
+}
+
 /* Copies s into a field of n bytes if it fits, else leaves it empty. */
 static void put(char *dst, size_t n, const char *s) {
     dst[0] = 0;

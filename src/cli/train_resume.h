@@ -23,6 +23,13 @@ typedef struct {
 int train_resume_restore(const char *resume, const loco_checkpoint_run *run, const train_run_flags *f, char *msg,
                          size_t msglen);
 
+/* After --init gave cfg its shape: an explicit --layers, --channels,
+ * --heads or --max-seq-len (asked holds the values before) that differs
+ * from the starting model's is refused with one line (returns 2); it used
+ * to be overridden without a word.  Returns 0. */
+int train_init_check_shape(const char *init, const loco_gpt_config *cfg, const loco_gpt_config *asked, char *msg,
+                           size_t msglen);
+
 /* What a checkpoint of this run records (a path too long to store is left
  * out, and a resume then needs it given again). */
 void train_resume_record(loco_checkpoint_run *run, const train_run_flags *f);

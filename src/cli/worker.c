@@ -88,6 +88,11 @@ int loco_cmd_worker(int argc, char **argv) {
         fprintf(stderr, "loco worker: %s\n", err);
         return 2;
     }
+    char why[320];
+    if (connect && loco_net_endpoint_check(connect, 0, why, sizeof why)) {
+        fprintf(stderr, "loco worker: --connect %s\n", why);
+        return 2;
+    }
     if (!connect || !secret) {
         fprintf(stderr, "loco worker: --connect ENDPOINT and --secret-file FILE are required\n");
         return 2;

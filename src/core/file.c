@@ -11,8 +11,11 @@
  * the new contents on disk before the name points at them; fsync() on the
  * directory makes the rename durable.  rename() replaces whatever the name
  * held, a device or a FIFO included, so the target is checked first. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -93,11 +96,37 @@ static int sync_parent(const char *path) {
     return r == 0 || e == EINVAL ? 0 : -1;
 }
 
+void loco__clean_stale_tmp(const char *path) {
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path) >= (int)sizeof dir)
+        return;
+    const size_t bl = strlen(base);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        const char *n = e->d_name;
+        if (strncmp(n, base, bl) != 0 || strncmp(n + bl, ".tmp.", 5) != 0) continue;
+        char *end;
+        errno = 0;
+        long pid = strtol(n + bl + 5, &end, 10);
+        /* Only "<base>.tmp.<pid>" exactly, of a process that is gone. */
+        if (errno || end == n + bl + 5 || *end || pid <= 0 || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char full[4400];
+        if (snprintf(full, sizeof full, "%s/%s", dir, n) < (int)sizeof full) unlink(full);
+    }
+    closedir(d);
+}
+
 int loco__write_atomic(const char *path, const loco__chunk *chunks, int n, char *msg, size_t msglen) {
     char tmp[4200];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return loco__fail(msg, msglen, LOCO_EIO, LOCO__PATH_FMT ": path too long", LOCO__PATH_ARG(path));
     if (loco_file_check_output(path, msg, msglen) != LOCO_OK) return LOCO_EIO;
+    loco__clean_stale_tmp(path);
     unlink(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {

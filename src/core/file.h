@@ -23,6 +23,11 @@
  * (size may be NULL), or LOCO_EIO with a one-line reason naming path. */
 int loco__open_input(const char *path, int *fd, uint64_t *size, char *msg, size_t msglen);
 
+/* Removes the temporary files "<path>.tmp.<pid>" that writers killed
+ * before their rename left beside path (a kill -9 mid-save): those whose
+ * pid names no running process.  Best effort; never fails. */
+void loco__clean_stale_tmp(const char *path);
+
 typedef struct {
     const void *data;
     size_t len;

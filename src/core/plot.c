@@ -68,6 +68,11 @@ static int push(series *s, double x, double y) {
     return 0;
 }
 
+/* Values beyond this magnitude are left out of a plot: the axis arithmetic
+ * (a tick step of 10^ceil(log10 range), ranges padded by 10%) must stay
+ * finite. */
+#define LOCO__PLOT_MAX 1e300
+
 /* Reads a whole file into a NUL-terminated buffer; returns NULL on failure
  * with the reason in msg. */
 static char *read_all(const char *path, size_t *len, char *msg, size_t msglen) {
@@ -115,7 +120,7 @@ static int parse_log(const char *path, const plot_cfg *c, log_data *out, char *m
     char *text = read_all(path, &len, msg, msglen);
     if (!text) return LOCO_EIO;
     int err = LOCO_OK;
-    long line_no = 0, events = 0, not_positive = 0;
+    long line_no = 0, events = 0, not_positive = 0, too_large = 0;
     for (char *p = text; p < text + len && !err;) {
         char *end = memchr(p, '\n', (size_t)(text + len - p));
         int torn = end == NULL;   /* the last line, without its newline */
@@ -149,6 +154,10 @@ static int parse_log(const char *path, const plot_cfg *c, log_data *out, char *m
                     /* not drawn: another kind, or a field missing */
                 } else if ((c->log_x && x <= 0) || (c->log_y && y <= 0)) {
                     not_positive++;
+                } else if (fabs(x) > LOCO__PLOT_MAX || fabs(y) > LOCO__PLOT_MAX) {
+                    /* A diverged run's loss of 1e308: an axis that reaches it
+                     * overflows its tick arithmetic (Inf, then NaN in the SVG). */
+                    too_large++;
                 } else if (push(s, c->log_x ? log10(x) : x, c->log_y ? log10(y) : y) != 0) {
                     err = loco__fail(msg, msglen, LOCO_ENOMEM, "%s: out of memory", path);
                 }
@@ -161,7 +170,8 @@ static int parse_log(const char *path, const plot_cfg *c, log_data *out, char *m
     if (!err && out->train.n + out->eval.n == 0)
         err = loco__fail(msg, msglen, LOCO_EINVAL, "%s: %sno %s against %s%s", path,
                          events ? "" : "empty log: ", c->y_key, c->x_key,
-                         not_positive ? " (values <= 0 cannot go on a log axis)" : "");
+                         not_positive ? " (values <= 0 cannot go on a log axis)"
+                                      : too_large ? " (values beyond 1e300 are not drawn)" : "");
     return err;
 }
 

@@ -9,10 +9,17 @@ int loco_source_open_shards(loco_source *s, const char *train_path, const char *
     s->is_shards = 1;
     int e = loco_shard_open(&s->train, train_path, 0, 1, msg, msglen);
     if (e) return e;
-    e = loco_shard_open(&s->val, val_path, s->train.vocab_size, 1, msg, msglen);
+    e = loco_shard_open(&s->val, val_path, 0, 1, msg, msglen);
     if (e) {
         loco_shard_close(&s->train);
         return e;
+    }
+    /* Neither shard is the wrong one alone: they disagree. */
+    if (s->val.vocab_size != s->train.vocab_size) {
+        snprintf(msg, msglen, "%.200s has vocabulary %d but %.200s has %d: the two shards were made with different "
+                 "tokenizers", train_path, s->train.vocab_size, val_path, s->val.vocab_size);
+        loco_source_close(s);
+        return LOCO_EINVAL;
     }
     s->vocab_size = s->train.vocab_size;
     const char *small = s->train.n_tokens < min_tokens ? train_path

@@ -82,7 +82,10 @@ int loco_async_sim_config_check(const loco_async_sim_config *c, int shards, char
     else if (c->grace > 0 && c->rule.rule == LOCO_ASYNC_SYNC) why = "--grace applies to asynchronous rules";
     else if (c->rule.rule == LOCO_ASYNC_SYNC && c->rule.period != c->workers)
         why = "the sync rule averages one push per worker (period = --workers)";
-    else if (!(c->jitter >= 0) || !isfinite(c->jitter)) why = "--jitter must be >= 0";
+    /* A task's time is multiplied by exp(jitter z), z ~ N(0, 1): beyond 10
+     * the product overflows to Inf for a few-sigma z and no task ends. */
+    else if (!(c->jitter >= 0 && c->jitter <= 10)) why = "--jitter must be in [0, 10] (a task's time is multiplied "
+                                                          "by exp(jitter z), z ~ N(0, 1))";
     else if (!(c->preempt_prob >= 0 && c->preempt_prob <= 1)) why = "--preempt-prob must be in [0, 1]";
     else if (!(c->preempt_seconds >= 0) || !isfinite(c->preempt_seconds)) why = "--preempt-seconds must be >= 0";
     else if (!(c->bandwidth > 0) || !(c->latency >= 0)) why = "the network needs bandwidth > 0 and latency >= 0";
@@ -283,7 +286,8 @@ int loco_async_sim_next(loco_async_sim *s, char *msg, size_t msglen) {
     for (int w = 0; w < M; w++)
         if (s->finish[w] < INFINITY && (first < 0 || s->finish[w] < s->finish[first])) first = w;
     if (first < 0) {
-        snprintf(msg, msglen, "no task in flight");
+        snprintf(msg, msglen, "no simulated task can finish (its simulated time is not finite; lower --jitter, "
+                 "--preempt-seconds or the step times)");
         return LOCO_ERANGE;
     }
     /* The pushes handled now: the first, and with a grace period every push

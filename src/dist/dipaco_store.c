@@ -144,6 +144,7 @@ int loco_dipaco_load_layout(const char *dir, loco_dipaco_layout *l, char *tokeni
     loco_gpt_config g;
     loco_dipaco_config d;
     memset(&d, 0, sizeof d);
+    int n_paths = 0;
     const char *why = NULL;
     if (!j) why = "not JSON";
     else if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, LAYOUT_FORMAT) != 0)
@@ -157,6 +158,8 @@ int loco_dipaco_load_layout(const char *dir, loco_dipaco_layout *l, char *tokeni
     else if (!cJSON_IsBool(sb)) why = "shared_base is missing";
     else if (get_str(j, "tokenizer", tokenizer) || get_str(j, "router", router))
         why = "tokenizer or router is missing or too long";
+    else if (get_int(j, "paths", 1, LOCO_DIPACO_MAX_PATHS, &n_paths))
+        why = "paths is missing or not a whole number of paths";
     if (!why) {
         d.n_levels = cJSON_GetArraySize(lv);
         d.shared_base = cJSON_IsTrue(sb);
@@ -175,6 +178,12 @@ int loco_dipaco_load_layout(const char *dir, loco_dipaco_layout *l, char *tokeni
     char reason[256];
     if (loco_dipaco_layout_init(l, &g, &d, reason, sizeof reason) != LOCO_OK) {
         snprintf(msg, msglen, "%s: %s", path, reason);
+        return LOCO_EINVAL;
+    }
+    /* The count is derived from the levels; a file that says otherwise was
+     * edited or damaged. */
+    if (n_paths != l->n_paths) {
+        snprintf(msg, msglen, "%s: paths is %d but its levels make %d", path, n_paths, l->n_paths);
         return LOCO_EINVAL;
     }
     return LOCO_OK;

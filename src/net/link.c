@@ -11,10 +11,44 @@ double loco__now(void) {
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
-/* Returns LOCO_EIO with ZeroMQ's reason. */
+int loco_net_endpoint_check(const char *ep, int bind, char *msg, size_t msglen) {
+    if (!ep) return snprintf(msg, msglen, "no endpoint given"), LOCO_EINVAL;
+    if (!strncmp(ep, "ipc://", 6)) {
+        /* sockaddr_un.sun_path holds 108 bytes with its NUL. */
+        size_t n = strlen(ep + 6);
+        if (n == 0 || n > 107) {
+            snprintf(msg, msglen, "%.200s: an ipc:// path must have 1 to 107 bytes (it has %zu)", ep, n);
+            return LOCO_EINVAL;
+        }
+        return LOCO_OK;
+    }
+    if (strncmp(ep, "tcp://", 6) != 0) {
+        snprintf(msg, msglen, "%.200s: an endpoint is tcp://HOST:PORT or ipc://PATH", ep);
+        return LOCO_EINVAL;
+    }
+    const char *colon = strrchr(ep + 6, ':');
+    if (!colon || colon == ep + 6) {
+        snprintf(msg, msglen, "%.200s: a tcp:// endpoint needs HOST:PORT", ep);
+        return LOCO_EINVAL;
+    }
+    const char *p = colon + 1;
+    if (bind && !strcmp(p, "*")) return LOCO_OK;
+    long port = 0;
+    for (const char *q = p; *q && port <= 65535; q++) port = *q >= '0' && *q <= '9' ? port * 10 + (*q - '0') : 99999;
+    if (!*p || port < 1 || port > 65535) {
+        snprintf(msg, msglen, "%.200s: the port must be a number in 1..65535%s", ep, bind ? " (or *: any free port)" : "");
+        return LOCO_EINVAL;
+    }
+    return LOCO_OK;
+}
+
+/* Returns LOCO_EIO with ZeroMQ's reason, LOCO_EINVAL for a malformed
+ * endpoint. */
 int loco__link_open(loco__link *l, int router, const char *endpoint, const loco_net_key *key,
                     size_t payload_max, char *msg, size_t msglen) {
     memset(l, 0, sizeof *l);
+    int ee = loco_net_endpoint_check(endpoint, router, msg, msglen);
+    if (ee) return ee;
     l->router = router;
     l->key = *key;
     l->payload_max = payload_max;

@@ -92,7 +92,11 @@ static int handshake(loco_netw *w, double deadline, double every, double every_m
     for (;;) {
         double now = loco__now();
         if (deadline > 0 && now > deadline) {
-            snprintf(msg, msglen, "no answer from %s", w->c.connect);
+            /* A coordinator answers no message it cannot authenticate (so as
+             * to tell an attacker nothing): silence is also what a wrong
+             * secret looks like. */
+            snprintf(msg, msglen, "no answer from %.200s: is a coordinator listening there, and does "
+                     "--secret-file hold the run's secret?", w->c.connect);
             return LOCO_ERANGE;
         }
         if (now >= next_hello) {
@@ -171,7 +175,9 @@ int loco_netw_join(loco_netw **out, const loco_netw_config *c, loco_net_welcome 
      * within half a second of the death being declared. */
     e = handshake(w, c->join_timeout > 0 ? loco__now() + c->join_timeout : 0, 0.5, 0.5, 1, msg, msglen);
     if (e) {
-        if (e == LOCO_ERANGE) snprintf(msg, msglen, "no answer from %s in %g s", c->connect, c->join_timeout);
+        if (e == LOCO_ERANGE)
+            snprintf(msg, msglen, "no answer from %.200s in %g s: is a coordinator listening there, and does "
+                     "--secret-file hold the run's secret?", c->connect, c->join_timeout);
         loco_netw_free(w);
         return e;
     }

@@ -117,6 +117,7 @@ int loco__state_save(const char *path, const loco__coord_state *s, char *msg, si
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     if (loco_file_check_output(path, msg, msglen) != LOCO_OK) return LOCO_EIO;
+    loco__clean_stale_tmp(path);
     unlink(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
