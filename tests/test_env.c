@@ -11,6 +11,7 @@
 #include "alloc_count.h"
 #include "loco/env.h"
 #include "test.h"
+#include "util.h"
 
 #define ORACLE_SEEDS 100
 #define MAX_EP_STEPS 200
@@ -320,4 +321,41 @@ LOCO_TEST(env_python_binding) {
     if (system(LOCO_TEST_PYTHON " -c 'import numpy' 2>/dev/null")) SKIP("numpy is missing (apt-get install python3-numpy)");
     snprintf(cmd, sizeof cmd, "LOCO_ENV_LIB=%s " LOCO_TEST_PYTHON " tests/env_gym.py", lib);
     CHECK(system(cmd) == 0, "tests/env_gym.py failed");
+}
+
+/* loco env list | run | demos | render | bench through the command. */
+LOCO_TEST(env_cli) {
+    char d[] = "/tmp/loco_env_cli_XXXXXX", cmd[1024], err[2048];
+    CHECK(mkdtemp(d) != NULL, "mkdtemp");
+    snprintf(cmd, sizeof cmd, "%s env list > %s/list.txt", loco_test_bin(), d);
+    CHECK(system(cmd) == 0, "list");
+    snprintf(cmd, sizeof cmd, "test $(grep -c . %s/list.txt) -eq %d", d, loco_env_task_count() + 1);
+    CHECK(system(cmd) == 0, "list prints every task");
+    snprintf(cmd, sizeof cmd, "%s env run --task all --episodes 5 --policy oracle > %s/run.txt", loco_test_bin(), d);
+    CHECK(system(cmd) == 0, "run");
+    snprintf(cmd, sizeof cmd, "test $(grep -c ' 100.0%%' %s/run.txt) -eq %d", d, loco_env_task_count() + 1);
+    CHECK(system(cmd) == 0, "run: every task and the total at 100%%");
+    snprintf(cmd, sizeof cmd, "env demos --task click-checkboxes --episodes 6 --out %s/d.bin", d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "demos: %s", err);
+    snprintf(cmd, sizeof cmd, "env demos --check %s/d.bin", d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "demos --check: %s", err);
+    /* a flipped byte is caught */
+    snprintf(cmd, sizeof cmd, "printf 'X' | dd of=%s/d.bin bs=1 seek=40 conv=notrunc 2>/dev/null", d);
+    CHECK(system(cmd) == 0, "corrupt");
+    snprintf(cmd, sizeof cmd, "env demos --check %s/d.bin", d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 1 && strstr(err, "checksum"), "corrupt file: %s", err);
+    if (have_fonts()) {
+        snprintf(cmd, sizeof cmd, "env render --task enter-text --seed 2 --out %s/r", d);
+        CHECK(loco_test_run(cmd, err, sizeof err) == 0, "render: %s", err);
+        snprintf(cmd, sizeof cmd, "test -s %s/r/frame_000.png && grep -q 'data:image/png;base64,iVBOR' %s/r/replay.html", d, d);
+        CHECK(system(cmd) == 0, "render writes PNGs and an HTML replay");
+        snprintf(cmd, sizeof cmd, "env bench --task click-test --seconds 0.02 --repeats 1");
+        CHECK(loco_test_run(cmd, err, sizeof err) == 0, "bench: %s", err);
+    }
+    CHECK(loco_test_run("env run --task no-such-task", err, sizeof err) == 2 && strstr(err, "unknown task"), "bad task: %s", err);
+    CHECK(loco_test_run("env run --policy smart", err, sizeof err) == 2, "bad policy");
+    CHECK(loco_test_run("env frobnicate", err, sizeof err) == 2, "bad subcommand");
+    CHECK(loco_test_run("env demos --check /nonexistent/x.bin", err, sizeof err) == 1, "missing file");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+    CHECK(system(cmd) == 0, "cleanup");
 }
