@@ -1,0 +1,186 @@
+/*
+ * The browser backend against the protocol pages of tests/data/miniwob_like
+ * (written for these tests; they follow MiniWoB++'s page protocol): seeded
+ * instances, the observation, the screenshot, the native demonstrator winning
+ * on the real browser, element actions, browsers in parallel, and a browser
+ * killed or frozen mid-episode (restarted, the episode truncated).
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "loco/browser.h"
+#include "test.h"
+
+#define PAGES "tests/data/miniwob_like"
+
+static int have_chromium(void) { return !access("/usr/bin/chromium", X_OK) && !access("/usr/bin/chromedriver", X_OK); }
+
+static const loco_env_elem *by_id(const loco_env_obs *o, const char *id) {
+    for (int k = 0; k < o->n_elems; k++)
+        if (!strcmp(o->elems[k].id, id)) return &o->elems[k];
+    return NULL;
+}
+
+/* Runs the native demonstrator for one episode; 1 on success. */
+static int demo_episode(loco_browser *b, loco_env_demo *d, const char *task, uint64_t seed, loco_env_obs *o,
+                        int *steps, char *msg, size_t msglen) {
+    if (loco_browser_reset(b, task, seed, o, NULL, msg, msglen)) return -1;
+    loco_env_demo_reset(d, 0, seed ^ 0xD3A0ull);
+    for (*steps = 0; *steps < 60; (*steps)++) {
+        loco_env_action a;
+        float r;
+        uint8_t te, tr, su;
+        loco_env_demo_act(d, 0, o, &a);
+        if (loco_browser_step(b, &a, o, NULL, &r, &te, &tr, &su)) return -1;
+        if (te || tr) return su;
+    }
+    return 0;
+}
+
+LOCO_TEST(browser_missing_chromium) {
+    loco_browser_config c = {.miniwob_dir = PAGES, .chromium = "/nonexistent/chromium"};
+    loco_browser *b;
+    char msg[256];
+    int r = loco_browser_create(&b, &c, msg, sizeof msg);
+    CHECK(r == LOCO_ENOTSUP && strstr(msg, "apt-get install chromium"), "r %d: %s", r, msg);
+    c.chromium = NULL;
+    c.chromedriver = "/nonexistent/chromedriver";
+    r = loco_browser_create(&b, &c, msg, sizeof msg);
+    CHECK(r == LOCO_ENOTSUP && strstr(msg, "chromium-driver"), "r %d: %s", r, msg);
+    c.chromedriver = NULL;
+    c.miniwob_dir = "/nonexistent";
+    r = loco_browser_create(&b, &c, msg, sizeof msg);
+    CHECK(r == LOCO_EINVAL && strstr(msg, "not a directory"), "r %d: %s", r, msg);
+}
+
+LOCO_TEST(browser_protocol_pages) {
+    if (!have_chromium()) SKIP("no chromium or chromedriver (apt-get install chromium chromium-driver)");
+    loco_browser_config c = {.miniwob_dir = PAGES, .pixels = 1};
+    loco_browser *b;
+    char msg[512];
+    int r = loco_browser_create(&b, &c, msg, sizeof msg);
+    CHECK(r == LOCO_OK, "create: %s", msg);
+    if (r) return;
+    static loco_env_obs o1, o2;
+    static uint8_t px[LOCO_ENV_H * LOCO_ENV_W * 3];
+    /* the same seed gives the same instance and refs; another seed another */
+    CHECK(!loco_browser_reset(b, "click-test", 7, &o1, px, msg, sizeof msg), "reset: %s", msg);
+    CHECK(!loco_browser_reset(b, "click-test", 7, &o2, px, msg, sizeof msg), "reset: %s", msg);
+    const loco_env_elem *b1 = by_id(&o1, "subbtn"), *b2 = by_id(&o2, "subbtn");
+    CHECK(b1 && b2 && b1->ref == b2->ref && b1->left == b2->left && b1->top == b2->top && b1->width == b2->width,
+          "seed 7 twice: different instances");
+    CHECK(!strcmp(o1.utterance, "Click the button.") && o1.task == loco_env_task_find("click-test"), "utterance '%s'",
+          o1.utterance);
+    CHECK(!strcmp(o1.elems[0].tag, "BODY") && o1.elems[0].parent == 0 && o1.elems[0].ref == 1, "root %s",
+          o1.elems[0].tag);
+    CHECK(b1 && !strcmp(b1->tag, "BUTTON") && !strcmp(b1->text, "Click Me!") && (b1->flags & LOCO_ENV_LEAF) &&
+          b1->top >= 50, "button");
+    int differ = 0;
+    for (uint64_t s = 8; s < 12; s++) {
+        CHECK(!loco_browser_reset(b, "click-test", s, &o2, px, msg, sizeof msg), "reset: %s", msg);
+        const loco_env_elem *e = by_id(&o2, "subbtn");
+        differ += b1 && e && (e->left != b1->left || e->width != b1->width);
+    }
+    CHECK(differ >= 3, "seeds 8..11: %d of 4 instances differ from seed 7's", differ);
+    /* the screenshot: the yellow instruction bar at the top left, the dark
+     * cover (#111) nowhere in the task area while an episode runs */
+    CHECK(px[0] == 255 && px[1] == 255 && px[2] == 0, "pixel (0, 0) = %d %d %d", px[0], px[1], px[2]);
+    int dark = 0;
+    for (int i = 60 * LOCO_ENV_W * 3; i < LOCO_ENV_H * LOCO_ENV_W * 3; i += 3) dark += px[i] == 0x11 && px[i + 1] == 0x11;
+    CHECK(dark == 0, "%d cover pixels in a running episode", dark);
+
+    /* the native demonstrator, unchanged, on the browser: clicks, keys, fields */
+    loco_env_demo *d;
+    CHECK(!loco_env_demo_create(&d, 1), "demo");
+    const char *tasks[] = {"click-test", "enter-text"};
+    for (int t = 0; t < 2; t++) {
+        int wins = 0, steps;
+        for (uint64_t s = 0; s < 4; s++) wins += demo_episode(b, d, tasks[t], s, &o1, &steps, msg, sizeof msg) == 1;
+        CHECK(wins == 4, "%s: %d/4 demonstrator wins (%s)", tasks[t], wins, msg);
+    }
+    /* fields from the page ({utterance, fields}); TYPE_FIELD past them types "" */
+    CHECK(!loco_browser_reset(b, "enter-text", 3, &o1, NULL, msg, sizeof msg), "reset: %s", msg);
+    CHECK(o1.n_fields == 1 && !strcmp(o1.field_key[0], "target") && strstr(o1.utterance, o1.field_value[0]),
+          "fields %d '%s'", o1.n_fields, o1.field_key[0]);
+    /* element actions: focus the input and type the field, click Submit by ref */
+    const loco_env_elem *in = by_id(&o1, "tt"), *sub = by_id(&o1, "subbtn");
+    CHECK(in && sub, "form elements");
+    if (in && sub) {
+        loco_env_action a = {.type = LOCO_ENV_FOCUS_ELEMENT_AND_TYPE_FIELD, .ref = in->ref, .field = 0};
+        int sref = sub->ref;
+        float rw;
+        uint8_t te, tr, su;
+        CHECK(!loco_browser_step(b, &a, &o1, NULL, &rw, &te, &tr, &su) && !te, "focus and type");
+        in = by_id(&o1, "tt");
+        CHECK(in && !strcmp(in->value, o1.field_value[0]) && (in->flags & LOCO_ENV_FOCUSED), "typed '%s'",
+              in ? in->value : "?");
+        a = (loco_env_action){.type = LOCO_ENV_CLICK_ELEMENT, .ref = sref};
+        CHECK(!loco_browser_step(b, &a, &o1, NULL, &rw, &te, &tr, &su) && te && su && rw > 0.5f && rw <= 1,
+              "submit: te %d su %d r %g", te, su, rw);
+    }
+    /* invalid actions are refused, not performed */
+    loco_env_action bad = {.type = LOCO_ENV_CLICK_COORDS, .x = 51};
+    float rw;
+    uint8_t te, tr, su;
+    CHECK(loco_browser_step(b, &bad, &o1, NULL, &rw, &te, &tr, &su) == LOCO_ERANGE, "bin 51 accepted");
+    CHECK(loco_browser_restarts(b) == 0, "%d restarts", loco_browser_restarts(b));
+    loco_env_demo_free(d);
+    loco_browser_free(b);
+}
+
+/* Two browsers in two threads run their episodes independently. */
+LOCO_TEST(browser_parallel) {
+    if (!have_chromium()) SKIP("no chromium or chromedriver (apt-get install chromium chromium-driver)");
+    int wins[2] = {0, 0}, ok[2] = {0, 0};
+#pragma omp parallel for num_threads(2)
+    for (int i = 0; i < 2; i++) {
+        loco_browser_config c = {.miniwob_dir = PAGES};
+        loco_browser *b;
+        char msg[512];
+        loco_env_demo *d;
+        static loco_env_obs obs[2];
+        if (loco_browser_create(&b, &c, msg, sizeof msg) || loco_env_demo_create(&d, 1)) continue;
+        ok[i] = 1;
+        int steps;
+        for (uint64_t s = 0; s < 3; s++) wins[i] += demo_episode(b, d, i ? "enter-text" : "click-test", 10 * i + s, &obs[i],
+                                                                &steps, msg, sizeof msg) == 1;
+        loco_env_demo_free(d);
+        loco_browser_free(b);
+    }
+    CHECK(ok[0] && ok[1] && wins[0] == 3 && wins[1] == 3, "wins %d %d", wins[0], wins[1]);
+}
+
+/* A browser killed (SIGKILL) or frozen (SIGSTOP, past the command timeout)
+ * mid-episode: the episode ends truncated and unscored, the browser comes
+ * back, and the next episode runs. */
+LOCO_TEST(browser_fault_restart) {
+    if (!have_chromium()) SKIP("no chromium or chromedriver (apt-get install chromium chromium-driver)");
+    loco_browser_config c = {.miniwob_dir = PAGES, .timeout_ms = 1500};
+    loco_browser *b;
+    char msg[512];
+    int r = loco_browser_create(&b, &c, msg, sizeof msg);
+    CHECK(r == LOCO_OK, "create: %s", msg);
+    if (r) return;
+    static loco_env_obs o;
+    loco_env_demo *d;
+    CHECK(!loco_env_demo_create(&d, 1), "demo");
+    for (int fault = 0; fault < 2; fault++) {
+        CHECK(!loco_browser_reset(b, "click-test", 1, &o, NULL, msg, sizeof msg), "reset: %s", msg);
+        int pg = loco_browser_pgid(b);
+        CHECK(pg > 0, "pgid");
+        if (pg > 0) kill(-pg, fault ? SIGSTOP : SIGKILL);
+        const loco_env_elem *e = by_id(&o, "subbtn");
+        loco_env_action a = {.type = LOCO_ENV_CLICK_COORDS, .x = e ? loco_env_x_bin(e->left + e->width / 2) : 0,
+                             .y = e ? loco_env_y_bin(e->top + e->height / 2) : 0};
+        float rw;
+        uint8_t te, tr, su;
+        CHECK(!loco_browser_step(b, &a, &o, NULL, &rw, &te, &tr, &su), "step");
+        CHECK(tr == 1 && te == 0 && su == 0 && rw == 0, "fault %d: te %d tr %d su %d r %g", fault, te, tr, su, rw);
+        CHECK(loco_browser_restarts(b) == fault + 1, "%d restarts", loco_browser_restarts(b));
+        int steps;
+        CHECK(demo_episode(b, d, "click-test", 2, &o, &steps, msg, sizeof msg) == 1, "after the fault: %s", msg);
+    }
+    loco_env_demo_free(d);
+    loco_browser_free(b);
+}
