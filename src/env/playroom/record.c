@@ -151,8 +151,10 @@ int loco_playroom_file_read(const char *path, loco_playroom_episode **eps, int *
         free(buf);
         return loco__fail(msg, msglen, LOCO_EIO, LOCO__PATH_FMT ": read error", LOCO__PATH_ARG(path));
     }
-    /* Every episode takes at least EP_HEAD + 4 bytes, which bounds the array. */
-    int max = (int)(size / (EP_HEAD + 4)) + 1;
+    /* The header's count, bounded by the size (every episode takes at least
+     * EP_HEAD + 4 bytes), sizes the array; the decoder checks the rest. */
+    uint64_t bound = size / (EP_HEAD + 4) + 1, count = size >= HEAD ? get_u32(buf + 12) : 0;
+    int max = (int)(count < bound ? count + 1 : bound);
     *eps = malloc((size_t)max * sizeof **eps);
     if (!*eps) {
         free(buf);
