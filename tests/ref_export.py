@@ -10,6 +10,12 @@ with loco's.  Nothing of loco's reference (tests/ref_gpt.py) is reused.
 Usage: ref_export.py TOKENS DIR OUT [DIR OUT ...]
 TOKENS: int32 B, int32 T, then B*T int32 tokens.  OUT: logits (B, T, V) float32
 of the model in DIR (several folders share one start of Python and torch).
+
+       ref_export.py --as-saved-by-transformers DIR TIED_DIR UNTIED_DIR
+rewrites DIR's folder as GPT2LMHeadModel.save_pretrained lays it out in
+bfloat16: names under "transformer.", the attention-mask buffers
+h.N.attn.bias, and lm_head.weight (wte in TIED_DIR, wte + 1 in UNTIED_DIR),
+for the importer's test (tests/test_export_tok.c).
 Exit status 3: torch cannot be imported.
 """
 import json
@@ -117,7 +123,42 @@ def run(d, idx, out):
         f.write(logits.to(torch.float32).contiguous().numpy().astype("<f4").tobytes())
 
 
+def save_safetensors(path, tensors):
+    """Writes {name: tensor} as safetensors, in the given order."""
+    names = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16"}
+    header, blobs, off = {"__metadata__": {"format": "pt"}}, [], 0
+    for name, t in tensors.items():
+        b = t.contiguous().view(torch.uint8).numpy().tobytes() if t.dtype == torch.bfloat16 else \
+            t.contiguous().numpy().tobytes()
+        header[name] = {"dtype": names[t.dtype], "shape": list(t.shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header).encode()
+    h += b" " * (-len(h) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def as_saved_by_transformers(d, out, untied):
+    cfg = json.load(open(os.path.join(d, "config.json")))
+    p = load_safetensors(os.path.join(d, "model.safetensors"))
+    T = cfg["n_positions"]
+    t = {}
+    for name, v in p.items():
+        t["transformer." + name] = v.to(torch.bfloat16)
+        if name.endswith("ln_1.weight"):
+            t["transformer." + name.replace("ln_1.weight", "attn.bias")] = torch.tril(torch.ones(T, T)).view(1, 1, T, T)
+    t["lm_head.weight"] = (p["wte.weight"] + (1 if untied else 0)).to(torch.bfloat16)
+    os.makedirs(out, exist_ok=True)
+    save_safetensors(os.path.join(out, "model.safetensors"), t)
+    json.dump(cfg, open(os.path.join(out, "config.json"), "w"))
+
+
 def main():
+    if sys.argv[1] == "--as-saved-by-transformers":
+        as_saved_by_transformers(sys.argv[2], sys.argv[3], False)
+        as_saved_by_transformers(sys.argv[2], sys.argv[4], True)
+        return
     raw = open(sys.argv[1], "rb").read()
     B, T = struct.unpack_from("<2i", raw, 0)
     idx = torch.tensor(struct.unpack_from("<%di" % (B * T), raw, 8), dtype=torch.long).view(B, T)

@@ -2,7 +2,9 @@
  * Tokenizers and models that travel: a checkpoint carries its tokenizer, a
  * saved tokenizer.json has tokenizer_config.json beside it, `loco tokenizer
  * convert` turns GPT-2's pair into one file, JSON with a NUL is refused, and
- * `loco train --init` starts from a Hugging Face GPT-2 folder.
+ * `loco train --init` starts from a Hugging Face GPT-2 folder, including one
+ * laid out as transformers saves it (bfloat16, "transformer." names, mask
+ * buffers, lm_head).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +291,54 @@ LOCO_TEST(train_init_from_hf) {
 done:
     if (dir[0]) loco_xt_rmdir(dir);
     free(text);
+    loco_tokenizer_free(tok);
+    loco_gpt_free(m);
+    loco_gpt_free(r);
+}
+
+/* The bfloat16 nearest to x, ties to even (torch's rounding). */
+static float bf16_round(float x) {
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    u = (u + 0x7fffu + ((u >> 16) & 1)) & 0xffff0000u;
+    memcpy(&x, &u, 4);
+    return x;
+}
+
+LOCO_TEST(hf_import_transformers_layout) {
+    enum { V = 300, T = 16 };
+    char dir[64] = "", p[200], cmd[800], msg[512] = "";
+    loco_tokenizer *tok = loco_xt_tokenizer(V);
+    loco_gpt_config cfg = {.max_seq_len = T, .vocab_size = V, .n_layer = 2, .n_head = 2, .channels = 16};
+    loco_gpt *m = loco_xt_model(&cfg, 1, T, 8), *r = NULL;
+    if (!tok || !m || !loco_xt_dir(dir, "hfin")) {
+        FAIL("setup");
+        goto done;
+    }
+    snprintf(p, sizeof p, "%s/hf", dir);
+    mkdir(p, 0755);
+    CHECK(loco_export_hf(p, m, tok, LOCO_EXPORT_F32, msg, sizeof msg) == LOCO_OK, "%s", msg);
+    /* What GPT2LMHeadModel.save_pretrained writes, in bfloat16: the
+     * "transformer." prefix, attention-mask buffers and a tied lm_head. */
+    snprintf(cmd, sizeof cmd, "%s tests/ref_export.py --as-saved-by-transformers %s/hf %s/hub %s/untied",
+             LOCO_TEST_PYTHON, dir, dir, dir);
+    fflush(NULL);
+    CHECK(system(cmd) == 0, "%s", cmd);
+    snprintf(p, sizeof p, "%s/hub", dir);
+    CHECK(loco_hf_load(p, &r, 1, T, msg, sizeof msg) == LOCO_OK, "%s", msg);
+    if (r) {
+        const float *a = loco_gpt_params(r), *b = loco_gpt_params(m);
+        size_t bad = 0;
+        for (size_t i = 0; i < loco_gpt_num_params(m); i++) bad += a[i] != bf16_round(b[i]);
+        CHECK(bad == 0, "%zu parameters differ from the bfloat16 rounding of the exported ones", bad);
+    }
+    loco_gpt_free(r);
+    r = NULL;
+    snprintf(p, sizeof p, "%s/untied", dir);
+    CHECK(loco_hf_load(p, &r, 1, T, msg, sizeof msg) == LOCO_EINVAL && !r && strstr(msg, "lm_head"),
+          "an untied LM head must be refused: %s", msg);
+done:
+    if (dir[0]) loco_xt_rmdir(dir);
     loco_tokenizer_free(tok);
     loco_gpt_free(m);
     loco_gpt_free(r);

@@ -6,17 +6,7 @@
 #include "cli/common.h"
 
 int loco_cli_load_tokenizer(loco_tokenizer **t, const char *spec, char *msg, size_t msglen) {
-    const char *comma = strchr(spec, ',');
-    if (!comma) return loco_tokenizer_load(t, spec, msg, msglen);
-    char vocab[4096];
-    size_t n = (size_t)(comma - spec);
-    if (n >= sizeof vocab) {
-        snprintf(msg, msglen, "%s: path too long", spec);
-        return LOCO_EINVAL;
-    }
-    memcpy(vocab, spec, n);
-    vocab[n] = 0;
-    return loco_tokenizer_load_gpt2(t, vocab, comma + 1, msg, msglen);
+    return loco_tokenizer_load_beside(t, spec, NULL, msg, msglen);
 }
 
 int loco_cli_split_list(char *list, const char **items, int max) {
