@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "loco/async.h"
 #include "loco/checkpoint.h"
 #include "loco/outer.h"
 #include "test.h"
@@ -49,6 +50,19 @@ LOCO_TEST(screen_rule) {
     CHECK(loco_outer_screen(&x, 1, 10, 4.0, &r, keep) == 1, "against the recent median");
     x = 15;
     CHECK(loco_outer_screen(&x, 1, 10, 4.0, &r, keep) == 0 && r.n == 4, "15 < 10 x 2");
+    /* A dropped push: nothing under NAIVE; a push of zeros under BUFFER,
+     * which keeps its count of N arrivals. */
+    float theta[4] = {1, 2, 3, 4}, g[4] = {9, 9, 9, 9}, block[8] = {0};
+    loco_async_config ac;
+    loco_async_config_default(&ac, 2);
+    ac.rule = LOCO_ASYNC_NAIVE;
+    loco_async_state st;
+    loco_async_state_init(&st, block, 4);
+    CHECK(loco_async_push_dropped(&ac, &st, theta, g, 4) == 0 && st.arrivals == 0 && theta[0] == 1,
+          "NAIVE counted a dropped push");
+    ac.rule = LOCO_ASYNC_BUFFER;
+    CHECK(loco_async_push_dropped(&ac, &st, theta, g, 4) == 0 && st.pending == 1 && g[0] == 0,
+          "BUFFER did not count a dropped push as zeros");
     for (int i = 0; i < 40; i++) loco_outer_screen(&x, 1, 10, 4.0, &r, keep);
     CHECK(r.n == LOCO_SCREEN_RECENT, "the ring holds %d", r.n);
 }
@@ -173,6 +187,11 @@ LOCO_TEST(screen_poisoned_async_push_sim_and_wire) {
              "--fault-worker 0 --fault-value 3e38 --out %s/sim", d, d, run, d);
     CHECK(loco_test_run(cmd, err, sizeof err) == 0 && strstr(err, "push 3 (worker 0): dropped"), "simulator: %s",
           err);
+    /* Under the sync rule the others wait for a round of M pushes: a dropped
+     * one must not stall them. */
+    snprintf(cmd, sizeof cmd, "train " SCREEN_TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin "
+             "--algo async --rule sync --workers 3 --inner-steps 3 --steps 9 --fault-worker 1 --fault-value 3e38", d, d);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0 && strstr(err, "(worker 1): dropped"), "sync rule: %s", err);
     snprintf(cmd, sizeof cmd, "coordinator " SCREEN_TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin "
              "%s --listen ipc://%s/c.sock --endpoint-file %s/c.ep --secret-file %s/secret --out %s/net", d, d, run,
              d, d, d, d);

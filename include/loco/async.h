@@ -111,6 +111,13 @@ void loco_async_state_init(loco_async_state *st, float *block, size_t n);
 int loco_async_push(const loco_async_config *c, loco_async_state *st, float *theta, const float *g,
                     size_t n);
 
+/* A push the norm screen dropped (loco_outer_screen): NAIVE and DN leave
+ * theta and the state alone (returns 0); SYNC and BUFFER count it as a push
+ * of zeros (g is zeroed in place), so that a round of N pushes still
+ * completes and the workers waiting on it go on.  Returns as
+ * loco_async_push. */
+int loco_async_push_dropped(const loco_async_config *c, loco_async_state *st, float *theta, float *g, size_t n);
+
 /* Dynamic Local Updates: the inner steps a worker of `speed` (steps per
  * second) runs so that it finishes when the fastest worker (max_speed)
  * finishes H steps:  max(min_steps, floor(H * speed / max_speed)), clamped

@@ -248,6 +248,14 @@ int loco_async_push(const loco_async_config *c, loco_async_state *st, float *the
     return 1;
 }
 
+/* A zero push keeps a buffering rule's count of N arrivals: the average
+ * then holds the dropped worker's share as zero, as if it had not moved. */
+int loco_async_push_dropped(const loco_async_config *c, loco_async_state *st, float *theta, float *g, size_t n) {
+    if (!c || (c->rule != LOCO_ASYNC_SYNC && c->rule != LOCO_ASYNC_BUFFER)) return 0;
+    if (g) memset(g, 0, n * sizeof *g);
+    return loco_async_push(c, st, theta, g, n);
+}
+
 /* Returns H unchanged if H < 1 or a speed is not positive and finite.  The
  * product H*speed is formed before the division: when it and max_speed are
  * exact (speeds in whole steps per second, say) and the quotient is a whole

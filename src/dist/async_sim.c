@@ -330,7 +330,8 @@ int loco_async_sim_next(loco_async_sim *s, char *msg, size_t msglen) {
     const double norm = loco_outer_norm(push, NULL, P);
     const double tn = s->recent.n < 3 ? loco_outer_norm(s->theta, NULL, P) : 0;
     s->stats.screened += loco_outer_screen(&norm, 1, s->c.screen_k, tn, &s->recent, &keep);
-    int changed = keep ? loco_async_push(&s->c.rule, &s->st, s->theta, push, P) : 0;
+    int changed = keep ? loco_async_push(&s->c.rule, &s->st, s->theta, push, P)
+                       : loco_async_push_dropped(&s->c.rule, &s->st, s->theta, push, P);
     if (changed < 0) {   /* the configuration was checked at creation; this is a bug */
         snprintf(msg, msglen, "server rule rejected its configuration");
         return changed;

@@ -195,6 +195,7 @@ void loco__async_on_push(loco_coord *c, int w, loco__msg *m) {
     if (keep) {
         loco_async_push(&c->c.rule, &c->ast, c->theta, c->g, P);
     } else {
+        loco_async_push_dropped(&c->c.rule, &c->ast, c->theta, c->g, P);
         char why[160];
         snprintf(why, sizeof why, "pushed a pseudo-gradient of norm %.3g, outside the recent ones (--screen-k %g): "
                  "dropped", norm, (double)c->c.screen_k);
