@@ -280,7 +280,7 @@ LOCO_TEST(playroom_cli) {
     CHECK(mkdtemp(d) != NULL, "mkdtemp");
     snprintf(cmd, sizeof cmd, "%s playroom run --episodes 300 > %s/run.txt", loco_test_bin(), d);
     CHECK(system(cmd) == 0, "run");
-    snprintf(cmd, sizeof cmd, "grep -c '%%' %s/run.txt | grep -qx 10", d);
+    snprintf(cmd, sizeof cmd, "grep -c '%%]' %s/run.txt | grep -qx 10", d);
     CHECK(system(cmd) == 0, "run prints nine families and the total");
     snprintf(cmd, sizeof cmd, "playroom record --episodes 40 --seed 3 --out %s/ep.bin", d);
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "record: %s", err);

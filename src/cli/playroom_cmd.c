@@ -2,6 +2,7 @@
  * `loco playroom list | run | record | replay | render | bench`: the
  * Playroom from the command line (docs/playroom.md).
  */
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +135,15 @@ static void play_specs(play_args *a, arg_spec *s, int *n, int with_out) {
     memcpy(s, base, sizeof base);
 }
 
+/* The Wilson score interval of k successes in n at 95% (z = 1.96):
+ * (p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n). */
+static void wilson(long k, long n, double *lo, double *hi) {
+    double z = 1.96, p = (double)k / (double)n, d = 1.0 + z * z / (double)n;
+    double c = p + z * z / (2.0 * (double)n);
+    double h = z * sqrt(p * (1.0 - p) / (double)n + z * z / (4.0 * (double)n * (double)n));
+    *lo = (c - h) / d, *hi = (c + h) / d;
+}
+
 static int cmd_run(int argc, char **argv) {
     play_args a;
     arg_spec specs[8];
@@ -157,13 +167,16 @@ static int cmd_run(int argc, char **argv) {
         n[f]++, ok[f] += eps[i].success, steps[f] += eps[i].n_steps;
         all_ok += eps[i].success, all_steps += eps[i].n_steps;
     }
-    printf("%-10s %9s %9s %10s\n", "family", "episodes", "success", "mean steps");
-    for (int f = 0; f < LOCO_PLAYROOM_N_FAMILY; f++)
-        if (n[f])
-            printf("%-10s %9ld %8.1f%% %10.1f\n", loco_playroom_family_name(f), n[f], 100.0 * ok[f] / n[f],
-                   (double)steps[f] / n[f]);
-    printf("%-10s %9d %8.1f%% %10.1f\n", "all", a.episodes, 100.0 * all_ok / a.episodes,
-           (double)all_steps / a.episodes);
+    printf("%-10s %9s %9s %17s %10s\n", "family", "episodes", "success", "95% interval", "mean steps");
+    for (int f = 0; f <= LOCO_PLAYROOM_N_FAMILY; f++) {
+        int all = f == LOCO_PLAYROOM_N_FAMILY;
+        long k = all ? all_ok : ok[f], m = all ? a.episodes : n[f], st = all ? all_steps : steps[f];
+        if (!m) continue;
+        double lo, hi;
+        wilson(k, m, &lo, &hi);
+        printf("%-10s %9ld %8.1f%%   [%5.1f%%, %5.1f%%] %10.1f\n", all ? "all" : loco_playroom_family_name(f), m,
+               100.0 * k / m, 100.0 * lo, 100.0 * hi, (double)st / m);
+    }
     printf("(%d episodes, %ld steps in %.2f s, seeds %llu..%llu, split %s)\n", a.episodes, all_steps, secs,
            (unsigned long long)a.seed, (unsigned long long)(a.seed + (uint64_t)a.episodes - 1), a.split);
     free(eps);
