@@ -359,3 +359,36 @@ LOCO_TEST(env_cli) {
     snprintf(cmd, sizeof cmd, "rm -rf %s", d);
     CHECK(system(cmd) == 0, "cleanup");
 }
+
+/* The frame cache (a page is redrawn only when what it shows changed) must
+ * give the frame a fresh drawing gives, at every step of every task. */
+LOCO_TEST(env_frame_cache_matches_fresh_render) {
+    if (!have_fonts()) SKIP("DejaVu Sans is missing (apt-get install fonts-dejavu-core)");
+    static uint8_t fresh[LOCO_ENV_H * LOCO_ENV_W * 3];
+    loco_env_demo *d;
+    CHECK(!loco_env_demo_create(&d, 1), "demo");
+    loco_rng rng;
+    loco_rng_seed(&rng, 9);
+    for (int t = 0; t < loco_env_task_count(); t++) {
+        rig r;
+        CHECK(!rig_open(&r, 1, t, NULL, 1, 1, 0), "create");
+        int diff = 0, steps = 0;
+        for (int s = 0; s < 4; s++) {
+            loco_env_reset_one(r.env, 0, 70 + (uint64_t)s);
+            loco_env_demo_reset(d, 0, (uint64_t)s);
+            for (int k = 0; k < 60 && !r.term[0] && !r.trunc[0]; k++) {
+                /* half the episodes demonstrated, half random clicks and keys */
+                if (s % 2 == 0) loco_env_demo_act(d, 0, &r.obs[0], &r.act[0]);
+                else r.act[0] = (loco_env_action){(int)(loco_rng_u64(&rng) % 10), (int)(loco_rng_u64(&rng) % 51),
+                                                  (int)(loco_rng_u64(&rng) % 51), (int)(loco_rng_u64(&rng) % 104), 0, 0};
+                loco_env_step(r.env);
+                loco_env_render(r.env, 0, fresh);
+                diff += memcmp(fresh, r.pixels, sizeof fresh) != 0;
+                steps++;
+            }
+        }
+        CHECK(diff == 0, "%s: %d of %d cached frames differ from a fresh drawing", loco_env_task_name(t), diff, steps);
+        rig_close(&r);
+    }
+    loco_env_demo_free(d);
+}

@@ -25,6 +25,7 @@ struct loco_env {
     float *ret;            /* (N) return of the running episode */
     loco_env_log *logs;    /* (N) per env, summed by loco_env_log_take */
     loco__font *font;      /* glyph cache, shared read-only by all envs (pixels only) */
+    loco__frame *frames;   /* (N) each env's last frame without the pointer (pixels only) */
 };
 
 int loco_env_task_count(void) { return loco__n_tasks; }
@@ -88,6 +89,8 @@ int loco_env_create(loco_env **out, const loco_env_config *cfg, const loco_env_b
     if (cfg->pixels) {
         int err = loco__font_load(&e->font, msg, msglen);
         if (err) { loco_env_free(e); return err; }
+        e->frames = calloc((size_t)n, sizeof *e->frames);
+        if (!e->frames) { loco_env_free(e); return loco__fail(msg, msglen, LOCO_ENOMEM, "out of memory for frames"); }
     }
     *out = e;
     return LOCO_OK;
@@ -96,7 +99,7 @@ int loco_env_create(loco_env **out, const loco_env_config *cfg, const loco_env_b
 void loco_env_free(loco_env *e) {
     if (!e) return;
     loco__font_free(e->font);
-    free(e->pages); free(e->tasks); free(e->ended); free(e->episodes);
+    free(e->frames); free(e->pages); free(e->tasks); free(e->ended); free(e->episodes);
     free(e->ret); free(e->logs);
     free(e);
 }
@@ -105,7 +108,7 @@ static void write_out(loco_env *e, int i) {
     loco__page *p = &e->pages[i];
     loco__write_obs(p, &e->buf.obs[i]);
     if (e->cfg.pixels)
-        loco__render(e->font, p, e->buf.pixels + (size_t)i * LOCO_ENV_H * LOCO_ENV_W * 3);
+        loco__render(e->font, p, e->buf.pixels + (size_t)i * LOCO_ENV_H * LOCO_ENV_W * 3, &e->frames[i]);
 }
 
 static void reset_page(loco_env *e, int i, uint64_t seed) {
@@ -218,7 +221,7 @@ void loco_env_log_take(loco_env *e, loco_env_log *out) {
 int loco_env_render(loco_env *e, int i, uint8_t *rgb) {
     if (i < 0 || i >= e->cfg.num_envs) return LOCO_EINVAL;
     if (!e->font) return LOCO_ENOTSUP;
-    loco__render(e->font, &e->pages[i], rgb);
+    loco__render(e->font, &e->pages[i], rgb, NULL);
     return LOCO_OK;
 }
 

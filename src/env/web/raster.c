@@ -24,6 +24,8 @@ static rect clip_of(const loco__node *n) {
     return r;
 }
 
+/* Fills a rectangle: the first row pixel by pixel (or with memset for a
+ * grey), the others copied from it. */
 static void fill(uint8_t *rgb, rect c, float fx0, float fy0, float fx1, float fy1, const uint8_t *col) {
     int x0 = (int)floorf(fx0 + 0.5f), y0 = (int)floorf(fy0 + 0.5f);
     int x1 = (int)floorf(fx1 + 0.5f), y1 = (int)floorf(fy1 + 0.5f);
@@ -31,10 +33,13 @@ static void fill(uint8_t *rgb, rect c, float fx0, float fy0, float fx1, float fy
     if (y0 < c.y0) y0 = c.y0;
     if (x1 > c.x1) x1 = c.x1;
     if (y1 > c.y1) y1 = c.y1;
-    for (int y = y0; y < y1; y++) {
-        uint8_t *row = rgb + ((size_t)y * LOCO_ENV_W + x0) * 3;
-        for (int x = x0; x < x1; x++, row += 3) { row[0] = col[0]; row[1] = col[1]; row[2] = col[2]; }
-    }
+    if (x1 <= x0 || y1 <= y0) return;
+    size_t w = (size_t)(x1 - x0) * 3;
+    uint8_t *first = rgb + ((size_t)y0 * LOCO_ENV_W + x0) * 3;
+    if (col[0] == col[1] && col[1] == col[2]) memset(first, col[0], w);
+    else
+        for (size_t x = 0; x < w; x += 3) { first[x] = col[0]; first[x + 1] = col[1]; first[x + 2] = col[2]; }
+    for (int y = y0 + 1; y < y1; y++) memcpy(rgb + ((size_t)y * LOCO_ENV_W + x0) * 3, first, w);
 }
 
 static void outline(uint8_t *rgb, rect c, float x, float y, float w, float h, int bw, const uint8_t *col) {
@@ -199,11 +204,27 @@ static void pointer(uint8_t *rgb, float mx, float my) {
     }
 }
 
-void loco__render(const loco__font *f, loco__page *p, uint8_t *rgb) {
-    if (p->dirty) loco__layout(p);
-    static const uint8_t page_bg[3] = {0x55, 0x55, 0x55};
-    rect all = {0, 0, LOCO_ENV_W, LOCO_ENV_H};
-    fill(rgb, all, 0, 0, LOCO_ENV_W, LOCO_ENV_H, page_bg);
+/* A 64-bit digest of everything a frame shows except the pointer: every
+ * shown node's whole struct (nodes are zeroed when made, so padding is 0),
+ * the order, the focus, the hovered option and the open drop-down. */
+static uint64_t visual_key(const loco__page *p) {
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)p->n_order;
+    const uint64_t m = 0xFF51AFD7ED558CCDull;
+    h = (h ^ (uint64_t)(uint32_t)p->focus) * m;
+    h = (h ^ (uint64_t)(uint32_t)p->hover) * m;
+    h = (h ^ (uint64_t)(uint32_t)p->open_select) * m;
+    for (int k = 0; k < p->n_order; k++) {
+        const loco__node *n = &p->n[p->order[k]];
+        uint64_t w[(sizeof(loco__node) + 7) / 8] = {0};
+        memcpy(w, n, sizeof *n);
+        h = (h ^ (uint64_t)p->order[k]) * m;
+        for (size_t q = 0; q < sizeof w / 8; q++) h = (h ^ w[q]) * m, h ^= h >> 29;
+    }
+    return h;
+}
+
+static void draw_page(const loco__font *f, loco__page *p, uint8_t *rgb) {
+    /* #wrap, the first node, is white and covers the frame */
     for (int k = 0; k < p->n_order; k++)
         if (p->n[p->order[k]].kind != K_OPTION) draw_node(f, p, p->order[k], rgb);
     if (p->open_select >= 0)
@@ -215,5 +236,21 @@ void loco__render(const loco__font *f, loco__page *p, uint8_t *rgb) {
                 draw_node(f, p, c, rgb);
                 outline(rgb, cl, o->e.left, o->e.top, o->e.width, o->e.height, 1, GREY);
             }
+}
+
+void loco__render(const loco__font *f, loco__page *p, uint8_t *rgb, loco__frame *cache) {
+    if (p->dirty) loco__layout(p);
+    if (!cache) {
+        draw_page(f, p, rgb);
+    } else {
+        /* most steps change nothing but the pointer: redraw only on a change */
+        uint64_t key = visual_key(p);
+        if (!cache->valid || cache->key != key) {
+            draw_page(f, p, cache->rgb);
+            cache->key = key;
+            cache->valid = 1;
+        }
+        memcpy(rgb, cache->rgb, sizeof cache->rgb);
+    }
     pointer(rgb, p->mx, p->my);
 }

@@ -15,7 +15,15 @@ typedef struct loco__font loco__font;
 int  loco__font_load(loco__font **out, char *msg, size_t msglen);
 void loco__font_free(loco__font *f);
 
-/* Draws page p into rgb (210 x 160 x 3), pointer included. */
-void loco__render(const loco__font *f, loco__page *p, uint8_t *rgb);
+/* One env's last frame without the pointer, and the digest of what it shows. */
+typedef struct {
+    uint8_t  rgb[LOCO_ENV_H * LOCO_ENV_W * 3];
+    uint64_t key;
+    int      valid;
+} loco__frame;
+
+/* Draws page p into rgb (210 x 160 x 3), pointer included.  With a cache,
+ * the page is redrawn only when something it shows has changed. */
+void loco__render(const loco__font *f, loco__page *p, uint8_t *rgb, loco__frame *cache);
 
 #endif
