@@ -68,6 +68,29 @@ int  loco_browser_restarts(const loco_browser *b);
 /* The chromedriver's process group (Chromium is in it): for fault tests. */
 int  loco_browser_pgid(const loco_browser *b);
 
+/* ------------------------------------------------ observations and actions as text */
+
+/* Parses one observation in the MiniWoB++ Python package's form (a JSON
+ * object: "utterance", "fields" as [key, value] pairs, "dom_elements" with
+ * the package's names: ref, parent, left, top, width, height (numbers or
+ * one-element lists), tag, text, value, id, classes, bg_color and fg_color
+ * as RGBA in [0, 1], flags [focused, tampered, targeted, is_leaf]; optional
+ * "screenshot", a base64 PNG, and "step").  obs->task is set to `task`.  With
+ * pixels (210x160x3) a screenshot is decoded into it and *has_pixels set.
+ * LOCO_EINVAL with the reason in msg. */
+int  loco_browser_obs_from_json(const char *json, size_t len, int task, loco_env_obs *obs, uint8_t *pixels,
+                                int *has_pixels, char *msg, size_t msglen);
+/* One action as a JSON object: the humphreys22 dictionary for CC-Net's ten
+ * types ({"action_type": i, "action_type_name": "CLICK_COORDS", "coords":
+ * [x, y], "key": k, "field": f}) or an element action ({"action_type":
+ * "CLICK_ELEMENT", "ref": r}).  LOCO_ERANGE when cap is too small. */
+int  loco_browser_action_to_json(const loco_env_action *a, char *out, size_t cap);
+/* The MiniWoB++ name of an action type ("CLICK_COORDS"), or NULL. */
+const char *loco_browser_action_name(int type);
+/* Parses "TYPE X Y KEY" (four decimal integers, single spaces, an optional
+ * final newline; TYPE one of CC-Net's ten) into *a and validates it. */
+int  loco_browser_action_parse(const char *s, size_t n, loco_env_action *a);
+
 /* The path of task's page under dir (LOCO_OK), or LOCO_EIO when none. */
 int  loco_browser_page_path(const char *dir, const char *task, char *out, size_t cap);
 

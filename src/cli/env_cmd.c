@@ -247,7 +247,8 @@ static void usage(FILE *f) {
                "  run     a policy (oracle or random) over episodes; a per-task success table\n"
                "  demos   record the demonstrator to a file (--out), or replay-check one (--check)\n"
                "  render  one episode as PNG frames and a self-contained HTML replay\n"
-               "  bench   steps per second on one thread, DOM only and with pixels\n\n"
+               "  bench   steps per second on one thread, DOM only and with pixels\n"
+               "  serve   a person plays a task in their browser; episodes recorded (docs/browser.md)\n\n"
                "Run '" CMD " <subcommand> --help' for its flags.\n");
 }
 
@@ -255,7 +256,9 @@ int loco_cmd_env(int argc, char **argv) {
     if (argc < 1) { usage(stderr); return 2; }
     if (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) { usage(stdout); return 0; }
     if (!strcmp(argv[0], "list")) return cmd_list(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "run") && loco__env_wants_backend(argc - 1, argv + 1)) return loco__env_run_backend(argc - 1, argv + 1);
     if (!strcmp(argv[0], "run")) return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "serve")) return loco__env_serve(argc - 1, argv + 1);
     if (!strcmp(argv[0], "demos")) return cmd_demos(argc - 1, argv + 1);
     if (!strcmp(argv[0], "render")) return loco__env_render(argc - 1, argv + 1);
     if (!strcmp(argv[0], "bench")) return loco__env_bench(argc - 1, argv + 1);

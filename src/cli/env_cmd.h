@@ -9,6 +9,11 @@ int loco_cmd_env(int argc, char **argv);
 /* Subcommands in their own files. */
 int loco__env_render(int argc, char **argv);
 int loco__env_bench(int argc, char **argv);
+/* env_browser.c: run --backend native|browser|both (docs/browser.md). */
+int loco__env_wants_backend(int argc, char **argv);
+int loco__env_run_backend(int argc, char **argv);
+/* env_serve.c: a person at a task in their browser. */
+int loco__env_serve(int argc, char **argv);
 
 /* A uniformly random valid CC-Net action (10 types, any bin, key or field
  * index up to the number of fields). */
