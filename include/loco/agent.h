@@ -136,7 +136,8 @@ void loco_agent_reset_state(loco_agent *m);
 void loco_agent_carry_state(loco_agent *m);
 
 /* Logits of the last forward for step (b, t): type (10), x (x_bins),
- * y (y_bins, given the batch's target x, or x bin 0 without targets),
+ * y (y_bins, given the target's x; without targets, given no x: see
+ * loco_agent_choose, which re-evaluates it for the chosen x),
  * key (n_keys), field (max_fields, -inf past n_fields), value (1). */
 typedef struct {
     const float *type, *x, *y, *key, *field, *value;
