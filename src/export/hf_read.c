@@ -12,7 +12,6 @@
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 #include "ckpt/ckpt_internal.h"
 #include "core/fail.h"
+#include "core/file.h"
 #include "export/export_internal.h"
 
 #define MAX_CONFIG_BYTES (1u << 20)
@@ -50,17 +50,16 @@ static int pread_all(int fd, void *buf, size_t n, uint64_t off) {
     return 0;
 }
 
-/* Opens path if it is a regular file of at most max bytes (max 0: any);
- * returns the descriptor and its size, or -1 with a reason. */
+/* Opens path (loco__open_input: a regular file, never blocking) if it holds
+ * at most max bytes (max 0: any); returns the descriptor and its size, or
+ * -1 with a reason. */
 static int open_regular(const char *path, uint64_t max, uint64_t *size, char *msg, size_t msglen) {
-    struct stat st;
-    if (stat(path, &st) != 0) return loco__fail(msg, msglen, -1, "%s: cannot open: %s", path, strerror(errno));
-    if (!S_ISREG(st.st_mode)) return loco__fail(msg, msglen, -1, "%s: not a regular file", path);
-    if (max && (uint64_t)st.st_size > max)
+    int fd;
+    if (loco__open_input(path, &fd, size, msg, msglen) != LOCO_OK) return -1;
+    if (max && *size > max) {
+        close(fd);
         return loco__fail(msg, msglen, -1, "%s: larger than %llu bytes", path, (unsigned long long)max);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return loco__fail(msg, msglen, -1, "%s: cannot open: %s", path, strerror(errno));
-    *size = (uint64_t)st.st_size;
+    }
     return fd;
 }
 
