@@ -134,6 +134,9 @@ static int cmd_train(int argc, char **argv) {
     loco_metrics *log;
     if (loco_metrics_open(&log, log_path, msg, sizeof msg)) {
         fprintf(stderr, "loco agent train: %s\n", msg);
+        loco_agent_batch_buf_free(&bb);
+        loco_agent_free(m);
+        loco_agent_demos_free(d);
         return 1;
     }
     loco_rng rng;
@@ -143,6 +146,7 @@ static int cmd_train(int argc, char **argv) {
     double t_start = loco_cli_now(), t_last = t_start, loss_acc = 0;
     int n_acc = 0;
     loco_agent_ckpt_meta meta = {.opt = oc, .seed = seed};
+    msg[0] = 0;
     for (int s = 0; s < steps; s++) {
         loco_agent_demos_sample(d, &rng, &bb);
         float norm = 0;
@@ -313,13 +317,14 @@ static int cmd_eval(int argc, char **argv) {
 }
 
 int loco_cmd_agent(int argc, char **argv) {
-    const char *use = "usage: loco agent train|eval [flags]  (loco agent <sub> --help)\n";
+    const char *use = "usage: loco agent train|eval|act [flags]  (loco agent <sub> --help)\n";
     if (argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
         fputs(use, argc < 1 ? stderr : stdout);
         return argc < 1 ? 2 : 0;
     }
     if (!strcmp(argv[0], "train")) return cmd_train(argc - 1, argv + 1);
     if (!strcmp(argv[0], "eval")) return cmd_eval(argc - 1, argv + 1);
+    if (!strcmp(argv[0], "act")) return loco__agent_act(argc - 1, argv + 1);   /* agent_act.c */
     fprintf(stderr, "loco agent: unknown subcommand '%s'\n%s", argv[0], use);
     return 2;
 }
