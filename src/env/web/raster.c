@@ -142,7 +142,8 @@ static void draw_node(const loco__font *f, loco__page *p, int i, uint8_t *rgb) {
                 snprintf(shown, sizeof shown, "%.2s/%.2s/%.4s", r, r + 2, r + 4);
             else
                 snprintf(shown, sizeof shown, "%.2s:%.2s %s", r, r + 2, r[4] == 'A' ? "AM" : r[4] == 'P' ? "PM" : "--");
-            for (char *c = shown; *c; c++) if (*c == '-') *c = n->input_type == INPUT_DATE ? 'y' : '-';
+            if (n->input_type == INPUT_DATE)   /* unset digits show the placeholder mm/dd/yyyy */
+                for (int k = 0; shown[k]; k++) if (shown[k] == '-') shown[k] = "mm/dd/yyyy"[k];
             len = (int)strlen(shown);
         }
         int starts[16], lines = 1;
