@@ -75,7 +75,8 @@ int  loco_browser_pgid(const loco_browser *b);
  * the package's names: ref, parent, left, top, width, height (numbers or
  * one-element lists), tag, text, value, id, classes, bg_color and fg_color
  * as RGBA in [0, 1], flags [focused, tampered, targeted, is_leaf]; optional
- * "screenshot", a base64 PNG, and "step").  obs->task is set to `task`.  With
+ * "screenshot", a base64 PNG, and "step"; obs->step is -1 without it).
+ * obs->task is set to `task`.  With
  * pixels (210x160x3) a screenshot is decoded into it and *has_pixels set.
  * LOCO_EINVAL with the reason in msg. */
 int  loco_browser_obs_from_json(const char *json, size_t len, int task, loco_env_obs *obs, uint8_t *pixels,

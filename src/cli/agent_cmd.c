@@ -53,8 +53,9 @@ static int parse_obs(const char *s) {
 /* ------------------------------------------------------------------ train */
 
 static int cmd_train(int argc, char **argv) {
-    const char *demos = NULL, *out = NULL, *preset = "small", *obs_s = "both";
+    const char *demos = NULL, *out = NULL, *preset = "small", *obs_s = "both", *resume = NULL;
     int B = 16, T = 16, steps = 2000, threads = 0, max_per_task = 0, max_noops = 10, log_every = 10, ckpt_every = 0;
+    int stop_after = 0;
     uint64_t seed = 1;
     loco_adamw_config oc;
     loco_adamw_config_default(&oc, steps);
@@ -88,6 +89,8 @@ static int cmd_train(int argc, char **argv) {
         {"threads", ARG_INT, &threads, 0, 1024, "threads (0: OMP_NUM_THREADS or all cores)"},
         {"log-every", ARG_INT, &log_every, 1, 1e9, "steps between metrics lines"},
         {"ckpt-every", ARG_INT, &ckpt_every, 0, 1e9, "steps between checkpoints (0: at the end only)"},
+        {"stop-after", ARG_INT, &stop_after, 0, 1e9, "stop (and checkpoint) after this step (0: run to --steps)"},
+        {"resume", ARG_STR, &resume, 0, 0, "checkpoint of this run to continue from (model, Adam, schedule, sampling)"},
     };
     char msg[512];
     int r = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), n, args,
@@ -121,8 +124,29 @@ static int cmd_train(int argc, char **argv) {
            st.failed, st.unsupported, st.mismatched, st.steps, st.noops_cut, loco_cli_now() - t0);
     loco_agent *m;
     loco_agent_batch_buf bb;
-    if (loco_agent_create(&m, &cfg, B, T, seed, msg, sizeof msg) || loco_agent_batch_buf_alloc(&bb, &cfg, B, T)) {
-        fprintf(stderr, "loco agent train: %s\n", msg);
+    loco_agent_ckpt_meta meta = {.opt = oc, .seed = seed};
+    loco_rng rng;
+    loco_rng_seed(&rng, seed ^ 0x9E3779B97F4A7C15ULL);
+    int start = 0;
+    /* A resumed run takes the model, Adam's moments, the schedule and the
+     * sampler's state from the checkpoint, so it continues bit for bit. */
+    int e = resume ? loco_agent_load(resume, &m, B, T, &meta, msg, sizeof msg)
+                   : loco_agent_create(&m, &cfg, B, T, seed, msg, sizeof msg);
+    if (!e && resume) {
+        cfg = *loco_agent_get_config(m);
+        oc = meta.opt;
+        steps = oc.max_steps;
+        start = (int)meta.step;
+        memcpy(rng.s, meta.rng_state, sizeof rng.s);
+        if (!meta.has_optimizer || start > steps) {
+            snprintf(msg, sizeof msg, "%s: %s", resume, !meta.has_optimizer ? "holds no optimizer state" : "is past its last step");
+            loco_agent_free(m);
+            e = LOCO_EINVAL;
+        }
+    }
+    if (e || loco_agent_batch_buf_alloc(&bb, &cfg, B, T)) {
+        fprintf(stderr, "loco agent train: %s\n", e ? msg : "out of memory");
+        if (!e) loco_agent_free(m);
         loco_agent_demos_free(d);
         return 1;
     }
@@ -132,22 +156,22 @@ static int cmd_train(int argc, char **argv) {
     snprintf(ckpt_path, sizeof ckpt_path, "%s/agent.safetensors", out);
     snprintf(svg_path, sizeof svg_path, "%s/loss.svg", out);
     loco_metrics *log;
-    if (loco_metrics_open(&log, log_path, msg, sizeof msg)) {
+    if (resume ? loco_metrics_truncate_after(log_path, start, msg, sizeof msg) ||
+                     loco_metrics_open_append(&log, log_path, msg, sizeof msg)
+               : loco_metrics_open(&log, log_path, msg, sizeof msg)) {
         fprintf(stderr, "loco agent train: %s\n", msg);
         loco_agent_batch_buf_free(&bb);
         loco_agent_free(m);
         loco_agent_demos_free(d);
         return 1;
     }
-    loco_rng rng;
-    loco_rng_seed(&rng, seed ^ 0x9E3779B97F4A7C15ULL);
     const int tty = isatty(STDOUT_FILENO);
     int rc = 0;
     double t_start = loco_cli_now(), t_last = t_start, loss_acc = 0;
     int n_acc = 0;
-    loco_agent_ckpt_meta meta = {.opt = oc, .seed = seed};
+    const int last = stop_after && stop_after < steps ? stop_after : steps;
     msg[0] = 0;
-    for (int s = 0; s < steps; s++) {
+    for (int s = start; s < last; s++) {
         loco_agent_demos_sample(d, &rng, &bb);
         float norm = 0;
         if (loco_agent_forward(m, &bb.view, msg, sizeof msg) || (loco_agent_zero_grad(m), loco_agent_backward(m)) ||
@@ -158,7 +182,7 @@ static int cmd_train(int argc, char **argv) {
         }
         loss_acc += loco_agent_loss(m);
         n_acc++;
-        if ((s + 1) % log_every == 0 || s + 1 == steps) {
+        if ((s + 1) % log_every == 0 || s + 1 == last) {
             double now = loco_cli_now(), sps = (double)n_acc * B * T / (now - t_last);
             const char *keys[] = {"loss", "lr", "grad_norm", "samples_per_s", "time_s"};
             double vals[] = {loss_acc / n_acc, loco_lr_schedule(&oc, s), norm, sps, now - t_start};
@@ -168,7 +192,7 @@ static int cmd_train(int argc, char **argv) {
             n_acc = 0;
             t_last = now;
         }
-        if ((ckpt_every && (s + 1) % ckpt_every == 0) || s + 1 == steps) {
+        if ((ckpt_every && (s + 1) % ckpt_every == 0) || s + 1 == last) {
             meta.step = s + 1;
             memcpy(meta.rng_state, rng.s, sizeof meta.rng_state);
             if (loco_agent_save(ckpt_path, m, &meta, 1, msg, sizeof msg)) {

@@ -108,6 +108,7 @@ int loco_browser_obs_from_json(const char *json, size_t len, int task, loco_env_
                                char *msg, size_t msglen) {
     memset(o, 0, sizeof *o);
     o->task = task;
+    o->step = -1;   /* unknown unless the line says */
     if (has_pixels) *has_pixels = 0;
     cJSON *j = cJSON_ParseWithLength(json, len);
     if (!cJSON_IsObject(j)) { snprintf(msg, msglen, "not a JSON object"); cJSON_Delete(j); return LOCO_EINVAL; }
