@@ -257,5 +257,21 @@ LOCO_TEST(agent_cli_end_to_end) {
     CHECK(loco_test_run("agent frobnicate", err, sizeof err) == 2, "unknown subcommand: %s", err);
     snprintf(cmd, sizeof cmd, "agent train --bc --demos %s --out %s/y --steps 1", dir, dir);
     CHECK(loco_test_run(cmd, err, sizeof err) == 1 && strstr(err, "no demonstration files"), "no demos: %s", err);
+    /* 4 steps straight = 2 steps, stop, resume for 2 more: the same file, byte for byte */
+    const char *common = "--obs dom --steps 4 --batch 2 --unroll 4 --threads 1";
+    snprintf(cmd, sizeof cmd, "agent train --bc --demos %s/demos --out %s/straight %s", dir, dir, common);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "straight: %s", err);
+    snprintf(cmd, sizeof cmd, "agent train --bc --demos %s/demos --out %s/halves %s --stop-after 2", dir, dir, common);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "first half: %s", err);
+    snprintf(cmd, sizeof cmd, "agent train --bc --demos %s/demos --out %s/halves --resume %s/halves/agent.safetensors "
+             "--batch 2 --unroll 4 --threads 1", dir, dir, dir);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "resumed: %s", err);
+    char a[256], b[256];
+    snprintf(a, sizeof a, "%s/straight/agent.safetensors", dir);
+    snprintf(b, sizeof b, "%s/halves/agent.safetensors", dir);
+    CHECK(loco_test_same_file(a, b), "resumed run differs from the straight one");
+    snprintf(b, sizeof b, "%s/halves/metrics.jsonl", dir);
+    n = loco_test_slurp(b, buf, sizeof buf);
+    CHECK(n > 0 && strstr(buf, "\"step\":2,") && strstr(buf, "\"step\":4,"), "resumed log: %s", n > 0 ? buf : "missing");
     loco_test_rmdir(dir);
 }

@@ -150,7 +150,8 @@ static int cmd_train(int argc, char **argv) {
         loco_agent_demos_free(d);
         return 1;
     }
-    printf("agent: %zu parameters, batch %d x %d steps, obs %s\n", loco_agent_num_params(m), B, T, obs_s);
+    printf("agent: %zu parameters, batch %d x %d steps, obs %s%s\n", loco_agent_num_params(m), B, T,
+           cfg.obs == LOCO_OBS_DOM ? "dom" : cfg.obs == LOCO_OBS_PIXELS ? "pixels" : "both", resume ? ", resumed" : "");
     char log_path[4200], ckpt_path[4200], svg_path[4200];
     snprintf(log_path, sizeof log_path, "%s/metrics.jsonl", out);
     snprintf(ckpt_path, sizeof ckpt_path, "%s/agent.safetensors", out);
