@@ -54,8 +54,8 @@ typedef float real;
  * The constants were measured on the GPT's shapes (docs/benchmarks.md);
  * changing them changes results in the last bits, never their correctness.
  */
-#define TILE_M     1024
-#define TILE_N     8192
+#define TILE_M     2048
+#define TILE_N     16384
 #define TILE_MIN   128
 #define TILE_COUNT 8
 #define TILE_ALIGN 16
