@@ -380,6 +380,7 @@ static void key(loco__page *p, int k) {
         if (n->kind == K_BUTTON || n->kind == K_LINK || (k == KEY_SPACE && (n->kind == K_CHECK || n->kind == K_RADIO)))
             click(p, f);
     }
+    emit(p, EV_KEY + k, f);
 }
 
 static void type_text(loco__page *p, const char *s) {

@@ -57,6 +57,18 @@ static void click_button_by_field(loco__demo *d, const loco_env_obs *o) {
 }
 const loco__task loco__task_click_test_2 = {"click-test-2", click_test_2_gen, click_test_2_event, click_button_by_field, NULL};
 
+/* click-test-transfer: MiniWoB++ asks for ONE in its train data mode and TWO
+ * in its test mode; this is the train mode. */
+static void click_test_transfer_gen(loco__page *p) {
+    click_test_2_gen(p);
+    p->n_fields = 0;
+    p->ti[2] = 0;
+    loco__set_utterance(p, "Click button ONE.");
+    loco__set_field(p, "target", "ONE");
+}
+const loco__task loco__task_click_test_transfer = {"click-test-transfer", click_test_transfer_gen, click_test_2_event,
+    click_button_by_field, NULL};
+
 /* -------------------------------------------------------------- click-button */
 static const char *const button_words[] = {"submit", "okay", "ok", "yes", "no", "cancel", "next", "previous"};
 static const char *const lorem[] = {"lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing",

@@ -54,7 +54,8 @@ typedef struct {
 } loco__node;
 
 /* Events a task hears. */
-enum { EV_CLICK = 1, EV_DBLCLICK, EV_ENTER, EV_INPUT, EV_CHANGE, EV_DROP, EV_HOVER, EV_FOCUS, EV_SCROLL };
+enum { EV_CLICK = 1, EV_DBLCLICK, EV_ENTER, EV_INPUT, EV_CHANGE, EV_DROP, EV_HOVER, EV_FOCUS, EV_SCROLL,
+       EV_KEY = 100 };   /* EV_KEY + k: key k pressed on a focused element that is not a text field */
 
 typedef struct loco__page {
     loco__node n[LOCO__MAX_NODES];
