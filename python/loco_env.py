@@ -222,7 +222,11 @@ class WebEnv:
         return observation(self.vec.obs[0], self.vec.pixels[0].copy() if self.vec.pixels is not None else None)
 
     def reset(self, seed=None, options=None):
-        self.vec.lib.loco_env_reset_one(self.vec._env, 0, 0 if seed is None else int(seed))
+        """seed: the instance; None draws the next one from the env's own stream."""
+        if seed is None:
+            self.vec.lib.loco_env_reset(self.vec._env, None)
+        else:
+            self.vec.lib.loco_env_reset_one(self.vec._env, 0, int(seed))
         return self._obs(), {"seed": int(self.vec.obs[0]["seed"])}
 
     def step(self, action):

@@ -398,10 +398,11 @@ const loco__task loco__task_drag_box = {"drag-box", drag_box_gen, drag_box_event
 /* ---------------------------------------------------------------- use-slider */
 /* jQuery UI's slider: a track and a handle, values vmin..vmax by 1 (vmin in
  * {-100, 0, 10, 100}, the span in {5, 10, 50, 100}), horizontal or vertical,
- * 50-115 px long; a click on the track or a drag of the handle sets the
- * value at that point (a click on the handle too), arrow keys on the focused
- * handle step it; #val shows it.  ti[0] track, ti[1] Submit, ti[2] handle, ti[3] label, ti[4] vmin,
- * ti[5] vmax, ti[6] vertical, ti[7] length, ti[8] value, ti[9] target. */
+ * 50-115 px long.  A click on the track (or the handle) or a drag of the
+ * handle sets the value at that point, arrow keys on the focused handle
+ * step it, and #val shows it.  ti[0] track, ti[1] Submit, ti[2] handle,
+ * ti[3] label, ti[4] vmin, ti[5] vmax, ti[6] vertical, ti[7] length, ti[8]
+ * value, ti[9] target. */
 static void slider_set(loco__page *p, int v) {
     if (v < p->ti[4]) v = p->ti[4];
     if (v > p->ti[5]) v = p->ti[5];
