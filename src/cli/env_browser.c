@@ -41,14 +41,15 @@ static void act(int oracle, loco_env_demo *d, loco_rng *rng, const loco_env_obs 
     else loco__env_random_action(rng, o, a);
 }
 
-static int run_native(int t, int oracle, int episodes, uint64_t seed, int max_steps, tally *out) {
+static int run_native(int t, int oracle, int episodes, uint64_t seed, int max_steps, int pixels, tally *out) {
     static loco_env_obs obs;
+    static uint8_t frame[LOCO_ENV_H * LOCO_ENV_W * 3];
     loco_env_action a;
     float rew;
     uint8_t te, tr, su;
     int32_t er;
-    loco_env_buffers b = {&obs, NULL, &a, &rew, &te, &tr, &su, &er};
-    loco_env_config c = {.num_envs = 1, .task = t, .seed = seed, .max_steps = max_steps};
+    loco_env_buffers b = {&obs, pixels ? frame : NULL, &a, &rew, &te, &tr, &su, &er};
+    loco_env_config c = {.num_envs = 1, .task = t, .seed = seed, .max_steps = max_steps, .pixels = pixels};
     loco_env *e;
     loco_env_demo *d;
     char msg[256];
@@ -85,13 +86,14 @@ static int run_browser_slice(const loco_browser_config *bc, const char *task, in
     int r = loco_browser_create(&b, bc, msg, sizeof msg);
     if (r) { fprintf(stderr, CMD ": %s\n", msg); return 1; }
     loco_env_obs *obs = malloc(sizeof *obs);
+    uint8_t *frame = bc->pixels ? malloc(LOCO_ENV_H * LOCO_ENV_W * 3) : NULL;
     loco_env_demo *d;
-    if (!obs || loco_env_demo_create(&d, 1)) { free(obs); loco_browser_free(b); return 1; }
+    if (!obs || (bc->pixels && !frame) || loco_env_demo_create(&d, 1)) { free(obs); free(frame); loco_browser_free(b); return 1; }
     loco_rng rng;
     loco_rng_seed(&rng, (seed ^ 0x5EEDull) + (uint64_t)first);
     int failed = 0;
     for (int k = first; k < episodes; k += stride) {
-        if ((r = loco_browser_reset(b, task, seed + (uint64_t)k, obs, NULL, msg, sizeof msg))) {
+        if ((r = loco_browser_reset(b, task, seed + (uint64_t)k, obs, frame, msg, sizeof msg))) {
             fprintf(stderr, CMD ": %s\n", msg);
             failed = 1;
             break;
@@ -104,7 +106,7 @@ static int run_browser_slice(const loco_browser_config *bc, const char *task, in
             uint8_t te, tr, su;
             act(oracle && obs->task >= 0, d, &rng, obs, &a);
             double t1 = now_s();
-            loco_browser_step(b, &a, obs, NULL, &rw, &te, &tr, &su);
+            loco_browser_step(b, &a, obs, frame, &rw, &te, &tr, &su);
             out->secs += now_s() - t1;
             out->steps++;
             if (te || tr) { out->wins += su; out->trunc += tr; break; }
@@ -114,6 +116,7 @@ static int run_browser_slice(const loco_browser_config *bc, const char *task, in
     out->faults = loco_browser_restarts(b);
     loco_env_demo_free(d);
     free(obs);
+    free(frame);
     loco_browser_free(b);
     return failed;
 }
@@ -151,7 +154,7 @@ static void row(const char *backend, const char *task, const tally *t) {
 int loco__env_run_backend(int argc, char **argv) {
     const char *backend = "native", *task = "click-test", *policy_s = "oracle", *dir = NULL;
     const char *chromium = NULL, *driver = NULL;
-    int episodes = 20, envs = 1, max_steps = 0, timeout_ms = 20000;
+    int episodes = 20, envs = 1, max_steps = 0, timeout_ms = 20000, pixels = 0;
     uint64_t seed = 0;
     arg_spec specs[] = {
         {"backend", ARG_STR, &backend, 0, 0, "native (the C engine), browser (real pages in Chromium) or both"},
@@ -161,6 +164,7 @@ int loco__env_run_backend(int argc, char **argv) {
         {"seed", ARG_U64, &seed, 0, 0, "first instance seed"},
         {"miniwob-dir", ARG_STR, &dir, 0, 0, "MiniWoB++ checkout (scripts/fetch_miniwob.sh) for the browser"},
         {"envs", ARG_INT, &envs, 1, 64, "browsers in parallel, one per thread"},
+        {"pixels", ARG_INT, &pixels, 0, 1, "1: a 160x210 frame with every observation (a screenshot in the browser)"},
         {"max-steps", ARG_INT, &max_steps, 0, 1e6, "truncate an episode after this many steps (0: the 10 s clock)"},
         {"timeout-ms", ARG_INT, &timeout_ms, 100, 600000, "a browser that does not answer in this long is restarted"},
         {"chromium", ARG_STR, &chromium, 0, 0, "the Chromium binary (default: chromium on PATH)"},
@@ -182,7 +186,7 @@ int loco__env_run_backend(int argc, char **argv) {
     int n = loco__env_tasks_arg(CMD, task, ids);
     if (n < 0) { free(ids); return 2; }
     loco_browser_config bc = {.miniwob_dir = dir, .chromium = chromium, .chromedriver = driver,
-                              .max_steps = max_steps, .timeout_ms = timeout_ms};
+                              .max_steps = max_steps, .timeout_ms = timeout_ms, .pixels = pixels};
     printf("%-8s %-22s %11s %7s %14s %6s %7s %8s %6s\n", "backend", "task", "wins", "success", "95% interval",
            "trunc", "elems0", "steps/s", "faults");
     int failed = 0;
@@ -196,7 +200,7 @@ int loco__env_run_backend(int argc, char **argv) {
         tally t;
         if (nat) {
             memset(&t, 0, sizeof t);
-            failed |= run_native(ids[k], oracle, episodes, seed, max_steps, &t);
+            failed |= run_native(ids[k], oracle, episodes, seed, max_steps, pixels, &t);
             if (!failed) row("native", name, &t);
         }
         if (brw && !failed) {
