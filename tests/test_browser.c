@@ -119,6 +119,14 @@ LOCO_TEST(browser_protocol_pages) {
         CHECK(!loco_browser_step(b, &a, &o1, NULL, &rw, &te, &tr, &su) && te && su && rw > 0.5f && rw <= 1,
               "submit: te %d su %d r %g", te, su, rw);
     }
+    /* a step after the end is refused until the next reset, and restarts nothing */
+    {
+        loco_env_action none = {.type = LOCO_ENV_NONE};
+        float rw;
+        uint8_t te, tr, su;
+        CHECK(loco_browser_step(b, &none, &o1, NULL, &rw, &te, &tr, &su) == LOCO_EINVAL, "a step after the end");
+        CHECK(!loco_browser_reset(b, "enter-text", 4, &o1, NULL, msg, sizeof msg), "reset: %s", msg);
+    }
     /* invalid actions are refused, not performed */
     loco_env_action bad = {.type = LOCO_ENV_CLICK_COORDS, .x = 51};
     float rw;

@@ -59,7 +59,8 @@ int  loco_browser_reset(loco_browser *b, const char *task, uint64_t seed, loco_e
  * step, call loco_browser_reset.  A browser fault restarts the browser and
  * ends the episode with truncated = 1, reward 0 and success 0 (the call
  * returns LOCO_OK; loco_browser_restarts counts them).  LOCO_ERANGE or
- * LOCO_EINVAL for an invalid action (not performed). */
+ * LOCO_EINVAL for an invalid action (not performed); LOCO_EINVAL after the
+ * episode has ended, until the next reset. */
 int  loco_browser_step(loco_browser *b, const loco_env_action *a, loco_env_obs *obs, uint8_t *pixels,
                        float *reward, uint8_t *terminated, uint8_t *truncated, uint8_t *success);
 

@@ -342,7 +342,8 @@ int loco_browser_step(loco_browser *b, const loco_env_action *a, loco_env_obs *o
     *reward = 0; *term = *trunc = *succ = 0;
     int r = loco_env_action_check(a, NULL);
     if (r) return r;
-    if (b->done || !b->up) { fault(b, o, reward, term, trunc, succ); return LOCO_OK; }
+    if (b->done) return LOCO_EINVAL;   /* the episode has ended: reset first */
+    if (!b->up) { fault(b, o, reward, term, trunc, succ); return LOCO_OK; }
     int ok = 1;
     if (a->type == LOCO_ENV_CLICK_ELEMENT || a->type == LOCO_ENV_FOCUS_ELEMENT_AND_TYPE_FIELD) {
         char js[96];
