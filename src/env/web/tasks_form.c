@@ -110,8 +110,7 @@ static void enter_password_gen(loco__page *p) {
     loco__set_field(p, "password", q);
     int f = form(p);
     int l1 = loco__add(p, f, K_BOX, "P", NULL);
-    int t1 = loco__add(p, l1, K_LABEL, "LABEL", "Password");
-    (void)t1;
+    loco__add(p, l1, K_LABEL, "LABEL", "Password");
     p->ti[0] = loco__input(p, l1, INPUT_PASSWORD, 120);
     loco__set_id(p, p->ti[0], "password");
     int l2 = loco__add(p, f, K_BOX, "P", NULL);

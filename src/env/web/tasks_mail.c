@@ -161,7 +161,7 @@ const loco__task loco__task_email_inbox = {"email-inbox", email_inbox_gen, email
  * (closing the other submenus of its level).  Clicking the asked leaf wins,
  * another leaf loses.  ti[0] items; item k: ti[2+k] node, ti[20+k] its
  * submenu (-1 none), ti[40+k] its parent item (-1 top level). */
-static void menu_level(loco__page *p, int parent_item, int parent_ul, int depth, float x, float y) {
+static void menu_level(loco__page *p, int parent_item, int depth, float x, float y) {
     int n = loco__randi(p, 2, 4);
     int ul = loco__add(p, p->area, K_BOX, "UL", NULL);   /* menus follow each other, later on top */
     loco__set_class(p, ul, "ui-menu");
@@ -186,14 +186,13 @@ static void menu_level(loco__page *p, int parent_item, int parent_ul, int depth,
         p->ti[2 + id] = li; p->ti[20 + id] = -1; p->ti[40 + id] = parent_item;
         mine[k] = id;
     }
-    (void)parent_ul;
     for (int k = 0; k < n; k++)
         if (depth < 2 && loco__randf(p) < 0.4f && p->ti[0] < 16)
-            menu_level(p, mine[k], ul, depth + 1, x + 50, y + 17.0f * (float)k);
+            menu_level(p, mine[k], depth + 1, x + 50, y + 17.0f * (float)k);
 }
 static void click_menu_gen(loco__page *p) {
     p->ti[0] = 0;
-    menu_level(p, -1, -1, 0, 2, 2);
+    menu_level(p, -1, 0, 2, 2);
     int leaves[18], nl = 0;
     for (int k = 0; k < p->ti[0]; k++) if (p->ti[20 + k] < 0) leaves[nl++] = k;
     int t = leaves[loco__randi(p, 0, nl - 1)], chain[4], nc = 0;

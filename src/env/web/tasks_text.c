@@ -1,6 +1,7 @@
 /*
- * Text tasks: copying and pasting, arithmetic, reading words, guessing with
- * feedback, scrolling text areas.  Answers are typed key by key (digits,
+ * Text and number tasks: copying and pasting, arithmetic, reading words,
+ * guessing with feedback, scrolling text areas, the greatest of hidden
+ * cards.  Answers are typed key by key (digits,
  * letters and '-' are on the key list) or pasted with Ctrl+V.
  */
 #include <stdio.h>
@@ -301,3 +302,72 @@ static void scroll_text_2_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "Submit"));
 }
 const loco__task loco__task_scroll_text_2 = {"scroll-text-2", scroll_text_2_gen, scroll_text_2_event, scroll_text_2_plan, NULL};
+
+/* ---------------------------------------------------------------- find-greatest */
+/* Cards face down; a click turns one up (and the others down) and picks it;
+ * Submit wins when the picked card holds the greatest number.  MiniWoB++
+ * pays a wrong pick 0.1 (a positive reward); here it pays -1. */
+static void find_greatest_gen(loco__page *p) {
+    loco__set_utterance(p, "Find and pick the card with the greatest number, then press submit.");
+    int n = loco__randi(p, 3, 6), nums[6], best = 0;
+    int row = loco__add(p, p->area, K_BOX, "DIV", NULL);
+    for (int k = 0; k < n; k++) {
+        int dup;
+        do {
+            nums[k] = loco__randi(p, 0, 99);
+            dup = 0;
+            for (int q = 0; q < k; q++) dup |= nums[q] == nums[k];
+        } while (dup);
+        if (nums[k] > nums[best]) best = k;
+        int c = loco__add(p, row, K_BOX, "DIV", "?");
+        loco__set_class(p, c, "card");
+        p->n[c].display = D_INLINE_BLOCK; p->n[c].w = 30; p->n[c].h = 40; p->n[c].margin[1] = p->n[c].margin[2] = 6;
+        p->n[c].border = 1; p->n[c].center = 1; p->n[c].font_px = 16;
+        memcpy(p->n[c].bcolor, (uint8_t[4]){0x33, 0x33, 0x33, 255}, 4);
+        loco__set_bg(p, c, 0xDDEEFF);
+        p->ti[10 + k] = c; p->ti[20 + k] = nums[k];
+    }
+    p->ti[0] = n; p->ti[2] = best; p->ti[3] = -1;
+    loco__br(p, p->area);
+    p->ti[1] = submit(p, p->area);
+}
+static void find_greatest_event(loco__page *p, int ev, int i) {
+    if (ev != EV_CLICK) return;
+    for (int k = 0; k < p->ti[0]; k++)
+        if (i == p->ti[10 + k]) {
+            for (int q = 0; q < p->ti[0]; q++) { loco__set_text(p, p->ti[10 + q], "?"); loco__set_class(p, p->ti[10 + q], "card"); }
+            char s[16];
+            snprintf(s, sizeof s, "%d", p->ti[20 + k]);
+            loco__set_text(p, i, s);
+            loco__set_class(p, i, "card selected");
+            p->ti[3] = k;
+            return;
+        }
+    if (!loco__within(p, i, p->ti[1])) return;
+    if (p->ti[3] == p->ti[2]) win(p); else lose(p);
+}
+/* Turn each card once, remembering the best (m[1] its ref, m[2] its number;
+ * m[0] cards turned), then pick it again and Submit. */
+static void find_greatest_plan(loco__demo *d, const loco_env_obs *o) {
+    int cards = 0, shown = -1;
+    for (int k = 0; k < o->n_elems; k++) {
+        const loco_env_elem *e = &o->elems[k];
+        if (strncmp(e->classes, "card", 4)) continue;
+        if (cards == d->m[0] - 1 && strcmp(e->text, "?")) {
+            shown = atoi(e->text);
+            if (!d->m[1] || shown > d->m[2]) { d->m[1] = e->ref; d->m[2] = shown; }
+        }
+        cards++;
+    }
+    if (d->m[0] < cards) {
+        int seen = 0;
+        for (int k = 0; k < o->n_elems; k++)
+            if (!strncmp(o->elems[k].classes, "card", 4) && seen++ == d->m[0]) { loco__demo_click(d, o->elems[k].ref); break; }
+        d->m[0]++;
+        return;
+    }
+    const loco_env_elem *b = loco__obs_ref(o, d->m[1]);
+    if (b && strcmp(b->classes, "card selected")) { loco__demo_click(d, d->m[1]); return; }
+    loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "Submit"));
+}
+const loco__task loco__task_find_greatest = {"find-greatest", find_greatest_gen, find_greatest_event, find_greatest_plan, NULL};
