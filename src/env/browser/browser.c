@@ -159,7 +159,8 @@ static int up(loco_browser *b) {
     return 0;
 }
 
-static void down(loco_browser *b) {
+static void down(loco_browser *b, int graceful) {
+    if (!graceful) b->wd.session[0] = 0;   /* a broken browser is killed without a goodbye */
     loco__wd_stop(&b->wd);
     b->up = 0;
     b->page[0] = 0;
@@ -208,7 +209,7 @@ int loco_browser_create(loco_browser **out, const loco_browser_config *cfg, char
 
 void loco_browser_free(loco_browser *b) {
     if (!b) return;
-    down(b);
+    down(b, 1);
     fields_stop(b);
     free(b);
 }
@@ -323,14 +324,14 @@ int loco_browser_reset(loco_browser *b, const char *task, uint64_t seed, loco_en
     int r = try_reset(b, task, seed, o, pixels, msg, msglen);
     if (r != LOCO_EIO) return r;
     /* a browser that fails a reset is restarted once before giving up */
-    down(b);
+    down(b, 0);
     b->restarts++;
     return try_reset(b, task, seed, o, pixels, msg, msglen);
 }
 
 /* A fault in the middle of an episode: restart, end the episode truncated. */
 static void fault(loco_browser *b, loco_env_obs *o, float *reward, uint8_t *term, uint8_t *trunc, uint8_t *succ) {
-    down(b);
+    down(b, 0);
     b->restarts++;
     b->done = 1;
     o->n_elems = 0;

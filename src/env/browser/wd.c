@@ -57,11 +57,13 @@ static cJSON *http(loco__wd *wd, const char *method, const char *url, const char
     wd->resp_n = 0;
     if (wd->resp) wd->resp[0] = 0;
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);   /* NULL: none */
-    if (!body && !strcmp(method, "POST")) curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{}");
-    curl_easy_setopt(c, CURLOPT_HTTPGET, !strcmp(method, "GET") ? 1L : 0L);
-    if (strcmp(method, "GET")) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (!strcmp(method, "POST")) {   /* WebDriver wants a JSON body on every POST */
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "{}");
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
+    } else {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, strcmp(method, "GET") ? method : NULL);
+    }
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
     CURLcode rc = curl_easy_perform(c);
     if (rc != CURLE_OK) {
@@ -218,6 +220,7 @@ int loco__wd_actions(loco__wd *wd, cJSON *sources) {
     cJSON *b = cJSON_CreateObject();
     cJSON_AddItemToObject(b, "actions", sources);
     cJSON *v = loco__wd_cmd(wd, "POST", "actions", b);
+    int ok = v != NULL;
     cJSON_Delete(v);
-    return v ? 0 : -1;
+    return ok ? 0 : -1;
 }
