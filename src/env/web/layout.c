@@ -167,6 +167,9 @@ static float layout_box(loco__page *p, int i, float x, float y, float w, const f
         ch = layout_children(p, i, x + inset_l, y + inset_t - n->scroll_y, cw, inner);
     } else if (n->kind == K_INPUT || n->kind == K_SELECT || n->kind == K_CHECK || n->kind == K_RADIO) {
         ch = loco__line_height(n->font_px);
+    } else if (n->kind == K_TEXTAREA) {   /* its value wraps; the box scrolls over it */
+        int starts[16];
+        ch = loco__wrap(n->e.value, n->font_px, n->bold, cw, starts, 16) * loco__line_height(n->font_px);
     } else if (n->e.text[0]) {
         int starts[16];
         int lines = n->display == D_BLOCK || n->kind == K_TEXTAREA
