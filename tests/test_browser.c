@@ -6,11 +6,13 @@
  * killed or frozen mid-episode (restarted, the episode truncated).
  */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "loco/browser.h"
 #include "test.h"
+#include "util.h"
 
 #define PAGES "tests/data/miniwob_like"
 
@@ -191,4 +193,32 @@ LOCO_TEST(browser_fault_restart) {
     }
     loco_env_demo_free(d);
     loco_browser_free(b);
+}
+
+/* loco env run --backend: the same demonstrator on both backends, and its
+ * refusals in one line. */
+LOCO_TEST(browser_env_run_cli) {
+    char out[4096];
+    struct { const char *args; int code; } bad[] = {
+        {"env run --backend browser --task click-test", 2},
+        {"env run --backend chrome --task click-test", 2},
+        {"env run --backend browser --task click-test --miniwob-dir /nonexistent-dir", 1},
+        {"env run --backend both --task no-such-task --miniwob-dir " PAGES, 2},
+        {"env run --backend browser --task click-test --miniwob-dir " PAGES " --chromium /nonexistent/chromium", 1},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        int rc = loco_test_run(bad[k].args, out, sizeof out), lines = 0;
+        for (char *p = out; *p; p++) lines += *p == '\n';
+        CHECK(rc == bad[k].code && lines == 1, "'%s': exit %d, %d lines: %s", bad[k].args, rc, lines, out);
+    }
+    if (!have_chromium()) SKIP("no chromium or chromedriver (apt-get install chromium chromium-driver)");
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s env run --backend both --miniwob-dir " PAGES " --task enter-text --episodes 3 --envs 2",
+             loco_test_bin());
+    FILE *f = popen(cmd, "r");
+    size_t n = f ? fread(out, 1, sizeof out - 1, f) : 0;
+    out[n] = 0;
+    int rc = f ? pclose(f) : -1;
+    CHECK(rc == 0 && strstr(out, "native   enter-text                 3/3") && strstr(out, "browser  enter-text                 3/3"),
+          "exit %d:\n%s", rc, out);
 }

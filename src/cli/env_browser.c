@@ -142,6 +142,10 @@ static int run_browser(const loco_browser_config *bc, const char *task, int orac
 }
 
 static void row(const char *backend, const char *task, const tally *t) {
+    static int header;
+    if (!header++)
+        printf("%-8s %-22s %11s %7s %14s %6s %7s %8s %6s\n", "backend", "task", "wins", "success", "95% interval",
+               "trunc", "elems0", "steps/s", "faults");
     double p = t->episodes ? (double)t->wins / t->episodes : 0, n = t->episodes;
     /* a 95% Wilson interval on the success rate */
     double z = 1.96, den = 1 + z * z / n, mid = (p + z * z / (2 * n)) / den;
@@ -187,8 +191,6 @@ int loco__env_run_backend(int argc, char **argv) {
     if (n < 0) { free(ids); return 2; }
     loco_browser_config bc = {.miniwob_dir = dir, .chromium = chromium, .chromedriver = driver,
                               .max_steps = max_steps, .timeout_ms = timeout_ms, .pixels = pixels};
-    printf("%-8s %-22s %11s %7s %14s %6s %7s %8s %6s\n", "backend", "task", "wins", "success", "95% interval",
-           "trunc", "elems0", "steps/s", "faults");
     int failed = 0;
     for (int k = 0; k < n && !failed; k++) {
         const char *name = loco_env_task_name(ids[k]);
