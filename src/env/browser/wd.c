@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "env/browser/wd.h"
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_start(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 static void sleep_ms(int ms) {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -91,6 +95,7 @@ int loco__wd_start(loco__wd *wd, const char *driver, const char *chromium, int t
         wd->tmp[0] = 0;
         return -1;
     }
+    pthread_once(&curl_once, curl_start);   /* curl_global_init is not thread-safe; browsers start in threads */
     wd->curl = curl_easy_init();
     wd->port = free_port();
     if (!wd->curl || wd->port <= 0) { snprintf(wd->err, sizeof wd->err, "no socket or no libcurl handle"); return -1; }
@@ -98,9 +103,8 @@ int loco__wd_start(loco__wd *wd, const char *driver, const char *chromium, int t
     curl_easy_setopt(wd->curl, CURLOPT_WRITEDATA, wd);
     curl_easy_setopt(wd->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(wd->curl, CURLOPT_PROXY, "");
-    static struct curl_slist *hdr;   /* built once; the same for every handle */
-    if (!hdr) hdr = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(wd->curl, CURLOPT_HTTPHEADER, hdr);
+    wd->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(wd->curl, CURLOPT_HTTPHEADER, wd->headers);
 
     char port_arg[32];
     snprintf(port_arg, sizeof port_arg, "--port=%d", wd->port);
@@ -180,6 +184,8 @@ void loco__wd_stop(loco__wd *wd) {
     }
     if (wd->curl) curl_easy_cleanup(wd->curl);
     wd->curl = NULL;
+    curl_slist_free_all(wd->headers);
+    wd->headers = NULL;
     free(wd->resp);
     wd->resp = NULL; wd->resp_n = wd->resp_cap = 0;
     if (wd->tmp[0]) nftw(wd->tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);

@@ -16,6 +16,7 @@ typedef struct {
     char  session[64];
     char  tmp[256];          /* a fresh directory: the profile and Chromium's TMPDIR */
     void *curl;              /* CURL *, reused so the connection stays open */
+    struct curl_slist *headers;
     int   timeout_ms;
     char  err[256];          /* the last failure */
     char *resp;              /* response body buffer */
