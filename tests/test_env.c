@@ -114,21 +114,46 @@ static int run_demo(rig *r, loco_env_demo *d, loco_env_action *acts, uint64_t *d
     return MAX_EP_STEPS;
 }
 
+/* Whether an instance can be won with CC-Net's actions, read from its first
+ * observation: click-scroll-list's two entries only when they are neighbours
+ * (choosing entries apart needs a held Ctrl, which the key list lacks). */
+static int solvable(const loco_env_obs *o) {
+    if (strcmp(loco_env_task_name(o->task), "click-scroll-list")) return 1;
+    char t[LOCO_ENV_STR];
+    memcpy(t, o->field_value[0], sizeof t);
+    char *second = strstr(t, ", ");
+    if (!second) return 1;
+    *second = 0;
+    second += 2;
+    int a = -1, b = -1, k = 0;
+    for (int e = 0; e < o->n_elems; e++) {
+        if (strcmp(o->elems[e].tag, "OPTION")) continue;
+        if (!strcmp(o->elems[e].text, t)) a = k;
+        if (!strcmp(o->elems[e].text, second)) b = k;
+        k++;
+    }
+    return a >= 0 && b >= 0 && (a - b == 1 || b - a == 1);
+}
+
 LOCO_TEST(env_oracle_solves_every_task) {
     loco_env_demo *d;
     CHECK(!loco_env_demo_create(&d, 1), "demo create");
     for (int t = 0; t < loco_env_task_count(); t++) {
         rig r;
         CHECK(!rig_open(&r, 1, t, NULL, 0, 1, LOCO_ENV_REWARD_RAW), "create");
-        int wins = 0;
+        int wins = 0, can = 0, wrong = 0;
         for (int s = 0; s < ORACLE_SEEDS; s++) {
             loco_env_reset_one(r.env, 0, (uint64_t)s);
             loco_env_demo_reset(d, 0, 5000 + (uint64_t)s);
-            int ended;
+            int ok = solvable(&r.obs[0]), ended;
+            can += ok;
             run_demo(&r, d, NULL, NULL, &ended);
-            wins += ended && r.succ[0] && r.rew[0] == 1.0f && r.term[0];
+            int won = ended && r.succ[0] && r.rew[0] == 1.0f && r.term[0];
+            wins += won;
+            wrong += won != ok;
         }
-        CHECK(wins == ORACLE_SEEDS, "%s: the demonstrator won %d of %d", loco_env_task_name(t), wins, ORACLE_SEEDS);
+        CHECK(wrong == 0 && can >= ORACLE_SEEDS / 2, "%s: the demonstrator won %d of %d (%d winnable)",
+              loco_env_task_name(t), wins, ORACLE_SEEDS, can);
         rig_close(&r);
     }
     loco_env_demo_free(d);
@@ -250,11 +275,13 @@ LOCO_TEST(env_timeout_and_autoreset) {
     rig_close(&r);
 }
 
-/* Every task at once over 2 threads, demonstrators acting, pixels on:
+/* The tasks at once over 2 threads, demonstrators acting, pixels on:
  * thousands of steps and auto-resets, not one allocation. */
 LOCO_TEST(env_step_allocates_nothing) {
-    int n = loco_env_task_count(), *tasks = malloc((size_t)n * sizeof *tasks);
-    for (int t = 0; t < n; t++) tasks[t] = t;
+    /* every task but click-scroll-list, whose demonstrator loses its unwinnable instances */
+    int n = 0, *tasks = malloc((size_t)loco_env_task_count() * sizeof *tasks);
+    for (int t = 0; t < loco_env_task_count(); t++)
+        if (strcmp(loco_env_task_name(t), "click-scroll-list")) tasks[n++] = t;
     rig r;
     CHECK(!rig_open(&r, n, 0, tasks, have_fonts(), 2, 0), "create");
     loco_env_demo *d;
@@ -333,8 +360,9 @@ LOCO_TEST(env_cli) {
     CHECK(system(cmd) == 0, "list prints every task");
     snprintf(cmd, sizeof cmd, "%s env run --task all --episodes 5 --policy oracle > %s/run.txt", loco_test_bin(), d);
     CHECK(system(cmd) == 0, "run");
-    snprintf(cmd, sizeof cmd, "test $(grep -c ' 100.0%%' %s/run.txt) -eq %d", d, loco_env_task_count() + 1);
-    CHECK(system(cmd) == 0, "run: every task and the total at 100%%");
+    snprintf(cmd, sizeof cmd, "test $(wc -l < %s/run.txt) -eq %d && test -z \"$(awk 'NR > 1 && $1 != \"all\" && "
+             "$1 != \"click-scroll-list\" && $3 != \"100.0%%\"' %s/run.txt)\"", d, loco_env_task_count() + 2, d);
+    CHECK(system(cmd) == 0, "run: a line per task and the total, every winnable task at 100%%");
     snprintf(cmd, sizeof cmd, "env demos --task click-checkboxes --episodes 6 --out %s/d.bin", d);
     CHECK(loco_test_run(cmd, err, sizeof err) == 0, "demos: %s", err);
     snprintf(cmd, sizeof cmd, "env demos --check %s/d.bin", d);

@@ -30,6 +30,7 @@ void loco__page_clear(loco__page *p) {
     loco_rng rng = p->rng;
     memset(p, 0, sizeof *p);
     p->task = task; p->seed = seed; p->rng = rng;
+    p->max_ms = loco__tasks[task]->max_ms > 0 ? (float)loco__tasks[task]->max_ms : (float)LOCO_ENV_EPISODE_MS;
     p->next_ref = 1; p->next_text_ref = -1;
     p->focus = p->hover = p->target = p->down_node = p->drag_node = p->open_select = -1;
     p->mx = LOCO_ENV_W / 2; p->my = LOCO_ENV_H / 2;
@@ -179,12 +180,13 @@ void loco__set_utterance(loco__page *p, const char *fmt, ...) {
 }
 
 /* core.endEpisode(reward, time_proportional): only the first call counts;
- * a time-proportional reward is scaled by max(0, 1 - t / 10 s). */
+ * a time-proportional reward is scaled by max(0, 1 - t / T), T the task's
+ * time limit (10 s but for click-scroll-list's 15 s). */
 void loco__end(loco__page *p, float reward, int time_prop, int success) {
     if (p->done) return;
     p->done = 1;
     p->raw = reward;
-    float f = 1.0f - p->time_ms / (float)LOCO_ENV_EPISODE_MS;
+    float f = 1.0f - p->time_ms / p->max_ms;
     p->discounted = time_prop ? reward * (f > 0 ? f : 0) : reward;
     p->success = success;
 }

@@ -3,7 +3,8 @@
  * a simulated clock, MiniWoB++'s reward processors and a float-only log.
  *
  * Time is simulated: every step (valid action) advances the page clock by
- * step_ms before the action runs; a step that would pass 10 s ends the
+ * step_ms before the action runs; a step that would pass the task's limit
+ * (10 s, as core.EPISODE_MAX_TIME, but 15 s for click-scroll-list) ends the
  * episode as MiniWoB++'s timer does, with endEpisode(-1, false), reported as
  * truncated.  An invalid action is refused with an error code and costs no
  * time, so a buggy agent cannot shorten its episodes silently.
@@ -161,7 +162,7 @@ static void step_one(loco_env *e, int i) {
     if (err) return;   /* refused: nothing happened, the observation stands */
     p->time_ms += e->cfg.step_ms;
     p->steps++;
-    int timeout = p->time_ms > (float)LOCO_ENV_EPISODE_MS;
+    int timeout = p->time_ms > p->max_ms;
     if (!timeout) {
         err = loco__apply(p, a);
         if (err) {   /* a ref that is not on the page: refused, no time passes */

@@ -183,6 +183,7 @@ static void mouse_down(loco__page *p) {
     int t = loco__hit(p, p->mx, p->my);
     p->down = 1; p->down_node = t; p->target = t;
     p->n[t].e.flags |= LOCO_ENV_TAMPERED;
+    emit(p, EV_DOWN, t);
     int f = -1;
     for (int i = t; i >= 0; i = p->n[i].parent)
         if (focusable(p, i)) { f = i; break; }

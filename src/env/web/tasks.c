@@ -15,7 +15,8 @@
     X(click_color) X(click_shades) X(click_shape) X(count_shape) X(identify_shape)     \
     X(grid_coordinate) X(read_table) X(read_table_2) X(multi_orderings) X(multi_layouts) \
     X(navigate_tree) X(search_engine) X(social_media) X(find_greatest)     \
-    X(email_inbox) X(click_menu) X(use_slider) X(click_test_transfer)
+    X(email_inbox) X(click_menu) X(use_slider) X(click_test_transfer)       \
+    X(click_scroll_list)
 
 #define DECL(t) extern const loco__task loco__task_##t;
 TASKS(DECL)

@@ -80,7 +80,7 @@ static void read_table_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_type(d, table_value(o, loco__obs_field(o, "target")));
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "Submit"));
 }
-const loco__task loco__task_read_table = {"read-table", read_table_gen, read_table_event, read_table_plan, NULL};
+const loco__task loco__task_read_table = {"read-table", read_table_gen, read_table_event, read_table_plan, NULL, 0};
 
 /* read-table-2: two labelled fields, each to be filled from the table. */
 static void read_table_2_gen(loco__page *p) {
@@ -109,7 +109,7 @@ static void read_table_2_plan(loco__demo *d, const loco_env_obs *o) {
         }
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "Submit"));
 }
-const loco__task loco__task_read_table_2 = {"read-table-2", read_table_2_gen, read_table_2_event, read_table_2_plan, NULL};
+const loco__task loco__task_read_table_2 = {"read-table-2", read_table_2_gen, read_table_2_event, read_table_2_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- multi-orderings */
 static const char *const genres[] = {"action", "comedy", "drama", "fantasy", "horror", "thriller", "saga", "political"};
@@ -160,8 +160,8 @@ static void movie_plan(loco__demo *d, const loco_env_obs *o) {
 }
 static void multi_orderings_gen(loco__page *p) { movie_form(p, 0); }
 static void multi_layouts_gen(loco__page *p) { movie_form(p, 1); }
-const loco__task loco__task_multi_orderings = {"multi-orderings", multi_orderings_gen, movie_event, movie_plan, NULL};
-const loco__task loco__task_multi_layouts = {"multi-layouts", multi_layouts_gen, movie_event, movie_plan, NULL};
+const loco__task loco__task_multi_orderings = {"multi-orderings", multi_orderings_gen, movie_event, movie_plan, NULL, 0};
+const loco__task loco__task_multi_layouts = {"multi-layouts", multi_layouts_gen, movie_event, movie_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- navigate-tree */
 /* A file tree of folders (collapsed; a click toggles) and files; clicking
@@ -225,7 +225,7 @@ static void navigate_tree_plan(loco__demo *d, const loco_env_obs *o) {
     for (int k = 0; k < o->n_elems; k++)
         if (!strcmp(o->elems[k].classes, "folder collapsed")) { loco__demo_click(d, o->elems[k].ref); return; }
 }
-const loco__task loco__task_navigate_tree = {"navigate-tree", navigate_tree_gen, navigate_tree_event, navigate_tree_plan, NULL};
+const loco__task loco__task_navigate_tree = {"navigate-tree", navigate_tree_gen, navigate_tree_event, navigate_tree_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- search-engine */
 /* Nine results, three a page; ti[0] input, ti[1] Search, ti[10+3k..] result
@@ -333,7 +333,7 @@ static void search_engine_plan(loco__demo *d, const loco_env_obs *o) {
     for (int k = 0; k < o->n_elems; k++)
         if (!strcmp(o->elems[k].classes, "search-title") && seen++ == (rank - 1) % 3) { loco__demo_click(d, o->elems[k].ref); return; }
 }
-const loco__task loco__task_search_engine = {"search-engine", search_engine_gen, search_engine_event, search_engine_plan, NULL};
+const loco__task loco__task_search_engine = {"search-engine", search_engine_gen, search_engine_event, search_engine_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- social-media */
 /* Three posts: "@user", a line of text, Reply / Retweet / Like and a "more"
@@ -443,4 +443,4 @@ static void social_media_plan(loco__demo *d, const loco_env_obs *o) {
         }
     if (more) { loco__demo_click(d, more); d->m[0] = more; }
 }
-const loco__task loco__task_social_media = {"social-media", social_media_gen, social_media_event, social_media_plan, NULL};
+const loco__task loco__task_social_media = {"social-media", social_media_gen, social_media_event, social_media_plan, NULL, 0};

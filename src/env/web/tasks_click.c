@@ -31,7 +31,7 @@ static void click_test_event(loco__page *p, int ev, int i) {
 static void click_test_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_id(o, "subbtn"));
 }
-const loco__task loco__task_click_test = {"click-test", click_test_gen, click_test_event, click_test_plan, NULL};
+const loco__task loco__task_click_test = {"click-test", click_test_gen, click_test_event, click_test_plan, NULL, 0};
 
 /* -------------------------------------------------------------- click-test-2 */
 static void click_test_2_gen(loco__page *p) {
@@ -55,7 +55,7 @@ static void click_test_2_event(loco__page *p, int ev, int i) {
 static void click_button_by_field(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", loco__obs_field(o, "target")));
 }
-const loco__task loco__task_click_test_2 = {"click-test-2", click_test_2_gen, click_test_2_event, click_button_by_field, NULL};
+const loco__task loco__task_click_test_2 = {"click-test-2", click_test_2_gen, click_test_2_event, click_button_by_field, NULL, 0};
 
 /* click-test-transfer: MiniWoB++ asks for ONE in its train data mode and TWO
  * in its test mode; this is the train mode. */
@@ -67,7 +67,7 @@ static void click_test_transfer_gen(loco__page *p) {
     loco__set_field(p, "target", "ONE");
 }
 const loco__task loco__task_click_test_transfer = {"click-test-transfer", click_test_transfer_gen, click_test_2_event,
-    click_button_by_field, NULL};
+    click_button_by_field, NULL, 0};
 
 /* -------------------------------------------------------------- click-button */
 static const char *const button_words[] = {"submit", "okay", "ok", "yes", "no", "cancel", "next", "previous"};
@@ -123,7 +123,7 @@ static void click_button_event(loco__page *p, int ev, int i) {
             if (!strcmp(p->n[p->ti[1 + k]].e.text, p->ts[0])) win(p); else lose(p);
         }
 }
-const loco__task loco__task_click_button = {"click-button", click_button_gen, click_button_event, click_button_by_field, NULL};
+const loco__task loco__task_click_button = {"click-button", click_button_gen, click_button_event, click_button_by_field, NULL, 0};
 
 /* ----------------------------------------------------- click-button-sequence */
 static void click_button_sequence_gen(loco__page *p) {
@@ -146,7 +146,7 @@ static void click_button_sequence_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "TWO"));
 }
 const loco__task loco__task_click_button_sequence = {"click-button-sequence", click_button_sequence_gen,
-    click_button_sequence_event, click_button_sequence_plan, NULL};
+    click_button_sequence_event, click_button_sequence_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- click-dialog */
 /* A jQuery UI dialog: a title bar with a close button "x", a text body. */
@@ -187,7 +187,7 @@ static void click_dialog_event(loco__page *p, int ev, int i) {
 static void click_dialog_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "x"));
 }
-const loco__task loco__task_click_dialog = {"click-dialog", click_dialog_gen, click_dialog_event, click_dialog_plan, NULL};
+const loco__task loco__task_click_dialog = {"click-dialog", click_dialog_gen, click_dialog_event, click_dialog_plan, NULL, 0};
 
 static void click_dialog_2_gen(loco__page *p) {
     static const char *const targets[] = {"x", "OK", "Cancel"};
@@ -211,7 +211,7 @@ static void click_dialog_2_event(loco__page *p, int ev, int i) {
         if (loco__within(p, i, p->ti[k])) { if (k == p->ti[3]) win(p); else lose(p); }
 }
 const loco__task loco__task_click_dialog_2 = {"click-dialog-2", click_dialog_2_gen, click_dialog_2_event,
-    click_button_by_field, NULL};
+    click_button_by_field, NULL, 0};
 
 /* ---------------------------------------------------------------- click-link */
 static void click_link_gen(loco__page *p) {
@@ -252,7 +252,7 @@ static void click_link_event(loco__page *p, int ev, int i) {
 static void click_link_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_text(o, "SPAN", loco__obs_field(o, "target")));
 }
-const loco__task loco__task_click_link = {"click-link", click_link_gen, click_link_event, click_link_plan, NULL};
+const loco__task loco__task_click_link = {"click-link", click_link_gen, click_link_event, click_link_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- focus-text */
 static void focus_text_gen(loco__page *p) {
@@ -268,7 +268,7 @@ static void focus_text_event(loco__page *p, int ev, int i) {
 static void focus_text_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_tag(o, "INPUT_text", 0));
 }
-const loco__task loco__task_focus_text = {"focus-text", focus_text_gen, focus_text_event, focus_text_plan, NULL};
+const loco__task loco__task_focus_text = {"focus-text", focus_text_gen, focus_text_event, focus_text_plan, NULL, 0};
 
 static const char *const ordinals[] = {"1st", "2nd", "3rd", "4th", "5th", "6th", "7th", "8th", "9th", "10th",
                                        "11th", "12th", "13th", "14th", "15th", "16th", "17th", "18th", "19th", "20th"};
@@ -296,7 +296,7 @@ static void focus_text_2_plan(loco__demo *d, const loco_env_obs *o) {
     sscanf(loco__obs_field(o, "target"), "%d", &n);
     loco__demo_click(d, loco__obs_find_tag(o, "INPUT_text", n - 1));
 }
-const loco__task loco__task_focus_text_2 = {"focus-text-2", focus_text_2_gen, focus_text_2_event, focus_text_2_plan, NULL};
+const loco__task loco__task_focus_text_2 = {"focus-text-2", focus_text_2_gen, focus_text_2_event, focus_text_2_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- click-tab */
 /* jQuery UI tabs: a row of tab links; the active tab's panel shows below. */
@@ -351,7 +351,7 @@ static void click_tab_plan(loco__demo *d, const loco_env_obs *o) {
     snprintf(t, sizeof t, "Tab #%s", loco__obs_field(o, "target"));
     loco__demo_click(d, loco__obs_find_text(o, "A", t));
 }
-const loco__task loco__task_click_tab = {"click-tab", click_tab_gen, click_tab_event, click_tab_plan, NULL};
+const loco__task loco__task_click_tab = {"click-tab", click_tab_gen, click_tab_event, click_tab_plan, NULL, 0};
 
 /* click-tab-2: the target link is in one of the panels; switching tabs is free. */
 static void click_tab_2_gen(loco__page *p) {
@@ -396,4 +396,4 @@ static void click_tab_2_plan(loco__demo *d, const loco_env_obs *o) {
     snprintf(t, sizeof t, "Tab #%d", ++d->m[0] + 1);
     loco__demo_click(d, loco__obs_find_text(o, "A", t));
 }
-const loco__task loco__task_click_tab_2 = {"click-tab-2", click_tab_2_gen, click_tab_2_event, click_tab_2_plan, NULL};
+const loco__task loco__task_click_tab_2 = {"click-tab-2", click_tab_2_gen, click_tab_2_event, click_tab_2_plan, NULL, 0};

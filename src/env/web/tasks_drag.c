@@ -68,7 +68,7 @@ static void drag_box_plan(loco__demo *d, const loco_env_obs *o) {
     d->q[(d->tail - 1) % 48].x = l->left + l->width / 2;
     d->q[(d->tail - 1) % 48].y = l->top + l->height / 2;
 }
-const loco__task loco__task_drag_box = {"drag-box", drag_box_gen, drag_box_event, drag_box_plan, NULL};
+const loco__task loco__task_drag_box = {"drag-box", drag_box_gen, drag_box_event, drag_box_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- use-slider */
 /* jQuery UI's slider: a track and a handle, values vmin..vmax by 1 (vmin in
@@ -206,4 +206,4 @@ static void use_slider_plan(loco__demo *d, const loco_env_obs *o) {
         else loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "Submit"));
     }
 }
-const loco__task loco__task_use_slider = {"use-slider", use_slider_gen, use_slider_event, use_slider_plan, NULL};
+const loco__task loco__task_use_slider = {"use-slider", use_slider_gen, use_slider_event, use_slider_plan, NULL, 0};

@@ -50,7 +50,7 @@ static void enter_text_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_field(d, loco__obs_field_index(o, "target"));
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "Submit"));
 }
-const loco__task loco__task_enter_text = {"enter-text", enter_text_gen, field_event, enter_text_plan, NULL};
+const loco__task loco__task_enter_text = {"enter-text", enter_text_gen, field_event, enter_text_plan, NULL, 0};
 
 static void enter_text_dynamic_gen(loco__page *p) {
     char q[16];
@@ -70,7 +70,7 @@ static void enter_text_dynamic_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "Submit"));
 }
 const loco__task loco__task_enter_text_dynamic = {"enter-text-dynamic", enter_text_dynamic_gen, field_event,
-    enter_text_dynamic_plan, NULL};
+    enter_text_dynamic_plan, NULL, 0};
 
 static void enter_text_2_gen(loco__page *p) {
     const char *q = loco__pick(p, loco__names, loco__n_names);
@@ -99,7 +99,7 @@ static void enter_text_2_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_type(d, s);
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "Submit"));
 }
-const loco__task loco__task_enter_text_2 = {"enter-text-2", enter_text_2_gen, field_event, enter_text_2_plan, NULL};
+const loco__task loco__task_enter_text_2 = {"enter-text-2", enter_text_2_gen, field_event, enter_text_2_plan, NULL, 0};
 
 /* ----------------------------------------------------------- enter-password */
 static void enter_password_gen(loco__page *p) {
@@ -131,7 +131,7 @@ static void enter_password_plan(loco__demo *d, const loco_env_obs *o) {
     }
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "Submit"));
 }
-const loco__task loco__task_enter_password = {"enter-password", enter_password_gen, enter_password_event, enter_password_plan, NULL};
+const loco__task loco__task_enter_password = {"enter-password", enter_password_gen, enter_password_event, enter_password_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- login-user */
 /* ti[0] username, ti[2] password, ti[1] Login; ts[0], ts[1] expected. */
@@ -168,7 +168,7 @@ static void login_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_field(d, loco__obs_field_index(o, "password"));
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "Login"));
 }
-const loco__task loco__task_login_user = {"login-user", login_form, login_event, login_plan, NULL};
+const loco__task loco__task_login_user = {"login-user", login_form, login_event, login_plan, NULL, 0};
 
 /* login-user-popup: focusing a field may raise a popup that covers the form
  * until it is dismissed (its "Cancel" closes it; "OK" loses). */
@@ -218,4 +218,4 @@ static void login_popup_plan(loco__demo *d, const loco_env_obs *o) {
     }
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "Login"));
 }
-const loco__task loco__task_login_user_popup = {"login-user-popup", login_popup_gen, login_popup_event, login_popup_plan, NULL};
+const loco__task loco__task_login_user_popup = {"login-user-popup", login_popup_gen, login_popup_event, login_popup_plan, NULL, 0};

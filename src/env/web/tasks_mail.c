@@ -154,7 +154,7 @@ static void email_inbox_plan(loco__demo *d, const loco_env_obs *o) {
         return;
     }
 }
-const loco__task loco__task_email_inbox = {"email-inbox", email_inbox_gen, email_inbox_event, email_inbox_plan, NULL};
+const loco__task loco__task_email_inbox = {"email-inbox", email_inbox_gen, email_inbox_event, email_inbox_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- click-menu */
 /* A vertical menu; an item with a submenu opens it to its right on hover
@@ -240,4 +240,4 @@ static void click_menu_plan(loco__demo *d, const loco_env_obs *o) {
         if (r && !loco__obs_find_text(o, "LI", parts[k + 1])) { loco__demo_push(d, I_MOVE, r, NULL); return; }
     }
 }
-const loco__task loco__task_click_menu = {"click-menu", click_menu_gen, click_menu_event, click_menu_plan, NULL};
+const loco__task loco__task_click_menu = {"click-menu", click_menu_gen, click_menu_event, click_menu_plan, NULL, 0};

@@ -81,7 +81,7 @@ static void copy_from(loco__demo *d, const loco_env_obs *o, int ref) {
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "Submit"));
 }
 static void copy_paste_plan(loco__demo *d, const loco_env_obs *o) { copy_from(d, o, loco__obs_find_tag(o, "TEXTAREA", 0)); }
-const loco__task loco__task_copy_paste = {"copy-paste", copy_paste_gen, answer_event, copy_paste_plan, NULL};
+const loco__task loco__task_copy_paste = {"copy-paste", copy_paste_gen, answer_event, copy_paste_plan, NULL, 0};
 
 static const char *const nth[] = {"1st", "2nd", "3rd", "4th", "5th", "6th", "7th", "8th", "9th", "10th", "11th", "12th"};
 
@@ -103,7 +103,7 @@ static void copy_paste_2_gen(loco__page *p) {
 static void copy_paste_2_plan(loco__demo *d, const loco_env_obs *o) {
     copy_from(d, o, loco__obs_find_tag(o, "TEXTAREA", atoi(loco__obs_field(o, "target")) - 1));
 }
-const loco__task loco__task_copy_paste_2 = {"copy-paste-2", copy_paste_2_gen, answer_event, copy_paste_2_plan, NULL};
+const loco__task loco__task_copy_paste_2 = {"copy-paste-2", copy_paste_2_gen, answer_event, copy_paste_2_plan, NULL, 0};
 
 /* ---------------------------------------------------------- simple-arithmetic */
 static void problem(loco__page *p, const char *text) {
@@ -134,7 +134,7 @@ static void simple_arithmetic_plan(loco__demo *d, const loco_env_obs *o) {
     snprintf(s, sizeof s, "%d", op == '+' ? a + b : op == '-' ? a - b : a * b);
     type_answer(d, o, s);
 }
-const loco__task loco__task_simple_arithmetic = {"simple-arithmetic", simple_arithmetic_gen, answer_event, simple_arithmetic_plan, NULL};
+const loco__task loco__task_simple_arithmetic = {"simple-arithmetic", simple_arithmetic_gen, answer_event, simple_arithmetic_plan, NULL, 0};
 
 /* simple-algebra: "x + b = c" or "x - b = c" or "b + x = c"; solve for x. */
 static void simple_algebra_gen(loco__page *p) {
@@ -159,7 +159,7 @@ static void simple_algebra_plan(loco__demo *d, const loco_env_obs *o) {
     snprintf(s, sizeof s, "%d", x);
     type_answer(d, o, s);
 }
-const loco__task loco__task_simple_algebra = {"simple-algebra", simple_algebra_gen, answer_event, simple_algebra_plan, NULL};
+const loco__task loco__task_simple_algebra = {"simple-algebra", simple_algebra_gen, answer_event, simple_algebra_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- find-word */
 static void find_word_gen(loco__page *p) {
@@ -195,7 +195,7 @@ static void find_word_plan(loco__demo *d, const loco_env_obs *o) {
     }
     type_answer(d, o, w);
 }
-const loco__task loco__task_find_word = {"find-word", find_word_gen, answer_event, find_word_plan, NULL};
+const loco__task loco__task_find_word = {"find-word", find_word_gen, answer_event, find_word_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- text-transform */
 static void text_transform_gen(loco__page *p) {
@@ -212,7 +212,7 @@ static void text_transform_plan(loco__demo *d, const loco_env_obs *o) {
     const loco_env_elem *e = loco__obs_ref(o, loco__obs_find_id(o, "text"));
     type_answer(d, o, e ? e->text : "");
 }
-const loco__task loco__task_text_transform = {"text-transform", text_transform_gen, answer_event, text_transform_plan, NULL};
+const loco__task loco__task_text_transform = {"text-transform", text_transform_gen, answer_event, text_transform_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- guess-number */
 /* ti[2] the number, ti[3] the feedback node. */
@@ -254,7 +254,7 @@ static void guess_number_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_type(d, s);
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "Submit"));
 }
-const loco__task loco__task_guess_number = {"guess-number", guess_number_gen, guess_number_event, guess_number_plan, NULL};
+const loco__task loco__task_guess_number = {"guess-number", guess_number_gen, guess_number_event, guess_number_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- scroll-text */
 static void scroll_text_gen(loco__page *p) {
@@ -272,7 +272,7 @@ static void scroll_text_plan(loco__demo *d, const loco_env_obs *o) {
     const char *last = e ? strrchr(e->value, ' ') : NULL;
     type_answer(d, o, last ? last + 1 : e ? e->value : "");
 }
-const loco__task loco__task_scroll_text = {"scroll-text", scroll_text_gen, answer_event, scroll_text_plan, NULL};
+const loco__task loco__task_scroll_text = {"scroll-text", scroll_text_gen, answer_event, scroll_text_plan, NULL, 0};
 
 /* scroll-text-2: Submit wins when the text area is scrolled to the asked end. */
 static void scroll_text_2_gen(loco__page *p) {
@@ -301,7 +301,7 @@ static void scroll_text_2_plan(loco__demo *d, const loco_env_obs *o) {
     d->q[(d->tail - 1) % 48].n = strcmp(loco__obs_field(o, "target"), "bottom") ? -3 : 3;
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "Submit"));
 }
-const loco__task loco__task_scroll_text_2 = {"scroll-text-2", scroll_text_2_gen, scroll_text_2_event, scroll_text_2_plan, NULL};
+const loco__task loco__task_scroll_text_2 = {"scroll-text-2", scroll_text_2_gen, scroll_text_2_event, scroll_text_2_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- find-greatest */
 /* Cards face down; a click turns one up (and the others down) and picks it;
@@ -370,4 +370,4 @@ static void find_greatest_plan(loco__demo *d, const loco_env_obs *o) {
     if (b && strcmp(b->classes, "card selected")) { loco__demo_click(d, d->m[1]); return; }
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "Submit"));
 }
-const loco__task loco__task_find_greatest = {"find-greatest", find_greatest_gen, find_greatest_event, find_greatest_plan, NULL};
+const loco__task loco__task_find_greatest = {"find-greatest", find_greatest_gen, find_greatest_event, find_greatest_plan, NULL, 0};

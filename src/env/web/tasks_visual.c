@@ -63,7 +63,7 @@ static void click_color_plan(loco__demo *d, const loco_env_obs *o) {
     for (int k = 0; k < o->n_elems; k++)
         if (!strcmp(o->elems[k].classes, "color") && rgb_of(o->elems[k].bg) == want) { loco__demo_click(d, o->elems[k].ref); return; }
 }
-const loco__task loco__task_click_color = {"click-color", click_color_gen, click_color_event, click_color_plan, NULL};
+const loco__task loco__task_click_color = {"click-color", click_color_gen, click_color_event, click_color_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- click-shades */
 /* Twelve squares, each a shade of red, green or blue (its channel 150-255,
@@ -121,7 +121,7 @@ static void click_shades_plan(loco__demo *d, const loco_env_obs *o) {
     }
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "Submit"));
 }
-const loco__task loco__task_click_shades = {"click-shades", click_shades_gen, click_shades_event, click_shades_plan, NULL};
+const loco__task loco__task_click_shades = {"click-shades", click_shades_gen, click_shades_event, click_shades_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- shapes */
 static const struct { const char *name; uint32_t rgb; } shape_colors[] = {
@@ -237,7 +237,7 @@ static void click_shape_plan(loco__demo *d, const loco_env_obs *o) {
     for (int k = 0; k < o->n_elems; k++)
         if (is_shape(&o->elems[k]) && obs_fits(o, &o->elems[k])) { loco__demo_click(d, o->elems[k].ref); return; }
 }
-const loco__task loco__task_click_shape = {"click-shape", click_shape_gen, click_shape_event, click_shape_plan, NULL};
+const loco__task loco__task_click_shape = {"click-shape", click_shape_gen, click_shape_event, click_shape_plan, NULL, 0};
 
 /* count-shape: "How many <desc>s are there?" and answer buttons 0..n. */
 static void count_shape_gen(loco__page *p) {
@@ -273,7 +273,7 @@ static void count_shape_plan(loco__demo *d, const loco_env_obs *o) {
     snprintf(s, sizeof s, "%d", cnt);
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", s));
 }
-const loco__task loco__task_count_shape = {"count-shape", count_shape_gen, count_shape_event, count_shape_plan, NULL};
+const loco__task loco__task_count_shape = {"count-shape", count_shape_gen, count_shape_event, count_shape_plan, NULL, 0};
 
 /* identify-shape: one shape; buttons name the shapes. */
 static void identify_shape_gen(loco__page *p) {
@@ -299,7 +299,7 @@ static void identify_shape_plan(loco__demo *d, const loco_env_obs *o) {
     for (int k = 0; k < 3; k++)
         if (loco__obs_find_tag(o, shape_tags[k], 0)) loco__demo_click(d, loco__obs_find_text(o, "BUTTON", labels[k]));
 }
-const loco__task loco__task_identify_shape = {"identify-shape", identify_shape_gen, identify_shape_event, identify_shape_plan, NULL};
+const loco__task loco__task_identify_shape = {"identify-shape", identify_shape_gen, identify_shape_event, identify_shape_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- grid-coordinate */
 /* A 5x5 grid from -2 to 2 with 25 px spacing, axis labels as SVG text; a
@@ -360,4 +360,4 @@ static void grid_coordinate_plan(loco__demo *d, const loco_env_obs *o) {
     d->q[(d->tail - 1) % 48].y = ly->top + ly->height / 2;
 }
 const loco__task loco__task_grid_coordinate = {"grid-coordinate", grid_coordinate_gen, grid_coordinate_event,
-    grid_coordinate_plan, NULL};
+    grid_coordinate_plan, NULL, 0};

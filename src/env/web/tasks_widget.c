@@ -45,7 +45,7 @@ static void enter_date_gen(loco__page *p) {
     p->ti[1] = submit(p, f);
 }
 static void enter_date_plan(loco__demo *d, const loco_env_obs *o) { click_field_type_submit(d, o, "INPUT_date"); }
-const loco__task loco__task_enter_date = {"enter-date", enter_date_gen, value_event, enter_date_plan, NULL};
+const loco__task loco__task_enter_date = {"enter-date", enter_date_gen, value_event, enter_date_plan, NULL, 0};
 
 static void enter_time_gen(loco__page *p) {
     int h = loco__randi(p, 1, 12), m = loco__randi(p, 0, 59), pm = loco__randi(p, 0, 1);
@@ -63,7 +63,7 @@ static void enter_time_gen(loco__page *p) {
     p->ti[1] = submit(p, fm);
 }
 static void enter_time_plan(loco__demo *d, const loco_env_obs *o) { click_field_type_submit(d, o, "INPUT_time"); }
-const loco__task loco__task_enter_time = {"enter-time", enter_time_gen, value_event, enter_time_plan, NULL};
+const loco__task loco__task_enter_time = {"enter-time", enter_time_gen, value_event, enter_time_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- choose-list */
 static const char *const countries[] = {
@@ -107,7 +107,7 @@ static void choose_list_plan(loco__demo *d, const loco_env_obs *o) {
     if (s && !strcmp(s->value, t) && !opt) { loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "Submit")); return; }
     loco__demo_click(d, opt ? opt : s ? s->ref : 0);
 }
-const loco__task loco__task_choose_list = {"choose-list", choose_list_gen, value_event, choose_list_plan, NULL};
+const loco__task loco__task_choose_list = {"choose-list", choose_list_gen, value_event, choose_list_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- use-spinner */
 /* ti[0] the input, ti[1] Submit, ti[2]/ti[3] up/down, ti[4] the target. */
@@ -153,7 +153,7 @@ static void use_spinner_plan(loco__demo *d, const loco_env_obs *o) {
     for (int k = 0; k < o->n_elems; k++)
         if (strstr(o->elems[k].classes, v < t ? "ui-spinner-up" : "ui-spinner-down")) loco__demo_click(d, o->elems[k].ref);
 }
-const loco__task loco__task_use_spinner = {"use-spinner", use_spinner_gen, use_spinner_event, use_spinner_plan, NULL};
+const loco__task loco__task_use_spinner = {"use-spinner", use_spinner_gen, use_spinner_event, use_spinner_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- use-autocomplete */
 /* ti[0] the input, ti[1] Submit, ti[10..17] the suggestion items; ts[1], ts[2]
@@ -247,7 +247,7 @@ static void use_autocomplete_plan(loco__demo *d, const loco_env_obs *o) {
     }
 }
 const loco__task loco__task_use_autocomplete = {"use-autocomplete", use_autocomplete_gen, use_autocomplete_event,
-    use_autocomplete_plan, NULL};
+    use_autocomplete_plan, NULL, 0};
 
 /* ---------------------------------------------------------------- click-collapsible */
 /* jQuery UI accordion: headers "Section #k"; a click opens its panel (and
@@ -302,7 +302,7 @@ static void click_collapsible_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, s ? s : loco__obs_find_text(o, "H3", "Section #1"));
 }
 const loco__task loco__task_click_collapsible = {"click-collapsible", click_collapsible_gen, click_collapsible_event,
-    click_collapsible_plan, NULL};
+    click_collapsible_plan, NULL, 0};
 
 /* click-collapsible-2: links in the sections' text; ti[20+k] links, ti[1] count. */
 static void click_collapsible_2_gen(loco__page *p) {
@@ -338,4 +338,4 @@ static void click_collapsible_2_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_text(o, "H3", t));
 }
 const loco__task loco__task_click_collapsible_2 = {"click-collapsible-2", click_collapsible_2_gen, click_collapsible_2_event,
-    click_collapsible_2_plan, NULL};
+    click_collapsible_2_plan, NULL, 0};

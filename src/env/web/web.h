@@ -54,7 +54,7 @@ typedef struct {
 } loco__node;
 
 /* Events a task hears. */
-enum { EV_CLICK = 1, EV_DBLCLICK, EV_ENTER, EV_INPUT, EV_CHANGE, EV_DROP, EV_HOVER, EV_FOCUS, EV_SCROLL,
+enum { EV_CLICK = 1, EV_DBLCLICK, EV_ENTER, EV_INPUT, EV_CHANGE, EV_DROP, EV_HOVER, EV_FOCUS, EV_SCROLL, EV_DOWN,
        EV_KEY = 100 };   /* EV_KEY + k: key k pressed on a focused element that is not a text field */
 
 typedef struct loco__page {
@@ -79,7 +79,7 @@ typedef struct loco__page {
     int   task;
     uint64_t seed;
     loco_rng rng;               /* the task's randomness (instance and dynamics) */
-    float time_ms;
+    float time_ms, max_ms;      /* the clock and the task's time limit */
     int   steps;
     int   done, success;
     float raw, discounted;
@@ -114,6 +114,7 @@ typedef struct {
     void (*event)(loco__page *p, int ev, int node);   /* react to an event */
     void (*plan)(loco__demo *d, const loco_env_obs *o);  /* demonstrator: push intents */
     void (*tick)(loco__page *p);                      /* optional: per step (timers) */
+    int max_ms;                                       /* the episode's time limit; 0: 10 s */
 } loco__task;
 
 extern const loco__task *const loco__tasks[];
