@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "loco/agent.h"
 #include "loco/browser.h"
 #include "test.h"
 #include "util.h"
@@ -221,4 +222,32 @@ LOCO_TEST(browser_env_run_cli) {
     int rc = f ? pclose(f) : -1;
     CHECK(rc == 0 && strstr(out, "native   enter-text                 3/3") && strstr(out, "browser  enter-text                 3/3"),
           "exit %d:\n%s", rc, out);
+}
+
+/* A trained agent runs unchanged on both backends (--policy agent): a small
+ * network saved as a checkpoint plays two short episodes on each. */
+LOCO_TEST(browser_env_run_agent) {
+    if (!have_chromium()) SKIP("no chromium or chromedriver (apt-get install chromium chromium-driver)");
+    loco_agent_config cfg;
+    loco_agent_config_small(&cfg);
+    cfg.obs = LOCO_OBS_BOTH; cfg.d_model = 32; cfg.mmt_heads = 2; cfg.lstm_hidden = 32; cfg.word_dim = 16; cfg.str_heads = 2;
+    char msg[256], path[] = "/tmp/loco_brw_XXXXXX.safetensors", cmd[700], out[4096];
+    int fd = mkstemps(path, 12);
+    CHECK(fd >= 0, "mkstemps");
+    close(fd);
+    loco_agent *m;
+    CHECK(!loco_agent_create(&m, &cfg, 1, 1, 9, msg, sizeof msg), "create: %s", msg);
+    loco_agent_ckpt_meta meta = {0};
+    CHECK(!loco_agent_save(path, m, &meta, 0, msg, sizeof msg), "save: %s", msg);
+    loco_agent_free(m);
+    /* one thread: a batch of one gains nothing from more, and a loaded machine loses much */
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=1 %s env run --backend both --miniwob-dir " PAGES " --task click-test --episodes 2 "
+             "--max-steps 4 --policy agent --checkpoint %s 2>&1", loco_test_bin(), path);
+    FILE *f = popen(cmd, "r");
+    size_t n = f ? fread(out, 1, sizeof out - 1, f) : 0;
+    out[n] = 0;
+    int rc = f ? pclose(f) : -1;
+    CHECK(rc == 0 && strstr(out, "native   click-test") && strstr(out, "browser  click-test") && strstr(out, "/2 "),
+          "exit %d:\n%s", rc, out);
+    unlink(path);
 }

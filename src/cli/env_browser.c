@@ -14,6 +14,8 @@
 #include <time.h>
 #include "cli/env_cmd.h"
 #include "cli/args.h"
+#include "loco/agent.h"
+#include "loco/agent_env.h"
 #include "loco/browser.h"
 
 #define CMD "loco env run"
@@ -35,13 +37,61 @@ int loco__env_wants_backend(int argc, char **argv) {
     return 0;
 }
 
-/* The policy's action: the demonstrator, or uniformly random valid actions. */
-static void act(int oracle, loco_env_demo *d, loco_rng *rng, const loco_env_obs *o, loco_env_action *a) {
-    if (oracle) loco_env_demo_act(d, 0, o, a);
-    else loco__env_random_action(rng, o, a);
+/* The policy: the scripted demonstrator, uniformly random valid actions,
+ * or a trained agent (--checkpoint), one per backend runner (thread). */
+enum { P_ORACLE, P_RANDOM, P_AGENT };
+typedef struct {
+    int kind;
+    loco_env_demo *demo;
+    loco_rng rng;
+    loco_agent *m;
+    loco_agent_batch_buf bb;
+} policy;
+
+static const char *g_ckpt;   /* --checkpoint, read by each runner */
+
+static int policy_open(policy *p, int kind, uint64_t seed) {
+    memset(p, 0, sizeof *p);
+    p->kind = kind;
+    loco_rng_seed(&p->rng, seed);
+    if (loco_env_demo_create(&p->demo, 1)) return -1;
+    if (kind != P_AGENT) return 0;
+    char msg[512];
+    if (loco_agent_load(g_ckpt, &p->m, 1, 1, NULL, msg, sizeof msg) ||
+        loco_agent_env_check(loco_agent_get_config(p->m), msg, sizeof msg) ||
+        loco_agent_batch_buf_alloc(&p->bb, loco_agent_get_config(p->m), 1, 1)) {
+        fprintf(stderr, CMD ": %s\n", msg);
+        return -1;
+    }
+    return 0;
 }
 
-static int run_native(int t, int oracle, int episodes, uint64_t seed, int max_steps, int pixels, tally *out) {
+static void policy_close(policy *p) {
+    loco_env_demo_free(p->demo);
+    if (p->m) { loco_agent_batch_buf_free(&p->bb); loco_agent_free(p->m); }
+}
+
+static void policy_reset(policy *p, uint64_t seed) {
+    loco_env_demo_reset(p->demo, 0, seed);
+    if (p->m) loco_agent_reset_state(p->m);
+}
+
+static void act(policy *p, const loco_env_obs *o, const uint8_t *frame, loco_env_action *a) {
+    if (p->kind == P_ORACLE && o->task >= 0) { loco_env_demo_act(p->demo, 0, o, a); return; }
+    if (p->kind != P_AGENT) { loco__env_random_action(&p->rng, o, a); return; }
+    loco_agent_encode_obs(loco_agent_get_config(p->m), o, frame, &p->bb, 0);
+    p->bb.first[0] = o->step == 0;
+    p->bb.valid[0] = 1;
+    p->bb.view.target = NULL;
+    char msg[256];
+    loco_agent_action ch;
+    if (loco_agent_forward(p->m, &p->bb.view, msg, sizeof msg)) { memset(a, 0, sizeof *a); return; }
+    loco_agent_carry_state(p->m);
+    loco_agent_choose(p->m, 0, NULL, &ch);
+    loco_agent_action_to_env(&ch, a);
+}
+
+static int run_native(int t, int kind, int episodes, uint64_t seed, int max_steps, int pixels, tally *out) {
     static loco_env_obs obs;
     static uint8_t frame[LOCO_ENV_H * LOCO_ENV_W * 3];
     loco_env_action a;
@@ -51,18 +101,16 @@ static int run_native(int t, int oracle, int episodes, uint64_t seed, int max_st
     loco_env_buffers b = {&obs, pixels ? frame : NULL, &a, &rew, &te, &tr, &su, &er};
     loco_env_config c = {.num_envs = 1, .task = t, .seed = seed, .max_steps = max_steps, .pixels = pixels};
     loco_env *e;
-    loco_env_demo *d;
+    policy pol;
     char msg[256];
     if (loco_env_create(&e, &c, &b, msg, sizeof msg)) { fprintf(stderr, CMD ": %s\n", msg); return 1; }
-    if (loco_env_demo_create(&d, 1)) { loco_env_free(e); return 1; }
-    loco_rng rng;
-    loco_rng_seed(&rng, seed ^ 0x5EEDull);
+    if (policy_open(&pol, kind, seed ^ 0x5EEDull)) { policy_close(&pol); loco_env_free(e); return 1; }
     for (int k = 0; k < episodes; k++) {
         loco_env_reset_one(e, 0, seed + (uint64_t)k);
-        loco_env_demo_reset(d, 0, (seed + (uint64_t)k) ^ 0xD3A0ull);
+        policy_reset(&pol, (seed + (uint64_t)k) ^ 0xD3A0ull);
         out->elems0 += obs.n_elems;
         for (;;) {
-            act(oracle, d, &rng, &obs, &a);
+            act(&pol, &obs, pixels ? frame : NULL, &a);
             double t1 = now_s();
             loco_env_step(e);
             out->secs += now_s() - t1;
@@ -73,13 +121,13 @@ static int run_native(int t, int oracle, int episodes, uint64_t seed, int max_st
         out->wins += su;
         out->trunc += tr;
     }
-    loco_env_demo_free(d);
+    policy_close(&pol);
     loco_env_free(e);
     return 0;
 }
 
 /* One browser's share of the episodes: k = first, first + stride, ... */
-static int run_browser_slice(const loco_browser_config *bc, const char *task, int oracle, int first, int stride,
+static int run_browser_slice(const loco_browser_config *bc, const char *task, int kind, int first, int stride,
                              int episodes, uint64_t seed, tally *out) {
     loco_browser *b;
     char msg[512];
@@ -87,10 +135,12 @@ static int run_browser_slice(const loco_browser_config *bc, const char *task, in
     if (r) { fprintf(stderr, CMD ": %s\n", msg); return 1; }
     loco_env_obs *obs = malloc(sizeof *obs);
     uint8_t *frame = bc->pixels ? malloc(LOCO_ENV_H * LOCO_ENV_W * 3) : NULL;
-    loco_env_demo *d;
-    if (!obs || (bc->pixels && !frame) || loco_env_demo_create(&d, 1)) { free(obs); free(frame); loco_browser_free(b); return 1; }
-    loco_rng rng;
-    loco_rng_seed(&rng, (seed ^ 0x5EEDull) + (uint64_t)first);
+    policy pol;
+    if (!obs || (bc->pixels && !frame) || policy_open(&pol, kind, (seed ^ 0x5EEDull) + (uint64_t)first)) {
+        if (obs && (!bc->pixels || frame)) policy_close(&pol);
+        free(obs); free(frame); loco_browser_free(b);
+        return 1;
+    }
     int failed = 0;
     for (int k = first; k < episodes; k += stride) {
         if ((r = loco_browser_reset(b, task, seed + (uint64_t)k, obs, frame, msg, sizeof msg))) {
@@ -98,13 +148,13 @@ static int run_browser_slice(const loco_browser_config *bc, const char *task, in
             failed = 1;
             break;
         }
-        loco_env_demo_reset(d, 0, (seed + (uint64_t)k) ^ 0xD3A0ull);
+        policy_reset(&pol, (seed + (uint64_t)k) ^ 0xD3A0ull);
         out->elems0 += obs->n_elems;
         for (;;) {
             loco_env_action a;
             float rw;
             uint8_t te, tr, su;
-            act(oracle && obs->task >= 0, d, &rng, obs, &a);
+            act(&pol, obs, frame, &a);
             double t1 = now_s();
             loco_browser_step(b, &a, obs, frame, &rw, &te, &tr, &su);
             out->secs += now_s() - t1;
@@ -114,20 +164,20 @@ static int run_browser_slice(const loco_browser_config *bc, const char *task, in
         out->episodes++;
     }
     out->faults = loco_browser_restarts(b);
-    loco_env_demo_free(d);
+    policy_close(&pol);
     free(obs);
     free(frame);
     loco_browser_free(b);
     return failed;
 }
 
-static int run_browser(const loco_browser_config *bc, const char *task, int oracle, int episodes, uint64_t seed,
+static int run_browser(const loco_browser_config *bc, const char *task, int kind, int episodes, uint64_t seed,
                        int envs, tally *out) {
     tally part[64];
     int fails = 0;
     memset(part, 0, sizeof part);
 #pragma omp parallel for num_threads(envs) schedule(static, 1) reduction(+ : fails)
-    for (int i = 0; i < envs; i++) fails += run_browser_slice(bc, task, oracle, i, envs, episodes, seed, &part[i]);
+    for (int i = 0; i < envs; i++) fails += run_browser_slice(bc, task, kind, i, envs, episodes, seed, &part[i]);
     /* steps/s: each browser's steps over its time inside step calls, summed
      * over browsers (they run at once); resets and start-up are not counted */
     memset(out, 0, sizeof *out);
@@ -157,13 +207,14 @@ static void row(const char *backend, const char *task, const tally *t) {
 
 int loco__env_run_backend(int argc, char **argv) {
     const char *backend = "native", *task = "click-test", *policy_s = "oracle", *dir = NULL;
-    const char *chromium = NULL, *driver = NULL;
+    const char *chromium = NULL, *driver = NULL, *ckpt = NULL;
     int episodes = 20, envs = 1, max_steps = 0, timeout_ms = 20000, pixels = 0;
     uint64_t seed = 0;
     arg_spec specs[] = {
         {"backend", ARG_STR, &backend, 0, 0, "native (the C engine), browser (real pages in Chromium) or both"},
         {"task", ARG_STR, &task, 0, 0, "a task name, or all (browser: every task with a page under --miniwob-dir)"},
-        {"policy", ARG_STR, &policy_s, 0, 0, "oracle (the scripted demonstrator) or random"},
+        {"policy", ARG_STR, &policy_s, 0, 0, "oracle (the scripted demonstrator), random, or agent (--checkpoint)"},
+        {"checkpoint", ARG_STR, &ckpt, 0, 0, "a trained agent (loco agent train) for --policy agent"},
         {"episodes", ARG_INT, &episodes, 1, 1e7, "episodes per task (instance seeds seed .. seed+episodes-1)"},
         {"seed", ARG_U64, &seed, 0, 0, "first instance seed"},
         {"miniwob-dir", ARG_STR, &dir, 0, 0, "MiniWoB++ checkout (scripts/fetch_miniwob.sh) for the browser"},
@@ -182,8 +233,18 @@ int loco__env_run_backend(int argc, char **argv) {
     int nat = !strcmp(backend, "native") || !strcmp(backend, "both");
     int brw = !strcmp(backend, "browser") || !strcmp(backend, "both");
     if (!nat && !brw) { fprintf(stderr, CMD ": --backend must be native, browser or both\n"); return 2; }
-    int oracle = !strcmp(policy_s, "oracle");
-    if (!oracle && strcmp(policy_s, "random")) { fprintf(stderr, CMD ": --policy must be oracle or random\n"); return 2; }
+    int kind = !strcmp(policy_s, "oracle") ? P_ORACLE : !strcmp(policy_s, "random") ? P_RANDOM
+             : !strcmp(policy_s, "agent") ? P_AGENT : -1;
+    if (kind < 0) { fprintf(stderr, CMD ": --policy must be oracle, random or agent\n"); return 2; }
+    if ((kind == P_AGENT) != (ckpt != NULL)) { fprintf(stderr, CMD ": --policy agent goes with --checkpoint F\n"); return 2; }
+    g_ckpt = ckpt;
+    if (kind == P_AGENT) {   /* an agent that sees pixels gets frames on both backends */
+        loco_agent *m;
+        char msg[512];
+        if (loco_agent_load(ckpt, &m, 1, 1, NULL, msg, sizeof msg)) { fprintf(stderr, CMD ": %s\n", msg); return 1; }
+        if (loco_agent_get_config(m)->obs & LOCO_OBS_PIXELS) pixels = 1;
+        loco_agent_free(m);
+    }
     if (brw && !dir) { fprintf(stderr, CMD ": --backend %s needs --miniwob-dir DIR (scripts/fetch_miniwob.sh)\n", backend); return 2; }
     int *ids = malloc(sizeof(int) * (size_t)loco_env_task_count());
     if (!ids) return 1;
@@ -202,11 +263,11 @@ int loco__env_run_backend(int argc, char **argv) {
         tally t;
         if (nat) {
             memset(&t, 0, sizeof t);
-            failed |= run_native(ids[k], oracle, episodes, seed, max_steps, pixels, &t);
+            failed |= run_native(ids[k], kind, episodes, seed, max_steps, pixels, &t);
             if (!failed) row("native", name, &t);
         }
         if (brw && !failed) {
-            failed |= run_browser(&bc, name, oracle, episodes, seed, envs, &t);
+            failed |= run_browser(&bc, name, kind, episodes, seed, envs, &t);
             if (!failed) row("browser", name, &t);
         }
         fflush(stdout);
