@@ -16,13 +16,21 @@ if [ "${major:-0}" -lt 20 ]; then
     echo "node-llama-cpp $VERSION needs Node 20 or later; this is $(node --version)" >&2
     exit 3
 fi
-if [ ! -f "$dir/node_modules/node-llama-cpp/package.json" ]; then
+case $(uname -m) in
+    x86_64) prebuilt=linux-x64 ;;
+    aarch64) prebuilt=linux-arm64 ;;
+    *) echo "node-llama-cpp has no prebuilt CPU build for $(uname -m)" >&2; exit 3 ;;
+esac
+if [ ! -f "$dir/node_modules/node-llama-cpp/package.json" ] ||
+   [ ! -f "$dir/node_modules/@node-llama-cpp/$prebuilt/package.json" ]; then
     mkdir -p "$dir" || exit 3
-    # The prebuilt binaries come as the package's optional dependencies;
-    # --ignore-scripts skips its postinstall, which would try to build or
-    # download llama.cpp from elsewhere.
+    # The prebuilt binaries come as the package's optional dependencies, one
+    # per platform and GPU API (the CUDA ones alone are 540 MB); only the
+    # plain CPU build for this machine is installed.  --ignore-scripts skips
+    # its postinstall, which would try to build or download llama.cpp.
     if ! NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --prefix "$dir" --no-audit --no-fund --ignore-scripts \
-            "node-llama-cpp@$VERSION" >"$dir/install.log" 2>&1; then
+            --omit=optional "node-llama-cpp@$VERSION" "@node-llama-cpp/$prebuilt@$VERSION" \
+            >"$dir/install.log" 2>&1; then
         echo "npm install node-llama-cpp@$VERSION failed: $(tail -n 1 "$dir/install.log")" >&2
         rm -rf "$dir/node_modules"
         exit 3
