@@ -5,6 +5,7 @@
  * on the real browser, element actions, browsers in parallel, and a browser
  * killed or frozen mid-episode (restarted, the episode truncated).
  */
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "loco/agent.h"
 #include "loco/browser.h"
 #include "test.h"
+#include "proc.h"
 #include "util.h"
 
 #define PAGES "tests/data/miniwob_like"
@@ -250,4 +252,51 @@ LOCO_TEST(browser_env_run_agent) {
     CHECK(rc == 0 && strstr(out, "native   click-test") && strstr(out, "browser  click-test") && strstr(out, "/2 "),
           "exit %d:\n%s", rc, out);
     unlink(path);
+}
+
+/* Live (not zombie) processes in process group pg, read from /proc. */
+static int group_alive(pid_t pg) {
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d))) {
+        char path[300], buf[512];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        size_t k = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[k] = 0;
+        char *p = strrchr(buf, ')');   /* "pid (comm) state ppid pgrp ..." */
+        char st;
+        int ppid, pgrp;
+        if (p && sscanf(p + 1, " %c %d %d", &st, &ppid, &pgrp) == 3 && pgrp == pg && st != 'Z') n++;
+    }
+    if (d) closedir(d);
+    return n;
+}
+
+/* Ctrl-C (SIGINT) or SIGTERM to `loco env run --backend browser` ends its
+ * browsers too, though they sit in process groups of their own. */
+LOCO_TEST(browser_signal_kills_browsers) {
+    if (!have_chromium()) SKIP("no chromium or chromedriver (apt-get install chromium chromium-driver)");
+    int sigs[2] = {SIGINT, SIGTERM};
+    for (int s = 0; s < 2; s++) {
+        pid_t pid = loco_test_start("env run --backend browser --miniwob-dir " PAGES " --task click-test --episodes 100000",
+                                    "/dev/null");
+        pid_t drv = -1;
+        for (int k = 0; k < 200 && drv < 0; k++) {
+            drv = loco_test_child(pid, "chromedriver");
+            if (drv < 0) usleep(50000);
+        }
+        CHECK(drv > 0, "no chromedriver under loco");
+        usleep(1500000);   /* Chromium is up and running episodes */
+        int before = drv > 0 ? group_alive(drv) : 0;
+        kill(pid, sigs[s]);
+        int rc = loco_test_finish(pid, 10);
+        usleep(300000);
+        int after = drv > 0 ? group_alive(drv) : 0;
+        CHECK(before >= 2 && after == 0, "signal %d: %d processes in the browser's group before, %d after (exit %d)",
+              sigs[s], before, after, rc);
+    }
 }

@@ -64,6 +64,11 @@ int  loco_browser_reset(loco_browser *b, const char *task, uint64_t seed, loco_e
 int  loco_browser_step(loco_browser *b, const loco_env_action *a, loco_env_obs *obs, uint8_t *pixels,
                        float *reward, uint8_t *terminated, uint8_t *truncated, uint8_t *success);
 
+/* Kills every browser this process has running (their process groups);
+ * async-signal-safe, for a SIGINT or SIGTERM handler, since the browsers sit
+ * in process groups of their own that a terminal's Ctrl-C does not reach. */
+void loco_browser_kill_all(void);
+
 /* Times the browser was restarted after a fault. */
 int  loco_browser_restarts(const loco_browser *b);
 /* The chromedriver's process group (Chromium is in it): for fault tests. */

@@ -8,6 +8,7 @@
  * the next observation), as MiniWoB++'s measured env.step rates do.
  */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,14 @@ typedef struct {
     loco_agent_batch_buf bb;
 } policy;
 
-static const char *g_ckpt;   /* --checkpoint, read by each runner */
+static const char *g_ckpt;
+
+/* Ctrl-C or a kill ends the browsers too, then the process as the signal would. */
+static void on_signal(int sig) {
+    loco_browser_kill_all();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}   /* --checkpoint, read by each runner */
 
 static int policy_open(policy *p, int kind, uint64_t seed) {
     memset(p, 0, sizeof *p);
@@ -252,6 +260,11 @@ int loco__env_run_backend(int argc, char **argv) {
     if (n < 0) { free(ids); return 2; }
     loco_browser_config bc = {.miniwob_dir = dir, .chromium = chromium, .chromedriver = driver,
                               .max_steps = max_steps, .timeout_ms = timeout_ms, .pixels = pixels};
+    if (brw) {
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        signal(SIGHUP, on_signal);
+    }
     int failed = 0;
     for (int k = 0; k < n && !failed; k++) {
         const char *name = loco_env_task_name(ids[k]);

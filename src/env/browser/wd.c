@@ -20,6 +20,26 @@
 #include <time.h>
 #include <unistd.h>
 #include "env/browser/wd.h"
+#include "loco/browser.h"
+
+/* Live chromedriver process groups, so that a signal handler can end them
+ * (they are in groups of their own: a Ctrl-C at the terminal does not reach
+ * them).  Slots are claimed and cleared atomically. */
+#define MAX_LIVE 256
+static volatile sig_atomic_t live[MAX_LIVE];
+
+static void live_add(pid_t pg) {
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (__sync_bool_compare_and_swap(&live[i], 0, (sig_atomic_t)pg)) return;
+}
+static void live_del(pid_t pg) {
+    for (int i = 0; i < MAX_LIVE; i++) __sync_bool_compare_and_swap(&live[i], (sig_atomic_t)pg, 0);
+}
+
+void loco_browser_kill_all(void) {
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live[i] > 0) kill(-(pid_t)live[i], SIGKILL);
+}
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void curl_start(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -120,6 +140,7 @@ int loco__wd_start(loco__wd *wd, const char *driver, const char *chromium, int t
     }
     setpgid(pid, pid);
     wd->pid = pid;
+    live_add(pid);
 
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/status", wd->port);
@@ -127,6 +148,7 @@ int loco__wd_start(loco__wd *wd, const char *driver, const char *chromium, int t
     for (int waited = 0; waited < 15000 && !ready; waited += 50) {
         int st;
         if (waitpid(pid, &st, WNOHANG) == pid) {
+            live_del(pid);
             wd->pid = -1;
             snprintf(wd->err, sizeof wd->err, "%s exited at start (status %d)", driver, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
             return -1;
@@ -180,6 +202,7 @@ void loco__wd_stop(loco__wd *wd) {
         kill(-wd->pid, SIGKILL);
         kill(wd->pid, SIGKILL);
         waitpid(wd->pid, NULL, 0);
+        live_del(wd->pid);
         wd->pid = -1;
     }
     if (wd->curl) curl_easy_cleanup(wd->curl);
