@@ -34,7 +34,7 @@ int loco_playroom_env_reset(loco_playroom_env *e, uint64_t seed, int split, int 
      * some rooms have no prompt of some family (then another room is built). */
     int fam = family;
     if (fam < 0) {
-        do fam = (int)(loco_rng_u64(&rng) % LOCO_PLAYROOM_N_FAMILY);
+        do fam = (int)loco__pr_below(&rng, LOCO_PLAYROOM_N_FAMILY);
         while (split == LOCO_PLAYROOM_SPLIT_TEST && fam == LOCO_PLAYROOM_GO);
     }
     do loco__pr_world_build(&e->w, &rng, split);

@@ -110,6 +110,11 @@ struct loco_playroom_env {
     uint32_t asked_at;    /* chat index of the setter's first message + 1, 0 before */
 };
 
+/* A uniform draw in [0, n) (the modulo bias, below 2^-56 for n <= 256, is
+ * immaterial here), and a yes with the given percent chance. */
+static inline unsigned loco__pr_below(loco_rng *rng, unsigned n) { return (unsigned)(loco_rng_u64(rng) % n); }
+static inline int loco__pr_chance(loco_rng *rng, int percent) { return (int)loco__pr_below(rng, 100) < percent; }
+
 /* ---- world.c */
 /* Builds the room for seed (furniture, players, objects; connected floor). */
 void loco__pr_world_build(pr_world *w, loco_rng *rng, int split);

@@ -23,8 +23,6 @@
 #include "env/playroom/internal.h"
 #include "env/playroom/vocab.h"
 
-static unsigned below(loco_rng *rng, unsigned n) { return (unsigned)(loco_rng_u64(rng) % n); }
-
 int loco__pr_is_question(int family) { return family >= LOCO_PLAYROOM_COLOUR; }
 
 int loco__pr_prompt_x(const pr_world *w, const loco_playroom_prompt *p) {
@@ -168,8 +166,8 @@ static int feasible(const pr_world *w, const loco_playroom_prompt *p) {
 
 /* Tries one prompt of the family; returns 1 if it is feasible and fits the split. */
 static int try_prompt(const pr_world *w, loco_rng *rng, int split, int family, loco_playroom_prompt *p) {
-    const pr_obj *X = &w->obj[below(rng, w->n_obj)], *Y = &w->obj[below(rng, w->n_obj)];
-    const pr_furn *F = &w->furn[below(rng, w->n_furn)];
+    const pr_obj *X = &w->obj[loco__pr_below(rng, w->n_obj)], *Y = &w->obj[loco__pr_below(rng, w->n_obj)];
+    const pr_furn *F = &w->furn[loco__pr_below(rng, w->n_furn)];
     *p = (loco_playroom_prompt){(uint8_t)family, X->cat, X->colour, 0, PR_NONE, PR_NONE, PR_NONE, PR_NONE};
     switch (family) {
     case LOCO_PLAYROOM_PUT:
@@ -180,15 +178,15 @@ static int try_prompt(const pr_world *w, loco_rng *rng, int split, int family, l
         p->f_kind = F->kind, p->f_colour = F->colour;
         break;
     case LOCO_PLAYROOM_POSITION:
-        p->y_cat = Y->cat, p->y_colour = Y->colour, p->relation = (uint8_t)below(rng, 2);
+        p->y_cat = Y->cat, p->y_colour = Y->colour, p->relation = (uint8_t)loco__pr_below(rng, 2);
         break;
     case LOCO_PLAYROOM_COUNT:
-        p->x_cat = (uint8_t)below(rng, LOCO_PLAYROOM_N_CATEGORY), p->x_colour = PR_NONE;
+        p->x_cat = (uint8_t)loco__pr_below(rng, LOCO_PLAYROOM_N_CATEGORY), p->x_colour = PR_NONE;
         break;
     case LOCO_PLAYROOM_EXISTS:
-        if (below(rng, 2)) {   /* ask about something absent (maybe) */
-            p->x_cat = (uint8_t)below(rng, LOCO_PLAYROOM_N_CATEGORY);
-            p->x_colour = (uint8_t)below(rng, LOCO_PLAYROOM_N_COLOUR);
+        if (loco__pr_below(rng, 2)) {   /* ask about something absent (maybe) */
+            p->x_cat = (uint8_t)loco__pr_below(rng, LOCO_PLAYROOM_N_CATEGORY);
+            p->x_colour = (uint8_t)loco__pr_below(rng, LOCO_PLAYROOM_N_COLOUR);
         }
         break;
     default: break;

@@ -11,9 +11,6 @@
 
 typedef struct { uint8_t t[LOCO_PLAYROOM_MSG_MAX + 1]; int n; } words;
 
-static unsigned below(loco_rng *rng, unsigned n) { return (unsigned)(loco_rng_u64(rng) % n); }
-static int chance(loco_rng *rng, int percent) { return (int)below(rng, 100) < percent; }
-
 static void add(words *s, int t) {
     if (s->n < LOCO_PLAYROOM_MSG_MAX) s->t[s->n++] = (uint8_t)t;
 }
@@ -22,14 +19,14 @@ static void add(words *s, int t) {
 static void object(words *s, loco_rng *rng, int cat, int colour, int with_colour) {
     add(s, T_THE);
     if (with_colour) add(s, loco__pr_tok_colour_word(colour));
-    add(s, loco__pr_tok_category_word(cat, 0, chance(rng, 20)));
+    add(s, loco__pr_tok_category_word(cat, 0, loco__pr_chance(rng, 20)));
 }
 
 /* "a red duck" / "an orange duck". */
 static void indefinite(words *s, loco_rng *rng, int cat, int colour) {
     add(s, colour == 1 ? T_AN : T_A);   /* orange */
     add(s, loco__pr_tok_colour_word(colour));
-    add(s, loco__pr_tok_category_word(cat, 0, chance(rng, 20)));
+    add(s, loco__pr_tok_category_word(cat, 0, loco__pr_chance(rng, 20)));
 }
 
 /* "the [colour] table": the colour may go when the room has one such piece. */
@@ -37,8 +34,8 @@ static void furniture(words *s, loco_rng *rng, const pr_world *w, int kind, int 
     int same = 0;
     for (int f = 0; f < w->n_furn; f++) same += w->furn[f].kind == kind;
     add(s, T_THE);
-    if (same > 1 || chance(rng, 50)) add(s, loco__pr_tok_colour_word(colour));
-    add(s, loco__pr_tok_furniture_word(kind, chance(rng, 20)));
+    if (same > 1 || loco__pr_chance(rng, 50)) add(s, loco__pr_tok_colour_word(colour));
+    add(s, loco__pr_tok_furniture_word(kind, loco__pr_chance(rng, 20)));
 }
 
 /* Builds the utterance for the prompt. */
@@ -46,13 +43,13 @@ static void utter(loco_playroom_env *e, words *s) {
     loco_rng *rng = &e->rng[LOCO_PLAYROOM_SETTER];
     const loco_playroom_prompt *p = &e->prompt;
     const pr_world *w = &e->w;
-    int f = p->family, k = (int)below(rng, 4);
+    int f = p->family, k = (int)loco__pr_below(rng, 4);
     /* Vagueness: the object without its colour, for the families whose
      * solver can ask back.  When the category is unique it is harmless. */
     int vague = (f == LOCO_PLAYROOM_LIFT || f == LOCO_PLAYROOM_PUT || f == LOCO_PLAYROOM_BRING ||
-                 f == LOCO_PLAYROOM_WHERE) && chance(rng, 15);
+                 f == LOCO_PLAYROOM_WHERE) && loco__pr_chance(rng, 15);
     e->setter.vague = (uint8_t)vague;
-    int polite = chance(rng, 25);
+    int polite = loco__pr_chance(rng, 25);
     if (polite && !loco__pr_is_question(f) && k < 2) add(s, T_PLEASE);
     switch (f) {
     case LOCO_PLAYROOM_LIFT:
@@ -103,14 +100,14 @@ static void utter(loco_playroom_env *e, words *s) {
         break;
     case LOCO_PLAYROOM_COLOUR:
         if (k == 3) {
-            add(s, T_TELL), add(s, T_ME), add(s, T_THE), add(s, chance(rng, 50) ? T_COLOUR : T_COLOR), add(s, T_OF);
+            add(s, T_TELL), add(s, T_ME), add(s, T_THE), add(s, loco__pr_chance(rng, 50) ? T_COLOUR : T_COLOR), add(s, T_OF);
         } else {
             add(s, T_WHAT), add(s, k == 1 ? T_COLOR : T_COLOUR), add(s, T_IS);
         }
         object(s, rng, p->x_cat, p->x_colour, 0);
         break;
     case LOCO_PLAYROOM_COUNT: {
-        int plural = loco__pr_tok_category_word(p->x_cat, 1, chance(rng, 20));
+        int plural = loco__pr_tok_category_word(p->x_cat, 1, loco__pr_chance(rng, 20));
         if (k == 2) add(s, T_COUNT), add(s, T_THE), add(s, plural);
         else {
             add(s, T_HOW), add(s, T_MANY), add(s, plural);
@@ -151,7 +148,7 @@ void loco__pr_setter_reset(loco_playroom_env *e) {
     words s = {{0}, 0};
     utter(e, &s);
     queue(&e->setter, &s);
-    e->setter.delay = (uint8_t)(1 + below(&e->rng[LOCO_PLAYROOM_SETTER], 3));
+    e->setter.delay = (uint8_t)(1 + loco__pr_below(&e->rng[LOCO_PLAYROOM_SETTER], 3));
 }
 
 void loco__pr_setter_act(loco_playroom_env *e, int32_t act[2]) {
@@ -166,9 +163,9 @@ void loco__pr_setter_act(loco_playroom_env *e, int32_t act[2]) {
         if (!which || e->prompt.x_colour == PR_NONE) continue;
         words s = {{0}, 0};
         add(&s, T_THE), add(&s, loco__pr_tok_colour_word(e->prompt.x_colour));
-        add(&s, chance(&e->rng[LOCO_PLAYROOM_SETTER], 50) ? T_ONE : loco__pr_tok_category_word(e->prompt.x_cat, 0, 0));
+        add(&s, loco__pr_chance(&e->rng[LOCO_PLAYROOM_SETTER], 50) ? T_ONE : loco__pr_tok_category_word(e->prompt.x_cat, 0, 0));
         queue(st, &s);
-        st->delay = (uint8_t)(1 + below(&e->rng[LOCO_PLAYROOM_SETTER], 2));
+        st->delay = (uint8_t)(1 + loco__pr_below(&e->rng[LOCO_PLAYROOM_SETTER], 2));
     }
     if (st->pos >= st->n_out) return;
     if (st->delay) { st->delay--; return; }

@@ -18,9 +18,6 @@
 
 enum { LISTEN, ACT, ANSWER, IDLE };
 
-static unsigned below(loco_rng *rng, unsigned n) { return (unsigned)(loco_rng_u64(rng) % n); }
-static int chance(loco_rng *rng, int percent) { return (int)below(rng, 100) < percent; }
-
 /* ---------------------------------------------------------------- understanding */
 
 typedef struct { int8_t cat, colour; } phrase;
@@ -85,12 +82,12 @@ static void answer(loco_playroom_env *e) {
     pr_solver *s = &e->solver;
     const pr_world *w = &e->w;
     loco_rng *rng = &e->rng[LOCO_PLAYROOM_SOLVER];
-    int k = (int)below(rng, 3), x = s->in.x;
+    int k = (int)loco__pr_below(rng, 3), x = s->in.x;
     switch (s->in.family) {
     case LOCO_PLAYROOM_COLOUR: {
         if (x < 0) { SAY(s, T_SORRY, T_I, T_CANT, T_FIND, T_IT); return; }
         int c = w->obj[x].colour;
-        if (s->answer_err) c = (c + 1 + (int)below(rng, LOCO_PLAYROOM_N_COLOUR - 1)) % LOCO_PLAYROOM_N_COLOUR;
+        if (s->answer_err) c = (c + 1 + (int)loco__pr_below(rng, LOCO_PLAYROOM_N_COLOUR - 1)) % LOCO_PLAYROOM_N_COLOUR;
         uint8_t cw = (uint8_t)loco__pr_tok_colour_word(c);
         if (k == 0) SAY(s, T_IT, T_IS, cw);
         else if (k == 1) SAY(s, cw);
@@ -99,7 +96,7 @@ static void answer(loco_playroom_env *e) {
     }
     case LOCO_PLAYROOM_COUNT: {
         int n = loco__pr_count(w, s->in.cat);
-        if (s->answer_err) n = n == 0 || chance(rng, 50) ? n + 1 : n - 1;
+        if (s->answer_err) n = n == 0 || loco__pr_chance(rng, 50) ? n + 1 : n - 1;
         uint8_t nw = (uint8_t)loco__pr_tok_number_word(n);
         if (n == 0 && k != 1) SAY(s, T_THERE, T_ARE, T_NO, (uint8_t)loco__pr_tok_category_word(s->in.cat, 1, 0));
         else if (k == 0) SAY(s, T_THERE, n == 1 ? T_IS : T_ARE, nw);
@@ -120,8 +117,8 @@ static void answer(loco_playroom_env *e) {
         const pr_obj *o = &w->obj[x];
         int where = o->where, f = o->holder;
         if (s->answer_err && where != PR_HELD) {   /* the wrong place */
-            if (w->n_furn > 1 && (where == PR_ON_FLOOR || chance(rng, 50))) {
-                int g = (int)below(rng, w->n_furn);
+            if (w->n_furn > 1 && (where == PR_ON_FLOOR || loco__pr_chance(rng, 50))) {
+                int g = (int)loco__pr_below(rng, w->n_furn);
                 if (where == PR_ON_FURN && g == f) g = (g + 1) % w->n_furn;
                 where = PR_ON_FURN, f = g;
             } else where = where == PR_ON_FLOOR ? PR_ON_FURN : PR_ON_FLOOR, f = 0;
@@ -148,18 +145,18 @@ static void start(loco_playroom_env *e) {
     loco_rng *rng = &e->rng[LOCO_PLAYROOM_SOLVER];
     const pr_world *w = &e->w;
     if (loco__pr_is_question(s->in.family)) {
-        s->phase = ANSWER, s->wait = (uint8_t)(2 + below(rng, 5));
+        s->phase = ANSWER, s->wait = (uint8_t)(2 + loco__pr_below(rng, 5));
         return;
     }
     s->phase = ACT;
     s->target = s->in.x;
-    if (chance(rng, 3)) {
+    if (loco__pr_chance(rng, 3)) {
         s->gave_up = 1;
         SAY(s, T_SORRY, T_I, T_CANT, T_FIND, T_IT);
         return;
     }
-    if (chance(rng, 50)) { if (chance(rng, 50)) SAY(s, T_OK); else SAY(s, T_SURE); }
-    if (s->in.x >= 0 && chance(rng, 12)) {   /* a wrong object: same category, else same colour */
+    if (loco__pr_chance(rng, 50)) { if (loco__pr_chance(rng, 50)) SAY(s, T_OK); else SAY(s, T_SURE); }
+    if (s->in.x >= 0 && loco__pr_chance(rng, 12)) {   /* a wrong object: same category, else same colour */
         const pr_obj *X = &w->obj[s->in.x];
         int best = -1;
         for (int i = 0; i < w->n_obj; i++)
@@ -167,11 +164,11 @@ static void start(loco_playroom_env *e) {
         for (int i = 0; i < w->n_obj && best < 0; i++)
             if (i != s->in.x && w->obj[i].colour == X->colour) best = i;
         if (best >= 0 && (s->in.family != LOCO_PLAYROOM_POSITION || best != s->in.y))
-            s->target = (int8_t)best, s->notice = (uint8_t)(3 + below(rng, 6));
+            s->target = (int8_t)best, s->notice = (uint8_t)(3 + loco__pr_below(rng, 6));
     }
-    if (chance(rng, 20)) {
+    if (loco__pr_chance(rng, 20)) {
         int x, y;
-        do x = 1 + (int)below(rng, PR_W - 2), y = 1 + (int)below(rng, PR_H - 2);
+        do x = 1 + (int)loco__pr_below(rng, PR_W - 2), y = 1 + (int)loco__pr_below(rng, PR_H - 2);
         while (!loco__pr_walkable(w, x, y));
         s->detour = 1, s->detour_x = (uint8_t)x, s->detour_y = (uint8_t)y;
     }
@@ -267,7 +264,7 @@ void loco__pr_solver_reset(loco_playroom_env *e) {
     memset(&e->solver, 0, sizeof e->solver);
     e->solver.target = -1;
     e->solver.in.family = -1;
-    e->solver.answer_err = (uint8_t)chance(&e->rng[LOCO_PLAYROOM_SOLVER], 6);
+    e->solver.answer_err = (uint8_t)loco__pr_chance(&e->rng[LOCO_PLAYROOM_SOLVER], 6);
 }
 
 /* Reads the setter's new messages. */
@@ -300,7 +297,7 @@ void loco__pr_solver_act(loco_playroom_env *e, int32_t act[2]) {
     if (s->wait) s->wait--;
     else if (s->phase == ANSWER) { answer(e); s->phase = IDLE; }
     else if (s->phase == ACT && !s->gave_up) {
-        if (chance(rng, 4)) s->wait = (uint8_t)(1 + below(rng, 4));
+        if (loco__pr_chance(rng, 4)) s->wait = (uint8_t)(1 + loco__pr_below(rng, 4));
         else {
             int a = motor(e);
             if (a < 0) {   /* no way there: give up */

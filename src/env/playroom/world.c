@@ -13,8 +13,6 @@
 const int8_t loco__pr_dx[4] = {0, 1, 0, -1};   /* N E S W; y grows southwards */
 const int8_t loco__pr_dy[4] = {-1, 0, 1, 0};
 
-static unsigned below(loco_rng *rng, unsigned n) { return (unsigned)(loco_rng_u64(rng) % n); }
-
 int loco__pr_in(int x, int y) { return x >= 0 && y >= 0 && x < PR_W && y < PR_H; }
 
 /* Recomputes the thing bytes of a cell of the symbolic grid. */
@@ -166,19 +164,19 @@ static int simple_cell(const pr_world *w, int x, int y) {
 }
 
 static void place_furniture(pr_world *w, loco_rng *rng) {
-    int want = 3 + (int)below(rng, 4);
+    int want = 3 + (int)loco__pr_below(rng, 4);
     for (int tries = 0; tries < 200 && w->n_furn < want; tries++) {
-        pr_furn f = {(uint8_t)below(rng, LOCO_PLAYROOM_N_FURNITURE), (uint8_t)below(rng, LOCO_PLAYROOM_N_COLOUR), 0, 0, 1, 1};
+        pr_furn f = {(uint8_t)loco__pr_below(rng, LOCO_PLAYROOM_N_FURNITURE), (uint8_t)loco__pr_below(rng, LOCO_PLAYROOM_N_COLOUR), 0, 0, 1, 1};
         int dup = 0;
         for (int i = 0; i < w->n_furn; i++) dup |= w->furn[i].kind == f.kind && w->furn[i].colour == f.colour;
         if (dup) continue;
-        int along = below(rng, 2);   /* orientation */
+        int along = loco__pr_below(rng, 2);   /* orientation */
         if (f.kind == PR_SHELF) f.w = 3, f.h = 1;
-        else if (f.kind == PR_TABLE) f.w = 2, f.h = (uint8_t)(1 + below(rng, 2));
+        else if (f.kind == PR_TABLE) f.w = 2, f.h = (uint8_t)(1 + loco__pr_below(rng, 2));
         else if (f.kind == PR_BED) f.w = 2, f.h = 3;
         if (along) { uint8_t t = f.w; f.w = f.h; f.h = t; }
-        f.x = (uint8_t)(1 + below(rng, PR_W - 1 - f.w));
-        f.y = (uint8_t)(1 + below(rng, PR_H - 1 - f.h));
+        f.x = (uint8_t)(1 + loco__pr_below(rng, PR_W - 1 - f.w));
+        f.y = (uint8_t)(1 + loco__pr_below(rng, PR_H - 1 - f.h));
         /* Nothing else within one cell: furniture never encloses floor. */
         int clash = 0;
         for (int y = f.y - 1; y <= f.y + f.h; y++)
@@ -197,21 +195,21 @@ static void place_furniture(pr_world *w, loco_rng *rng) {
 
 static void random_free_cell(const pr_world *w, loco_rng *rng, int *x, int *y) {
     do {
-        *x = 1 + (int)below(rng, PR_W - 2);
-        *y = 1 + (int)below(rng, PR_H - 2);
+        *x = 1 + (int)loco__pr_below(rng, PR_W - 2);
+        *y = 1 + (int)loco__pr_below(rng, PR_H - 2);
     } while (!free_floor(w, *x, *y));
 }
 
 static void place_objects(pr_world *w, loco_rng *rng, int split) {
-    int want = 5 + (int)below(rng, 11);
+    int want = 5 + (int)loco__pr_below(rng, 11);
     for (int tries = 0; tries < 400 && w->n_obj < want; tries++) {
-        int cat = (int)below(rng, LOCO_PLAYROOM_N_CATEGORY), colour = (int)below(rng, LOCO_PLAYROOM_N_COLOUR);
+        int cat = (int)loco__pr_below(rng, LOCO_PLAYROOM_N_CATEGORY), colour = (int)loco__pr_below(rng, LOCO_PLAYROOM_N_COLOUR);
         if (loco__pr_find(w, cat, colour) >= 0) continue;
         if (split == LOCO_PLAYROOM_SPLIT_TRAIN && loco_playroom_heldout_object(colour, cat)) continue;
         int x, y;
-        if (below(rng, 2)) {   /* on or in a piece of furniture */
-            const pr_furn *f = &w->furn[below(rng, w->n_furn)];
-            x = f->x + (int)below(rng, f->w), y = f->y + (int)below(rng, f->h);
+        if (loco__pr_below(rng, 2)) {   /* on or in a piece of furniture */
+            const pr_furn *f = &w->furn[loco__pr_below(rng, w->n_furn)];
+            x = f->x + (int)loco__pr_below(rng, f->w), y = f->y + (int)loco__pr_below(rng, f->h);
             if (w->obj_at[y][x]) continue;
         } else {
             random_free_cell(w, rng, &x, &y);
@@ -242,7 +240,7 @@ void loco__pr_world_build(pr_world *w, loco_rng *rng, int split) {
         for (int p = 0; p < 2; p++) {
             int x, y;
             random_free_cell(w, rng, &x, &y);
-            w->pl[p] = (pr_player){(uint8_t)x, (uint8_t)y, (uint8_t)below(rng, 4), PR_NONE};
+            w->pl[p] = (pr_player){(uint8_t)x, (uint8_t)y, (uint8_t)loco__pr_below(rng, 4), PR_NONE};
             w->who_at[y][x] = (uint8_t)(p + 1);
             refresh(w, x, y);
         }
