@@ -85,6 +85,7 @@ int loco__agent_act(int argc, char **argv) {
     if (ckpt) {
         if (loco_agent_load(ckpt, &p.m, 1, 1, NULL, msg, sizeof msg)) { fprintf(stderr, CMD ": %s\n", msg); return 1; }
         const loco_agent_config *c = loco_agent_get_config(p.m);
+        snprintf(msg, sizeof msg, "out of memory");
         if (loco_agent_env_check(c, msg, sizeof msg) || loco_agent_batch_buf_alloc(&p.bb, c, 1, 1)) {
             fprintf(stderr, CMD ": %s\n", msg);
             loco_agent_free(p.m);

@@ -49,14 +49,14 @@ typedef struct {
     loco_agent_batch_buf bb;
 } policy;
 
-static const char *g_ckpt;
+static const char *g_ckpt;   /* --checkpoint, read by each runner */
 
 /* Ctrl-C or a kill ends the browsers too, then the process as the signal would. */
 static void on_signal(int sig) {
     loco_browser_kill_all();
     signal(sig, SIG_DFL);
     raise(sig);
-}   /* --checkpoint, read by each runner */
+}
 
 static int policy_open(policy *p, int kind, uint64_t seed) {
     memset(p, 0, sizeof *p);
@@ -64,7 +64,7 @@ static int policy_open(policy *p, int kind, uint64_t seed) {
     loco_rng_seed(&p->rng, seed);
     if (loco_env_demo_create(&p->demo, 1)) return -1;
     if (kind != P_AGENT) return 0;
-    char msg[512];
+    char msg[512] = "out of memory";
     if (loco_agent_load(g_ckpt, &p->m, 1, 1, NULL, msg, sizeof msg) ||
         loco_agent_env_check(loco_agent_get_config(p->m), msg, sizeof msg) ||
         loco_agent_batch_buf_alloc(&p->bb, loco_agent_get_config(p->m), 1, 1)) {
