@@ -47,12 +47,22 @@ static void put_escaped(sbuf *s, const char *t) {
     }
 }
 
-static void put_base64(sbuf *s, const uint8_t *d, size_t n) {
+size_t loco__playroom_base64(const uint8_t *d, size_t n, char *out) {
     static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
     for (size_t i = 0; i < n; i += 3) {
         uint32_t v = (uint32_t)d[i] << 16 | (i + 1 < n ? (uint32_t)d[i + 1] << 8 : 0) | (i + 2 < n ? d[i + 2] : 0);
-        char o[4] = {tab[v >> 18 & 63], tab[v >> 12 & 63], i + 1 < n ? tab[v >> 6 & 63] : '=', i + 2 < n ? tab[v & 63] : '='};
-        put(s, o, 4);
+        out[o++] = tab[v >> 18 & 63], out[o++] = tab[v >> 12 & 63];
+        out[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=', out[o++] = i + 2 < n ? tab[v & 63] : '=';
+    }
+    return o;
+}
+
+static void put_base64(sbuf *s, const uint8_t *d, size_t n) {
+    char chunk[4 * 1024];   /* 3 * 1024 bytes at a time */
+    for (size_t i = 0; i < n; i += 3 * 1024) {
+        size_t k = n - i < 3 * 1024 ? n - i : 3 * 1024;
+        put(s, chunk, loco__playroom_base64(d + i, k, chunk));
     }
 }
 

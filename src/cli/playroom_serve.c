@@ -65,12 +65,10 @@ static void add(out_buf *o, const char *fmt, ...) {
 }
 
 static void add_b64(out_buf *o, const uint8_t *d, size_t n) {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)d[i] << 16 | (i + 1 < n ? (uint32_t)d[i + 1] << 8 : 0) | (i + 2 < n ? d[i + 2] : 0);
-        add(o, "%c%c%c%c", tab[v >> 18 & 63], tab[v >> 12 & 63], i + 1 < n ? tab[v >> 6 & 63] : '=',
-            i + 2 < n ? tab[v & 63] : '=');
-    }
+    size_t need = 4 * ((n + 2) / 3);
+    if (o->n + need + 1 > o->cap) return;
+    o->n += loco__playroom_base64(d, n, o->p + o->n);
+    o->p[o->n] = 0;
 }
 
 /* The chat text is words of the vocabulary, "setter:"/"solver:" and
