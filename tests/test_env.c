@@ -420,3 +420,65 @@ LOCO_TEST(env_frame_cache_matches_fresh_render) {
     }
     loco_env_demo_free(d);
 }
+
+static const loco_env_elem *elem_by_tag(const loco_env_obs *o, const char *tag) {
+    for (int k = 0; k < o->n_elems; k++)
+        if (!strcmp(o->elems[k].tag, tag)) return &o->elems[k];
+    return NULL;
+}
+
+static void press(rig *r, const char *key) {
+    r->act[0] = (loco_env_action){LOCO_ENV_PRESS_KEY, 0, 0, loco_env_key_find(key), 0, 0};
+    loco_env_step(r->env);
+}
+
+/* The editing model through copy-paste's page: select all and copy in the
+ * text area, paste twice into the field, then Backspace, arrows, Delete,
+ * Ctrl+X, typing over a selection; focus and tampered flags follow. */
+LOCO_TEST(env_events_typing_and_clipboard) {
+    rig r;
+    CHECK(!rig_open(&r, 1, loco_env_task_find("copy-paste"), NULL, 0, 1, 0), "create");
+    loco_env_reset_one(r.env, 0, 3);
+    const loco_env_elem *ta = elem_by_tag(&r.obs[0], "TEXTAREA"), *in = elem_by_tag(&r.obs[0], "INPUT_text");
+    char text[LOCO_ENV_STR];
+    memcpy(text, ta->value, sizeof text);
+    int ta_ref = ta->ref, in_ref = in->ref;
+    CHECK(!(in->flags & (LOCO_ENV_FOCUSED | LOCO_ENV_TAMPERED)), "fresh field flags %u", in->flags);
+    r.act[0] = (loco_env_action){LOCO_ENV_CLICK_ELEMENT, 0, 0, 0, 0, ta_ref};
+    loco_env_step(r.env);
+    press(&r, "C-a");
+    press(&r, "C-c");
+    r.act[0] = (loco_env_action){LOCO_ENV_CLICK_ELEMENT, 0, 0, 0, 0, in_ref};
+    loco_env_step(r.env);
+    press(&r, "C-v");
+    press(&r, "C-v");
+    in = elem_by_tag(&r.obs[0], "INPUT_text");
+    char want[2 * LOCO_ENV_STR];
+    snprintf(want, sizeof want, "%s%s", text, text);
+    want[LOCO_ENV_STR - 1] = 0;   /* a value holds at most 63 characters */
+    CHECK(!strcmp(in->value, want), "paste twice: '%s' want '%s'", in->value, want);
+    CHECK((in->flags & LOCO_ENV_FOCUSED) && (in->flags & LOCO_ENV_TAMPERED) && (in->flags & LOCO_ENV_TARGETED),
+          "field flags %u", in->flags);
+    /* clear, then type "abc", Backspace, Left, Delete: "a" */
+    press(&r, "C-a");
+    press(&r, "<Backspace>");
+    press(&r, "a"); press(&r, "b"); press(&r, "c");
+    press(&r, "<Backspace>");
+    press(&r, "<ArrowLeft>");
+    press(&r, "<Delete>");
+    in = elem_by_tag(&r.obs[0], "INPUT_text");
+    CHECK(!strcmp(in->value, "a"), "editing: '%s' want 'a'", in->value);
+    /* Ctrl+X then Ctrl+V round trip; typing replaces a selection */
+    press(&r, "Z");
+    press(&r, "C-a"); press(&r, "C-x");
+    CHECK(elem_by_tag(&r.obs[0], "INPUT_text")->value[0] == 0, "cut left text");
+    press(&r, "C-v"); press(&r, "C-a"); press(&r, "q");
+    CHECK(!strcmp(elem_by_tag(&r.obs[0], "INPUT_text")->value, "q"), "typing over a selection: '%s'",
+          elem_by_tag(&r.obs[0], "INPUT_text")->value);
+    /* Tab moves the focus on (to Submit); a key there types nothing */
+    press(&r, "<Tab>");
+    press(&r, "x");
+    in = elem_by_tag(&r.obs[0], "INPUT_text");
+    CHECK(!(in->flags & LOCO_ENV_FOCUSED) && !strcmp(in->value, "q"), "tab: flags %u value '%s'", in->flags, in->value);
+    rig_close(&r);
+}

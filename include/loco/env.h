@@ -31,7 +31,7 @@ extern "C" {
 #define LOCO_ENV_MAX_ELEMS  128   /* DOM elements in one observation */
 #define LOCO_ENV_STR         64   /* bytes of a text/value/field string, NUL included */
 #define LOCO_ENV_UTTERANCE  256   /* bytes of the instruction, NUL included */
-#define LOCO_ENV_EPISODE_MS 10000 /* MiniWoB++'s core.EPISODE_MAX_TIME */
+#define LOCO_ENV_EPISODE_MS 10000 /* MiniWoB++'s core.EPISODE_MAX_TIME (click-scroll-list: 15 s) */
 
 /* Action types: the first ten are CC-Net's (MiniWoB++'s humphreys22 preset),
  * the last two MiniWoB++'s element actions for DOM agents. */
@@ -106,7 +106,7 @@ typedef struct {
 
 /* Reward as MiniWoB++ processes it (miniwob/reward.py). */
 typedef enum {
-    LOCO_ENV_REWARD_DISCOUNTED = 0,  /* the page's reward: positive ones scaled by 1 - t/10 s */
+    LOCO_ENV_REWARD_DISCOUNTED = 0,  /* the page's reward: positive ones scaled by 1 - t/T (T: the time limit) */
     LOCO_ENV_REWARD_RAW,             /* without the time factor */
     LOCO_ENV_REWARD_BINARY,          /* 1 if the raw reward is 1, else -1 */
 } loco_env_reward_kind;
@@ -120,7 +120,7 @@ typedef struct {
     int      pixels;      /* 1: render a 210x160 RGB frame per step into buffers.pixels */
     int      reward;      /* loco_env_reward_kind */
     float    step_ms;     /* simulated milliseconds per step; <= 0: 100 */
-    int      max_steps;   /* also truncate after this many steps; <= 0: the 10 s clock only */
+    int      max_steps;   /* also truncate after this many steps; <= 0: the task's clock only */
 } loco_env_config;
 
 /* Caller-owned buffers, N entries each (pixels: N x 210 x 160 x 3, row-major

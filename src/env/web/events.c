@@ -209,8 +209,8 @@ static void mouse_up(loco__page *p) {
     p->down_node = -1;
 }
 
-static void scroll(loco__page *p, float dy) {
-    int t = loco__hit(p, p->mx, p->my);
+/* Scrolls the nearest scroll container at or above node t by dy pixels. */
+static void scroll_from(loco__page *p, int t, float dy) {
     for (int i = t; i >= 0; i = p->n[i].parent)
         if (p->n[i].scroll) {
             loco__node *n = &p->n[i];
@@ -222,6 +222,7 @@ static void scroll(loco__page *p, float dy) {
             return;
         }
 }
+static void scroll(loco__page *p, float dy) { scroll_from(p, loco__hit(p, p->mx, p->my), dy); }
 
 /* Chromium's date and time inputs are segmented: digits fill the month,
  * day and year (or hour, minute) in turn, a segment advances when it is full
@@ -324,10 +325,8 @@ static void key(loco__page *p, int k) {
     if (f >= 0) p->target = f;
     loco__node *n = f >= 0 ? &p->n[f] : NULL;
     if (k == KEY_TAB) { tab(p); return; }
-    if (k == KEY_PGUP || k == KEY_PGDN) {
-        for (int i = f >= 0 ? f : p->hover; i >= 0; i = p->n[i].parent)
-            if (p->n[i].scroll) { p->mx = p->n[i].e.left + 1; p->my = p->n[i].e.top + 1; break; }
-        scroll(p, k == KEY_PGUP ? -40.0f : 40.0f);
+    if (k == KEY_PGUP || k == KEY_PGDN) {   /* the container of the focus, else of the hovered element */
+        scroll_from(p, f >= 0 ? f : p->hover, k == KEY_PGUP ? -40.0f : 40.0f);
         return;
     }
     if (!n) return;
