@@ -30,8 +30,7 @@ static int parse_family(const char *s) {
     return f >= 0 ? f : -2;
 }
 
-/* Checks --split and --family; prints the error and returns 2, or 0. */
-static int check_choice(const char *split_s, const char *family_s, int *split, int *family) {
+int loco__playroom_choice(const char *split_s, const char *family_s, int *split, int *family) {
     *split = parse_split(split_s), *family = parse_family(family_s);
     if (*split < 0) { fprintf(stderr, CMD ": --split must be train, test or all, not '%s'\n", split_s); return 2; }
     if (*family == -2) {
@@ -154,7 +153,7 @@ static int cmd_run(int argc, char **argv) {
                   "Plays episodes with the scripted setter and solver and prints the solver's success\n"
                   "rate per prompt family.");
     if (r) return r == 1 ? 0 : r;
-    if ((r = check_choice(a.split, a.family, &split, &family))) return r;
+    if ((r = loco__playroom_choice(a.split, a.family, &split, &family))) return r;
     loco_playroom_episode *eps = malloc((size_t)a.episodes * sizeof *eps);
     if (!eps) { fprintf(stderr, CMD ": out of memory for %d episodes\n", a.episodes); return 1; }
     double t0 = loco_cli_now();
@@ -193,7 +192,7 @@ static int cmd_record(int argc, char **argv) {
                   "Records scripted setter-solver episodes into an episode file (docs/playroom.md),\n"
                   "by default from the train split, which holds out the held-out combinations.");
     if (r) return r == 1 ? 0 : r;
-    if ((r = check_choice(a.split, a.family, &split, &family))) return r;
+    if ((r = loco__playroom_choice(a.split, a.family, &split, &family))) return r;
     if (!a.out) { fprintf(stderr, CMD ": record needs --out FILE\n"); return 2; }
     loco_playroom_episode *eps = malloc((size_t)a.episodes * sizeof *eps);
     if (!eps) { fprintf(stderr, CMD ": out of memory for %d episodes\n", a.episodes); return 1; }

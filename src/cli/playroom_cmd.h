@@ -13,6 +13,9 @@ int loco_cmd_playroom_serve(int argc, char **argv);
 /* Writes ep as an animated GIF at path (playroom_gif.c); -1 with a reason. */
 int loco__playroom_gif(loco_playroom_env *e, const loco_playroom_episode *ep, const char *path, char *msg,
                        size_t msglen);
+/* Parses --split and --family ("any" is -1); prints a one-line error and
+ * returns 2, or returns 0 (playroom_cmd.c). */
+int loco__playroom_choice(const char *split_s, const char *family_s, int *split, int *family);
 /* Base64 of n bytes into out (4 * ceil(n / 3) characters, no NUL); returns
  * that count (playroom_render.c). */
 size_t loco__playroom_base64(const uint8_t *d, size_t n, char *out);

@@ -167,10 +167,8 @@ int loco_cmd_playroom_render(int argc, char **argv) {
         }
         ep = &eps[episode];
     } else {
-        int split = !strcmp(split_s, "all") ? 0 : !strcmp(split_s, "train") ? 1 : !strcmp(split_s, "test") ? 2 : -1;
-        int family = !strcmp(family_s, "any") ? -1 : loco_playroom_family_parse(family_s);
-        if (split < 0 || (family < 0 && strcmp(family_s, "any")) || (split == 2 && family == LOCO_PLAYROOM_GO)) {
-            fprintf(stderr, CMD ": bad --split '%s' or --family '%s' (see --help)\n", split_s, family_s);
+        int split, family;
+        if (loco__playroom_choice(split_s, family_s, &split, &family)) {
             loco_playroom_env_free(e);
             return 2;
         }

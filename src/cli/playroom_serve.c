@@ -227,13 +227,8 @@ int loco_cmd_playroom_serve(int argc, char **argv) {
     if (r < 0) { fprintf(stderr, CMD ": %s\n", err); return 2; }
     server s = {0};
     s.seat = !strcmp(seat_s, "setter") ? LOCO_PLAYROOM_SETTER : !strcmp(seat_s, "solver") ? LOCO_PLAYROOM_SOLVER : -1;
-    s.split = !strcmp(split_s, "all") ? 0 : !strcmp(split_s, "train") ? 1 : !strcmp(split_s, "test") ? 2 : -1;
-    s.family = !strcmp(family_s, "any") ? -1 : loco_playroom_family_parse(family_s);
     if (s.seat < 0) { fprintf(stderr, CMD ": --seat must be setter or solver, not '%s'\n", seat_s); return 2; }
-    if (s.split < 0 || (s.family < 0 && strcmp(family_s, "any")) || (s.split == 2 && s.family == LOCO_PLAYROOM_GO)) {
-        fprintf(stderr, CMD ": bad --split '%s' or --family '%s' (see --help)\n", split_s, family_s);
-        return 2;
-    }
+    if (loco__playroom_choice(split_s, family_s, &s.split, &s.family)) return 2;
     struct sockaddr_in addr = {0};
     addr.sin_family = AF_INET, addr.sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, listen, &addr.sin_addr) != 1) {
