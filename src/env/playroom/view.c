@@ -74,18 +74,34 @@ static void rotate(const uint8_t *in, uint8_t *out, int q) {
     (((b) & 0x80 ? 0xFFull : 0) | ((b) & 0x40 ? 0xFF00ull : 0) | ((b) & 0x20 ? 0xFF0000ull : 0) |           \
      ((b) & 0x10 ? 0xFF000000ull : 0) | ((b) & 0x08 ? 0xFF00000000ull : 0) | ((b) & 0x04 ? 0xFF0000000000ull : 0) | \
      ((b) & 0x02 ? 0xFF000000000000ull : 0) | ((b) & 0x01 ? 0xFF00000000000000ull : 0))
-#define PR_S4(b) PR_SPREAD(b), PR_SPREAD((b) + 1), PR_SPREAD((b) + 2), PR_SPREAD((b) + 3)
-#define PR_S16(b) PR_S4(b), PR_S4((b) + 4), PR_S4((b) + 8), PR_S4((b) + 12)
-#define PR_S64(b) PR_S16(b), PR_S16((b) + 16), PR_S16((b) + 32), PR_S16((b) + 48)
-static const uint64_t spread[256] = {PR_S64(0), PR_S64(64), PR_S64(128), PR_S64(192)};
+#define PR_S4(f, b) f(b), f((b) + 1), f((b) + 2), f((b) + 3)
+#define PR_S16(f, b) PR_S4(f, b), PR_S4(f, (b) + 4), PR_S4(f, (b) + 8), PR_S4(f, (b) + 12)
+#define PR_S64(f, b) PR_S16(f, b), PR_S16(f, (b) + 16), PR_S16(f, (b) + 32), PR_S16(f, (b) + 48)
+#define PR_S256(f) PR_S64(f, 0), PR_S64(f, 64), PR_S64(f, 128), PR_S64(f, 192)
+static const uint64_t spread[256] = {PR_S256(PR_SPREAD)};
 
-/* Draws world cell (x, y) into the 8 x 8 block at px (row stride `stride`),
- * as seen by a viewer facing vdir: a row at a time, each pixel chosen by
- * masks (shape, then its outline, then the terrain pattern, then ground). */
-static void cell(const pr_world *w, int x, int y, int vdir, uint8_t *px, int stride) {
-    const uint64_t ones = 0x0101010101010101ull;
+/* The same for RGB: 8 pixels are 24 bytes, three words; pixel k's three
+ * bytes are 3k .. 3k + 2, so pixels 2 and 5 straddle words. */
+#define PR_W0(b) (((b) & 0x80 ? 0xFFFFFFull : 0) | ((b) & 0x40 ? 0xFFFFFFull << 24 : 0) | ((b) & 0x20 ? 0xFFFFull << 48 : 0))
+#define PR_W1(b)                                                                                             \
+    (((b) & 0x20 ? 0xFFull : 0) | ((b) & 0x10 ? 0xFFFFFFull << 8 : 0) | ((b) & 0x08 ? 0xFFFFFFull << 32 : 0) | \
+     ((b) & 0x04 ? 0xFFull << 56 : 0))
+#define PR_W2(b) (((b) & 0x04 ? 0xFFFFull : 0) | ((b) & 0x02 ? 0xFFFFFFull << 16 : 0) | ((b) & 0x01 ? 0xFFFFFFull << 40 : 0))
+#define PR_SPREAD3(b) {PR_W0(b), PR_W1(b), PR_W2(b)}
+static const uint64_t spread3[256][3] = {PR_S256(PR_SPREAD3)};
+
+/* A cell as masks: per row, the pixels of the shape, of its outline and of
+ * the terrain pattern (the rest is ground), and those four colours. */
+typedef struct {
+    uint8_t colour[4];    /* shape, outline, pattern, ground */
+    uint8_t mask[8][3];   /* shape, outline, pattern; disjoint */
+} cell_masks;
+
+/* The masks of world cell (x, y) as seen by a viewer facing vdir. */
+static void masks(const pr_world *w, int x, int y, int vdir, cell_masks *m) {
+    memset(m, 0, sizeof *m);
     if (!loco__pr_in(x, y)) {
-        for (int r = 0; r < 8; r++) memset(px + r * stride, C_VOID, 8);
+        memset(m->colour, C_VOID, 4);
         return;
     }
     const uint8_t *c = w->g[y][x];
@@ -101,38 +117,77 @@ static void cell(const pr_world *w, int x, int y, int vdir, uint8_t *px, int str
         memcpy(thing, object_glyph[c[2] - 1], 8);
         fg = (uint8_t)(C_OBJ0 + c[3] - 1);
     }
+    m->colour[0] = fg, m->colour[1] = C_OUTLINE, m->colour[2] = line, m->colour[3] = bg;
     for (int r = 0; r < 8; r++) {
         /* The outline: pixels beside the shape (4-neighbours) but not in it. */
-        unsigned m = thing[r], up = r ? thing[r - 1] : 0, down = r < 7 ? thing[r + 1] : 0;
-        unsigned edge = (up | down | (m << 1) | (m >> 1)) & ~m & 0xFF;
-        uint64_t sm = spread[m], se = spread[edge], sp = spread[pat[r]] & ~(sm | se);
-        uint64_t row = (fg * ones & sm) | (C_OUTLINE * ones & se) | (line * ones & sp) | (bg * ones & ~(sm | se | sp));
+        unsigned sh = thing[r], up = r ? thing[r - 1] : 0, down = r < 7 ? thing[r + 1] : 0;
+        unsigned edge = (up | down | (sh << 1) | (sh >> 1)) & ~sh & 0xFF;
+        m->mask[r][0] = (uint8_t)sh, m->mask[r][1] = (uint8_t)edge, m->mask[r][2] = (uint8_t)(pat[r] & ~(sh | edge));
+    }
+}
+
+/* Draws the cell as palette indices, a row of 8 pixels at a time. */
+static void cell_idx(const cell_masks *m, uint8_t *px, int stride) {
+    const uint64_t ones = 0x0101010101010101ull;
+    for (int r = 0; r < 8; r++) {
+        uint64_t a = spread[m->mask[r][0]], b = spread[m->mask[r][1]], c = spread[m->mask[r][2]];
+        uint64_t row = (m->colour[0] * ones & a) | (m->colour[1] * ones & b) | (m->colour[2] * ones & c) |
+                       (m->colour[3] * ones & ~(a | b | c));
         memcpy(px + r * stride, &row, 8);
     }
 }
 
-void loco_playroom_env_render(const loco_playroom_env *e, int seat, uint8_t *idx) {
+/* Draws the cell as RGB, 24 bytes a row; fill[k] is palette colour k
+ * repeated over 8 pixels (three words). */
+static void cell_rgb(const cell_masks *m, const uint64_t (*fill)[3], uint8_t *px, int stride) {
+    const uint64_t *f0 = fill[m->colour[0]], *f1 = fill[m->colour[1]], *f2 = fill[m->colour[2]], *f3 = fill[m->colour[3]];
+    for (int r = 0; r < 8; r++) {
+        const uint64_t *a = spread3[m->mask[r][0]], *b = spread3[m->mask[r][1]], *c = spread3[m->mask[r][2]];
+        uint64_t row[3];
+        for (int k = 0; k < 3; k++)
+            row[k] = (f0[k] & a[k]) | (f1[k] & b[k]) | (f2[k] & c[k]) | (f3[k] & ~(a[k] | b[k] | c[k]));
+        memcpy(px + r * stride, row, 24);
+    }
+}
+
+/* Draws a seat's view (or, for NOBODY, the whole room) as indices (rgb 0)
+ * or RGB (rgb 1): one cell at a time, through the same masks. */
+static void render(const loco_playroom_env *e, int seat, uint8_t *out, int rgb) {
     const pr_world *w = &e->w;
+    uint64_t fill[N_COLOURS][3];
+    if (rgb)
+        for (int k = 0; k < N_COLOURS; k++) {
+            uint8_t b[24];
+            for (int i = 0; i < 24; i++) b[i] = palette[k][i % 3];
+            memcpy(fill[k], b, 24);
+        }
+    int bpp = rgb ? 3 : 1;
+    cell_masks m;
     if (seat != LOCO_PLAYROOM_SETTER && seat != LOCO_PLAYROOM_SOLVER) {
+        int stride = LOCO_PLAYROOM_MAP_W * bpp;
         for (int y = 0; y < PR_H; y++)
-            for (int x = 0; x < PR_W; x++) cell(w, x, y, 0, idx + (y * 8) * LOCO_PLAYROOM_MAP_W + x * 8, LOCO_PLAYROOM_MAP_W);
+            for (int x = 0; x < PR_W; x++) {
+                masks(w, x, y, 0, &m);
+                uint8_t *px = out + (y * 8) * stride + x * 8 * bpp;
+                if (rgb) cell_rgb(&m, (const uint64_t (*)[3])fill, px, stride);
+                else cell_idx(&m, px, stride);
+            }
         return;
     }
     /* View cell (col c, row r): f = 8 - r cells ahead, l = c - 6 to the right. */
     const pr_player *p = &w->pl[seat];
-    int d = p->dir, rt = (d + 1) & 3;
+    int d = p->dir, rt = (d + 1) & 3, stride = LOCO_PLAYROOM_VIEW_W * bpp;
     for (int r = 0; r < LOCO_PLAYROOM_VIEW_H / 8; r++)
         for (int c = 0; c < LOCO_PLAYROOM_VIEW_W / 8; c++) {
             int f = LOCO_PLAYROOM_VIEW_H / 8 - 1 - r, l = c - LOCO_PLAYROOM_VIEW_W / 16;
             int x = p->x + f * loco__pr_dx[d] + l * loco__pr_dx[rt], y = p->y + f * loco__pr_dy[d] + l * loco__pr_dy[rt];
-            cell(w, x, y, d, idx + (r * 8) * LOCO_PLAYROOM_VIEW_W + c * 8, LOCO_PLAYROOM_VIEW_W);
+            masks(w, x, y, d, &m);
+            uint8_t *px = out + (r * 8) * stride + c * 8 * bpp;
+            if (rgb) cell_rgb(&m, (const uint64_t (*)[3])fill, px, stride);
+            else cell_idx(&m, px, stride);
         }
 }
 
-void loco_playroom_env_render_rgb(const loco_playroom_env *e, int seat, uint8_t *rgb) {
-    uint8_t idx[LOCO_PLAYROOM_MAP_W * LOCO_PLAYROOM_MAP_H];   /* the larger of the two images */
-    int n = seat == LOCO_PLAYROOM_SETTER || seat == LOCO_PLAYROOM_SOLVER ? LOCO_PLAYROOM_VIEW_W * LOCO_PLAYROOM_VIEW_H
-                                                                        : LOCO_PLAYROOM_MAP_W * LOCO_PLAYROOM_MAP_H;
-    loco_playroom_env_render(e, seat, idx);
-    for (int i = 0; i < n; i++) memcpy(rgb + 3 * i, palette[idx[i]], 3);
-}
+void loco_playroom_env_render(const loco_playroom_env *e, int seat, uint8_t *idx) { render(e, seat, idx, 0); }
+
+void loco_playroom_env_render_rgb(const loco_playroom_env *e, int seat, uint8_t *rgb) { render(e, seat, rgb, 1); }
