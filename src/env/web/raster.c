@@ -172,24 +172,26 @@ static void draw_node(const loco__font *f, loco__page *p, int i, uint8_t *rgb) {
         return;
     default: break;
     }
-    if (!n->e.text[0] || n->first >= 0) return;
+    /* #query shows the whole instruction (a node's text holds 63 bytes) */
+    const char *str = i == p->query ? p->utterance : n->e.text;
+    if (!str[0] || n->first >= 0) return;
     if (n->kind == K_OPTION) {
         if (p->hover == i) fill(rgb, c, x, y, x + w, y + h, SEL);
         text(f, rgb, c, x + 2, y + 1, n->e.text, LOCO_ENV_STR, n->font_px, n->bold, n->e.fg);
         return;
     }
-    int starts[16], lines = 1, len = (int)strlen(n->e.text);
+    int starts[16], lines = 1, len = (int)strlen(str);
     starts[0] = 0;
-    if (n->display == D_BLOCK) lines = loco__wrap(n->e.text, n->font_px, n->bold, cw, starts, 16);
+    if (n->display == D_BLOCK) lines = loco__wrap(str, n->font_px, n->bold, cw, starts, 16);
     float lh = loco__line_height(n->font_px);
     if (n->center) ty = y + (h - lines * lh) / 2;
     for (int l = 0; l < lines; l++) {
         int a = starts[l], b = l + 1 < lines ? starts[l + 1] : len;
         float lx = tx;
-        if (n->center) lx = x + (w - loco__text_width(n->e.text + a, b - a, n->font_px, n->bold)) / 2;
-        text(f, rgb, c, lx, ty + l * lh, n->e.text + a, b - a, n->font_px, n->bold, n->e.fg);
+        if (n->center) lx = x + (w - loco__text_width(str + a, b - a, n->font_px, n->bold)) / 2;
+        text(f, rgb, c, lx, ty + l * lh, str + a, b - a, n->font_px, n->bold, n->e.fg);
         if (n->kind == K_LINK)
-            fill(rgb, c, lx, ty + (l + 1) * lh - 1, lx + loco__text_width(n->e.text + a, b - a, n->font_px, n->bold),
+            fill(rgb, c, lx, ty + (l + 1) * lh - 1, lx + loco__text_width(str + a, b - a, n->font_px, n->bold),
                  ty + (l + 1) * lh, n->e.fg);
     }
 }
@@ -207,13 +209,17 @@ static void pointer(uint8_t *rgb, float mx, float my) {
 
 /* A 64-bit digest of everything a frame shows except the pointer: every
  * shown node's whole struct (nodes are zeroed when made, so padding is 0),
- * the order, the focus, the hovered option and the open drop-down. */
+ * the order, the focus, the hovered option, the open drop-down and the
+ * instruction. */
 static uint64_t visual_key(const loco__page *p) {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)p->n_order;
     const uint64_t m = 0xFF51AFD7ED558CCDull;
     h = (h ^ (uint64_t)(uint32_t)p->focus) * m;
     h = (h ^ (uint64_t)(uint32_t)p->hover) * m;
     h = (h ^ (uint64_t)(uint32_t)p->open_select) * m;
+    uint64_t u[LOCO_ENV_UTTERANCE / 8];   /* #query draws the whole instruction */
+    memcpy(u, p->utterance, sizeof u);
+    for (size_t q = 0; q < sizeof u / 8; q++) h = (h ^ u[q]) * m, h ^= h >> 29;
     for (int k = 0; k < p->n_order; k++) {
         const loco__node *n = &p->n[p->order[k]];
         uint64_t w[(sizeof(loco__node) + 7) / 8] = {0};

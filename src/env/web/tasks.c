@@ -16,7 +16,7 @@
     X(grid_coordinate) X(read_table) X(read_table_2) X(multi_orderings) X(multi_layouts) \
     X(navigate_tree) X(search_engine) X(social_media) X(find_greatest)     \
     X(email_inbox) X(click_menu) X(use_slider) X(click_test_transfer)       \
-    X(click_scroll_list)
+    X(click_scroll_list) X(odd_or_even) X(visual_addition) X(form_sequence_2)
 
 #define DECL(t) extern const loco__task loco__task_##t;
 TASKS(DECL)
