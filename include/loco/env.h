@@ -31,7 +31,7 @@ extern "C" {
 #define LOCO_ENV_MAX_ELEMS  128   /* DOM elements in one observation */
 #define LOCO_ENV_STR         64   /* bytes of a text/value/field string, NUL included */
 #define LOCO_ENV_UTTERANCE  256   /* bytes of the instruction, NUL included */
-#define LOCO_ENV_EPISODE_MS 10000 /* MiniWoB++'s core.EPISODE_MAX_TIME (click-scroll-list: 15 s) */
+#define LOCO_ENV_EPISODE_MS 10000 /* MiniWoB++'s core.EPISODE_MAX_TIME (a few tasks: 15 s) */
 
 /* Action types: the first ten are CC-Net's (MiniWoB++'s humphreys22 preset),
  * the last two MiniWoB++'s element actions for DOM agents. */

@@ -181,7 +181,7 @@ void loco__set_utterance(loco__page *p, const char *fmt, ...) {
 
 /* core.endEpisode(reward, time_proportional): only the first call counts;
  * a time-proportional reward is scaled by max(0, 1 - t / T), T the task's
- * time limit (10 s but for click-scroll-list's 15 s). */
+ * time limit (10 s; 15 s for a few tasks, as upstream). */
 void loco__end(loco__page *p, float reward, int time_prop, int success) {
     if (p->done) return;
     p->done = 1;

@@ -4,7 +4,7 @@
  *
  * Time is simulated: every step (valid action) advances the page clock by
  * step_ms before the action runs; a step that would pass the task's limit
- * (10 s, as core.EPISODE_MAX_TIME, but 15 s for click-scroll-list) ends the
+ * (10 s as core.EPISODE_MAX_TIME; 15 s for a few tasks, as upstream) ends the
  * episode as MiniWoB++'s timer does, with endEpisode(-1, false), reported as
  * truncated.  An invalid action is refused with an error code and costs no
  * time, so a buggy agent cannot shorten its episodes silently.
