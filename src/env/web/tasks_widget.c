@@ -339,3 +339,13 @@ static void click_collapsible_2_plan(loco__demo *d, const loco_env_obs *o) {
 }
 const loco__task loco__task_click_collapsible_2 = {"click-collapsible-2", click_collapsible_2_gen, click_collapsible_2_event,
     click_collapsible_2_plan, NULL, 0};
+
+/* The no-delay variants: upstream's pages without the animations (the
+ * accordion's slide, autocomplete's wait); this engine has no animations,
+ * so they are the same tasks under their own names. */
+const loco__task loco__task_click_collapsible_nodelay = {"click-collapsible-nodelay", click_collapsible_gen,
+    click_collapsible_event, click_collapsible_plan, NULL, 0};
+const loco__task loco__task_click_collapsible_2_nodelay = {"click-collapsible-2-nodelay", click_collapsible_2_gen,
+    click_collapsible_2_event, click_collapsible_2_plan, NULL, 0};
+const loco__task loco__task_use_autocomplete_nodelay = {"use-autocomplete-nodelay", use_autocomplete_gen,
+    use_autocomplete_event, use_autocomplete_plan, NULL, 0};
