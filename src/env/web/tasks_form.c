@@ -107,7 +107,7 @@ static void enter_password_gen(loco__page *p) {
     loco__rand_string(p, q, 2, 6);
     loco__strcpy(p->ts[0], q, LOCO_ENV_STR);
     loco__set_utterance(p, "Enter the password \"%s\" into both text fields and press submit.", q);
-    loco__set_field(p, "password", q);
+    loco__set_field(p, "target", q);
     int f = form(p);
     int l1 = loco__add(p, f, K_BOX, "P", NULL);
     loco__add(p, l1, K_LABEL, "LABEL", "Password");
@@ -124,7 +124,7 @@ static void enter_password_event(loco__page *p, int ev, int i) {
     if (!strcmp(p->n[p->ti[0]].e.value, p->ts[0]) && !strcmp(p->n[p->ti[2]].e.value, p->ts[0])) win(p); else lose(p);
 }
 static void enter_password_plan(loco__demo *d, const loco_env_obs *o) {
-    int f = loco__obs_field_index(o, "password");
+    int f = loco__obs_field_index(o, "target");
     for (int k = 0; k < 2; k++) {
         loco__demo_click(d, loco__obs_find_tag(o, "INPUT_password", k));
         loco__demo_field(d, f);
