@@ -78,8 +78,7 @@ static int add_tensor(cJSON *root, const char *name, const loco__ag_tensor *t, u
 /* Builds the header JSON; NULL when memory runs out. */
 static char *build_header(const loco_agent *m, const loco_agent_ckpt_meta *meta, int opt) {
     cJSON *root = cJSON_CreateObject(), *md = root ? cJSON_AddObjectToObject(root, "__metadata__") : NULL;
-    int bad = !md;
-    bad |= !md || !cJSON_AddStringToObject(md, "loco_format", FORMAT);
+    int bad = !md || !cJSON_AddStringToObject(md, "loco_format", FORMAT);
     for (int i = 0; !bad && i < N_CFG; i++)
         bad |= add_str(md, CFG_KEYS[i].key, "%d", *(const int *)((const char *)&m->cfg + CFG_KEYS[i].off));
     if (!bad) {
@@ -234,7 +233,6 @@ static int load_fd(int fd, uint64_t size, const char *path, loco_agent **out, in
     }
     loco_agent_ckpt_meta mt = {0};
     long long step, adam_t, has_opt, warm, maxs;
-    const loco_adamw_config *o = &mt.opt;
     if (md_long(md, "step", 0, 1LL << 62, &step) || md_long(md, "adam_t", 0, 1LL << 62, &adam_t) ||
         md_long(md, "has_optimizer", 0, 1, &has_opt) || md_u64(md, "seed", &mt.seed) ||
         md_u64(md, "rng0", &mt.rng_state[0]) || md_u64(md, "rng1", &mt.rng_state[1]) ||
@@ -247,7 +245,6 @@ static int load_fd(int fd, uint64_t size, const char *path, loco_agent **out, in
         fail(msg, msglen, err, path, "the training state in __metadata__ is missing or malformed");
         goto done;
     }
-    (void)o;
     mt.step = (long)step;
     mt.opt.warmup_steps = (int)warm;
     mt.opt.max_steps = (int)maxs;
