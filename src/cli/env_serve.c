@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include "cli/args.h"
 #include "cli/env_cmd.h"
+#include "cli/playroom_cmd.h"
 #include "loco/browser.h"
 #include "loco/file.h"
 
@@ -78,12 +79,12 @@ static void add_str(out_buf *o, const char *s) {
     add(o, "\"");
 }
 
+/* Base64 through the encoder `loco playroom` uses, 3 KiB of input at a time. */
 static void add_b64(out_buf *o, const uint8_t *d, size_t n) {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)d[i] << 16 | (i + 1 < n ? (uint32_t)d[i + 1] << 8 : 0) | (i + 2 < n ? d[i + 2] : 0);
-        add(o, "%c%c%c%c", tab[v >> 18 & 63], tab[v >> 12 & 63], i + 1 < n ? tab[v >> 6 & 63] : '=',
-            i + 2 < n ? tab[v & 63] : '=');
+    char chunk[4 * 1024];
+    for (size_t i = 0; i < n; i += 3 * 1024) {
+        size_t k = n - i < 3 * 1024 ? n - i : 3 * 1024;
+        add(o, "%.*s", (int)loco__playroom_base64(d + i, k, chunk), chunk);
     }
 }
 
