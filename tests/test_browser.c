@@ -300,3 +300,50 @@ LOCO_TEST(browser_signal_kills_browsers) {
               sigs[s], before, after, rc);
     }
 }
+
+/* Fields from the checkout's miniwob/fields.py (run by python3), as the
+ * package computes them; a fields.py that dies at once costs the fields,
+ * not the process (no SIGPIPE death) and not the episode. */
+LOCO_TEST(browser_fields_py) {
+    if (!have_chromium()) SKIP("no chromium or chromedriver (apt-get install chromium chromium-driver)");
+    if (access(LOCO_TEST_PYTHON, X_OK)) SKIP("no " LOCO_TEST_PYTHON);
+    static const char *const scripts[2] = {
+        "import re\n"
+        "def get_field_extractor(task):\n"
+        "    if task != 'click-test': raise KeyError(task)\n"
+        "    return lambda u: [('first', u.split()[0]), ('task', task)]\n",
+        "import os\nos._exit(0)\n",
+    };
+    for (int k = 0; k < 2; k++) {
+        char d[] = "/tmp/loco_fields_XXXXXX", cmd[600], msg[512];
+        CHECK(mkdtemp(d) != NULL, "mkdtemp");
+        snprintf(cmd, sizeof cmd, "cp -r " PAGES "/core " PAGES "/miniwob %s/", d);
+        CHECK(system(cmd) == 0, "copy the pages");
+        snprintf(cmd, sizeof cmd, "%s/miniwob/fields.py", d);
+        FILE *f = fopen(cmd, "w");
+        if (f) { fputs(scripts[k], f); fclose(f); }
+        loco_browser_config c = {.miniwob_dir = d};
+        loco_browser *b;
+        int r = loco_browser_create(&b, &c, msg, sizeof msg);
+        CHECK(r == LOCO_OK, "create: %s", msg);
+        if (r == LOCO_OK) {
+            static loco_env_obs o;
+            loco_env_demo *dm;
+            int steps;
+            CHECK(!loco_env_demo_create(&dm, 1), "demo");
+            for (int e = 0; e < 2; e++) {
+                CHECK(demo_episode(b, dm, "click-test", (uint64_t)e, &o, &steps, msg, sizeof msg) == 1, "episode: %s", msg);
+                CHECK(!loco_browser_reset(b, "click-test", 5, &o, NULL, msg, sizeof msg), "reset: %s", msg);
+                if (k == 0)
+                    CHECK(o.n_fields == 2 && !strcmp(o.field_key[0], "first") && !strcmp(o.field_value[0], "Click") &&
+                          !strcmp(o.field_value[1], "click-test"), "fields.py: %d fields", o.n_fields);
+                else
+                    CHECK(o.n_fields == 0, "%d fields from a dead helper", o.n_fields);
+            }
+            loco_env_demo_free(dm);
+            loco_browser_free(b);
+        }
+        snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+        if (system(cmd)) FAIL("cleanup");
+    }
+}

@@ -18,6 +18,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,7 +138,19 @@ static void episode_fields(loco_browser *b, const cJSON *u, loco_env_obs *o) {
     char *line = cJSON_PrintUnformatted(q);
     cJSON_Delete(q);
     static __thread char ans[16384];
-    if (line && fprintf(b->fin, "%s\n", line) > 0 && !fflush(b->fin) && fgets(ans, sizeof ans, b->fout)) {
+    /* A helper that died must not take this process with it: SIGPIPE is
+     * blocked around the write (and a pending one taken), and the answer is
+     * awaited no longer than a browser command. */
+    sigset_t pipe_set, old_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+    int sent = line && fprintf(b->fin, "%s\n", line) > 0 && !fflush(b->fin);
+    struct timespec zero = {0, 0};
+    while (sigtimedwait(&pipe_set, NULL, &zero) > 0) {}
+    pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+    struct pollfd pf = {.fd = fileno(b->fout), .events = POLLIN};
+    if (sent && poll(&pf, 1, b->cfg.timeout_ms) == 1 && fgets(ans, sizeof ans, b->fout)) {
         cJSON *f = cJSON_Parse(ans);
         loco__obs_fields(o, f);
         cJSON_Delete(f);
