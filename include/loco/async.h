@@ -129,6 +129,37 @@ int loco_dylu_steps(int H, double speed, double max_speed, int min_steps);
  * to the lowest index.  Returns -1 if n_shards < 1 or visits is NULL. */
 int loco_least_visited(const long *visits, int n_shards);
 
+/* The task queue and the workers' measured speeds, as views on the driver's
+ * arrays (the simulator's and the networked coordinator's alike). */
+typedef struct {
+    int n_shards;              /* K */
+    long *visits;              /* (K) tasks taken per shard */
+    long *shard_steps;         /* (K) inner steps taken per shard: its schedule step */
+    int n_workers;             /* M */
+    const double *speed;       /* (M) inner steps per second of each worker's last task; 0: unknown */
+    const unsigned char *live; /* (M) 1 for a worker that takes part now; NULL: all do */
+    int H;                     /* inner steps of a full task */
+    int dylu, dylu_min;        /* Dynamic Local Updates on, and its least task */
+} loco_async_queue;
+
+typedef struct {
+    int shard;                 /* the least-visited shard */
+    int steps;                 /* H, or DyLU's share of it */
+    long first_step;           /* the shard's schedule step of the first of them */
+    double vmax;               /* the fastest live speed the steps were sized by (0: not sized) */
+} loco_async_task;
+
+/* The fastest known speed among the live workers (0 if none is known). */
+double loco_async_vmax(const loco_async_queue *q);
+
+/* Worker w's next task: the least-visited shard, and with DyLU (once w's
+ * speed is known) loco_dylu_steps against the fastest *live* worker, so that
+ * a dead worker's speed never shrinks the tasks of those left (in a
+ * simulator no worker dies and live is NULL).  Takes the task: the shard's
+ * visits grow by one and its schedule step by the task's steps.  Returns
+ * LOCO_EINVAL for an empty queue or w out of range. */
+int loco_async_task_take(loco_async_queue *q, int w, loco_async_task *t);
+
 #ifdef __cplusplus
 }
 #endif

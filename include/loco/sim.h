@@ -51,6 +51,21 @@ const char *loco_schedule_name(loco_schedule s);
 /* Active workers in round r (0-based) of n_rounds; always in [1, M]. */
 int loco_schedule_active(loco_schedule s, int M, long r, long n_rounds);
 
+/* Rounds of H inner steps that cover `steps` inner steps: ceil(steps / H)
+ * (0 if steps < 1 or H < 1).  Every driver of a round-based run (the
+ * simulators, the coordinators, the CLI's push counts) sizes its run here. */
+long loco_round_count(long steps, long H);
+/* Inner steps of round r: min(H, steps - r H), the last round taking what is
+ * left; *first (if not NULL) gets r H, the schedule step of its first inner
+ * step.  0 for a round past the end. */
+long loco_round_steps(long steps, long H, long r, long *first);
+
+/* The seed of data stream k (worker k's in the synchronous simulator, shard
+ * k's in the asynchronous engines): (seed ^ 0x5eedda7a) + k.  Stream 0 is
+ * the plain trainer's, so one worker sees the batches `loco train` would
+ * draw; splitmix64 inside loco_rng_seed decorrelates the neighbours. */
+uint64_t loco_stream_seed(uint64_t seed, int k);
+
 typedef struct {
     loco_algo algo;
     int workers;              /* M */
@@ -126,8 +141,7 @@ size_t loco_sim_message_bytes(const loco_sim *s, int dir);
  * worker 0). */
 loco_gpt *loco_sim_model(loco_sim *s);
 
-/* The seed of worker w's data stream.  Worker 0's equals the plain trainer's,
- * so that one worker sees the batches `loco train` would draw. */
+/* The seed of worker w's data stream: loco_stream_seed(seed, w). */
 uint64_t loco_sim_worker_seed(uint64_t seed, int w);
 
 #ifdef __cplusplus

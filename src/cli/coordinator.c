@@ -207,7 +207,7 @@ static int resume(const coord_args *a, loco_coord *co, double *elapsed, loco_met
     const loco_coord_stats *st = loco_coord_get_stats(co);
     if (is_async(a))
         printf("loco coordinator: resuming at push %ld of %ld (version %ld) from %s\n", st->pushes,
-               (long)a->dist.workers * ((a->steps + a->dist.inner_steps - 1) / a->dist.inner_steps), st->version,
+               (long)a->dist.workers * loco_round_count(a->steps, a->dist.inner_steps), st->version,
                path);
     else
         printf("loco coordinator: resuming at round %ld of %ld (step %ld) from %s\n", st->round, st->n_rounds,
@@ -300,7 +300,7 @@ static int run(coord_args *a, loco_source *src) {
          * as many pushes as synchronous DiLoCo would receive, and each
          * shard's schedule over the inner steps it is expected to see. */
         cc.async = 1;
-        cc.pushes = (long)M * ((a->steps + a->dist.inner_steps - 1) / a->dist.inner_steps);
+        cc.pushes = (long)M * loco_round_count(a->steps, a->dist.inner_steps);
         r->inner.max_steps = (int)(cc.pushes * a->dist.inner_steps / M);
         loco_async_config_default(&cc.rule, M);
         if (loco_async_rule_parse(a->dist.rule, &cc.rule.rule) || cc.rule.rule == LOCO_ASYNC_SYNC) {

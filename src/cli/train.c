@@ -26,6 +26,7 @@
 #include "loco/data.h"
 #include "loco/loco.h"
 #include "loco/metrics.h"
+#include "loco/sim.h"
 #include "loco/source.h"
 
 double loco_cli_now(void) {
@@ -415,7 +416,7 @@ int loco_cmd_train(int argc, char **argv) {
                 m = NULL;
             }
         }
-        loco_rng_seed(&rng, seed ^ 0x5eedda7aULL);
+        loco_rng_seed(&rng, loco_stream_seed(seed, 0));
     }
     if (e != LOCO_OK) {
         fprintf(stderr, "loco train: %s\n", msg);

@@ -18,6 +18,7 @@
 #include "loco/async_sim.h"
 #include "loco/checkpoint.h"
 #include "loco/metrics.h"
+#include "loco/sim.h"
 
 /* Seconds per inner step of 4 workers at each heterogeneity level; more
  * workers repeat the pattern.  "very" is the spread of the Async Local-SGD
@@ -77,7 +78,7 @@ static int make_config(const train_dist_args *d, const train_common *c, int shar
     }
     ac->workers = d->workers;
     ac->inner_steps = d->inner_steps;
-    ac->pushes = (long)d->workers * ((c->steps + d->inner_steps - 1) / d->inner_steps);
+    ac->pushes = (long)d->workers * loco_round_count(c->steps, d->inner_steps);
     ac->batch = c->B;
     ac->seq_len = c->T;
     ac->inner = c->oc;

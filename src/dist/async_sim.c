@@ -19,6 +19,7 @@
 #include "dist/worker.h"
 #include "loco/async_sim.h"
 #include "loco/outer.h"
+#include "loco/sim.h"
 
 struct loco_async_sim {
     loco_async_sim_config c;
@@ -148,19 +149,21 @@ static int start_task(loco_async_sim *s, int w, double t, char *msg, size_t msgl
     float *p = loco_gpt_params(m), *g = s->g + (size_t)w * P;
     memcpy(p, s->theta, P * sizeof(float));
     s->fetched_at[w] = s->st.updates;
-    int shard = loco_least_visited(s->visits, s->K);
-    s->visits[shard]++;
-    int H = s->c.inner_steps;
-    if (s->c.dylu && s->speed[w] > 0) {
-        double vmax = 0;
-        for (int i = 0; i < s->c.workers; i++) vmax = s->speed[i] > vmax ? s->speed[i] : vmax;
-        H = loco_dylu_steps(s->c.inner_steps, s->speed[w], vmax, s->c.dylu_min);
+    /* No simulated worker dies: every one is live (src/dist/schedule.c). */
+    loco_async_queue q = {s->K, s->visits, s->shard_steps, s->c.workers, s->speed, NULL,
+                          s->c.inner_steps, s->c.dylu, s->c.dylu_min};
+    loco_async_task task;
+    int e = loco_async_task_take(&q, w, &task);
+    if (e) {
+        snprintf(msg, msglen, "no shard to train on");
+        return e;
     }
+    const int shard = task.shard, H = task.steps;
     double loss = 0;
-    int e = loco__worker_begin(m, dev, w, msg, msglen);
+    e = loco__worker_begin(m, dev, w, msg, msglen);
     for (int i = 0; i < H && !e; i++)
         e = loco__worker_step(m, dev, s->split, shard, &s->shard_rng[shard], s->c.batch, s->c.seq_len,
-                              &s->c.inner, s->shard_steps[shard]++, s->tok, s->tgt, w, &loss, msg, msglen);
+                              &s->c.inner, task.first_step + i, s->tok, s->tgt, w, &loss, msg, msglen);
     /* The pseudo-gradient below is taken on the host. */
     if (!e) e = loco__worker_end(m, dev, w, msg, msglen);
     if (e) return e;
@@ -247,7 +250,7 @@ int loco_async_sim_create(loco_async_sim **out, const loco_async_sim_config *c, 
     memcpy(s->theta, init ? init : loco_gpt_params(s->models[0]), s->P * sizeof(float));
     /* Shard k draws from the stream worker k would have in the synchronous
      * simulator, so the sync rule with K = M shards sees the same batches. */
-    for (int k = 0; k < K; k++) loco_rng_seed(&s->shard_rng[k], (c->seed ^ 0x5eedda7aULL) + (uint64_t)k);
+    for (int k = 0; k < K; k++) loco_rng_seed(&s->shard_rng[k], loco_stream_seed(c->seed, k));
     loco_rng_seed(&s->rng, c->seed ^ 0xa5c1ULL);
     /* Each worker's device model is made once, from its fresh host model:
      * its AdamW state then lives on the device for the whole run. */

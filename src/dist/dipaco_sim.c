@@ -129,7 +129,7 @@ int loco_dipaco_sim_create(loco_dipaco_sim **out, const loco_dipaco_sim_config *
          * product w * x exact in double (dipaco.h). */
         s->weight[p] = (double)loco_split_worker_tokens(split, p);
     }
-    s->st.n_rounds = (c->steps + c->inner_steps - 1) / c->inner_steps;
+    s->st.n_rounds = loco_round_count(c->steps, c->inner_steps);
     *out = s;
     return LOCO_OK;
 }
@@ -143,7 +143,8 @@ int loco_dipaco_sim_round(loco_dipaco_sim *s, char *msg, size_t msglen) {
         snprintf(msg, msglen, "the run is over (%ld rounds)", s->st.n_rounds);
         return LOCO_ERANGE;
     }
-    const long first = r * H, h = s->c.steps - first < H ? s->c.steps - first : H;
+    long first;
+    const long h = loco_round_steps(s->c.steps, H, r, &first);
     double loss_sum = 0;
     memset(s->sum, 0, l->total * sizeof(double));
     memset(s->wsum, 0, (size_t)l->n_modules * sizeof(double));

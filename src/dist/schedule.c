@@ -1,9 +1,15 @@
 /*
- * Adaptive compute: the number of workers taking part in each round follows a
- * schedule over the run, as in the DiLoCo paper's compute-pool experiments.
- * A pure function of (schedule, M, round, rounds), shared by every driver.
+ * The scheduling rules every driver shares: which workers take part in a
+ * round (adaptive compute, as in the DiLoCo paper's compute-pool
+ * experiments), how many rounds a run has and how long each is, the seed of
+ * each data stream, and the asynchronous engines' next task (shard, inner
+ * steps, first schedule step).  Pure functions: the plain trainer, the
+ * simulators and the networked engines call these and nothing else, so that
+ * their runs agree bit for bit by construction rather than by parallel
+ * copies.
  */
 #include <string.h>
+#include "loco/async.h"
 #include "loco/sim.h"
 
 static const char *const names[] = {"constant", "doubling", "halving", "ramp-up", "ramp-down"};
@@ -42,4 +48,49 @@ int loco_schedule_active(loco_schedule s, int M, long r, long R) {
     case LOCO_SCHED_RAMP_DOWN: return (int)(M - ramp);
     default:                   return M;
     }
+}
+
+long loco_round_count(long steps, long H) {
+    return steps < 1 || H < 1 ? 0 : (steps + H - 1) / H;
+}
+
+long loco_round_steps(long steps, long H, long r, long *first) {
+    const long f = r * H;
+    if (first) *first = f;
+    if (H < 1 || r < 0 || f >= steps) return 0;
+    return steps - f < H ? steps - f : H;
+}
+
+uint64_t loco_stream_seed(uint64_t seed, int k) {
+    return (seed ^ 0x5eedda7aULL) + (uint64_t)k;
+}
+
+/* Speeds of workers not live are skipped: a worker that died (or left) keeps
+ * the speed of its last task in the driver's arrays, and sizing the live
+ * workers' tasks against it would make even the fastest live worker run
+ * fewer than H steps, to finish with a worker that is no longer there.
+ * DyLU's rule is relative to the fastest worker of the pool that is
+ * training (Liu et al., "Asynchronous Local-SGD Training for Language
+ * Modeling"). */
+double loco_async_vmax(const loco_async_queue *q) {
+    double vmax = 0;
+    for (int i = 0; i < q->n_workers; i++)
+        if ((!q->live || q->live[i]) && q->speed[i] > vmax) vmax = q->speed[i];
+    return vmax;
+}
+
+int loco_async_task_take(loco_async_queue *q, int w, loco_async_task *t) {
+    const int shard = loco_least_visited(q->visits, q->n_shards);
+    if (shard < 0 || w < 0 || w >= q->n_workers || !q->shard_steps) return LOCO_EINVAL;
+    t->shard = shard;
+    t->steps = q->H;
+    t->vmax = 0;
+    if (q->dylu && q->speed[w] > 0) {
+        t->vmax = loco_async_vmax(q);
+        t->steps = loco_dylu_steps(q->H, q->speed[w], t->vmax, q->dylu_min);
+    }
+    t->first_step = q->shard_steps[shard];
+    q->visits[shard]++;
+    q->shard_steps[shard] += t->steps;
+    return LOCO_OK;
 }

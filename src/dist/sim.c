@@ -71,11 +71,7 @@ void loco_sim_config_default(loco_sim_config *c) {
     c->fault_worker = -1;
 }
 
-uint64_t loco_sim_worker_seed(uint64_t seed, int w) {
-    /* The plain trainer seeds its data stream with seed ^ 0x5eedda7a;
-     * splitmix64 inside loco_rng_seed decorrelates the neighbours. */
-    return (seed ^ 0x5eedda7aULL) + (uint64_t)w;
-}
+uint64_t loco_sim_worker_seed(uint64_t seed, int w) { return loco_stream_seed(seed, w); }
 
 /* Returns LOCO_EINVAL with the first problem found. */
 int loco_sim_config_check(const loco_sim_config *c, int split_workers, char *msg, size_t msglen) {
@@ -189,7 +185,7 @@ int loco_sim_create(loco_sim **out, const loco_sim_config *c, const loco_gpt_con
         s->was_active[w] = 1;   /* every worker starts with theta */
     }
     loco_rng_seed(&s->drop_rng, c->seed ^ 0xd40bULL);
-    s->st.n_rounds = c->algo == LOCO_ALGO_DILOCO ? (c->steps + c->inner_steps - 1) / c->inner_steps : c->steps;
+    s->st.n_rounds = c->algo == LOCO_ALGO_DILOCO ? loco_round_count(c->steps, c->inner_steps) : c->steps;
     /* Each worker's device model is made once, from its fresh host model:
      * its AdamW state then lives on the device for the whole run. */
     if (c->cuda && !(s->devs = calloc((size_t)s->n_models, sizeof *s->devs))) {
@@ -274,7 +270,8 @@ static int contribute(loco_sim *s, int w, int delivered) {
 static int diloco_round(loco_sim *s, char *msg, size_t msglen) {
     const int M = s->c.workers;
     const long H = s->c.inner_steps, r = s->st.round;
-    const long first = r * H, h = s->c.steps - first < H ? s->c.steps - first : H;
+    long first;
+    const long h = loco_round_steps(s->c.steps, H, r, &first);
     const int k = loco_schedule_active(s->c.schedule, M, r, s->st.n_rounds);
     const size_t P = s->P, full = P * sizeof(float);
     double loss_sum = 0, slowest = 0;

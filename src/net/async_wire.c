@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "loco/sim.h"
 #include "loco/split.h"
 #include "net/net_coord.h"
 #include "net/payload_async.h"
@@ -28,6 +29,8 @@ void loco__async_free(loco_coord *c) {
     free(c->shard_rng);
     free(c->visits);
     free(c->shard_steps);
+    free(c->aspeed);
+    free(c->alive);
     free(c->atok);
     free(c->atgt);
     free(c->aextra);
@@ -54,17 +57,19 @@ int loco__async_create(loco_coord *c, char *msg, size_t msglen) {
     c->shard_rng = calloc((size_t)K, sizeof *c->shard_rng);
     c->visits = calloc((size_t)K, sizeof *c->visits);
     c->shard_steps = calloc((size_t)K, sizeof *c->shard_steps);
+    c->aspeed = calloc((size_t)c->M, sizeof *c->aspeed);
+    c->alive = calloc((size_t)c->M, 1);
     c->atok = malloc(BT * sizeof(int));
     c->atgt = malloc(BT * sizeof(int));
     c->aextra = calloc(ASYNC_EXTRA_FIXED + ASYNC_EXTRA_PER_SHARD * (size_t)K, sizeof(uint64_t));
-    if (!c->ablock || !c->shard_rng || !c->visits || !c->shard_steps || !c->atok || !c->atgt || !c->aextra) {
+    if (!c->ablock || !c->shard_rng || !c->visits || !c->shard_steps || !c->aspeed || !c->alive || !c->atok || !c->atgt || !c->aextra) {
         snprintf(msg, msglen, "out of memory for the asynchronous engine");
         return LOCO_ENOMEM;
     }
     loco_async_state_init(&c->ast, c->ablock, c->P);
     c->g = c->ablock + loco_async_state_floats(c->P);
-    /* The simulator's streams: shard k draws from seed ^ 0x5eedda7a + k. */
-    for (int k = 0; k < K; k++) loco_rng_seed(&c->shard_rng[k], (cf->run.seed ^ 0x5eedda7aULL) + (uint64_t)k);
+    /* The simulator's streams (src/dist/schedule.c). */
+    for (int k = 0; k < K; k++) loco_rng_seed(&c->shard_rng[k], loco_stream_seed(cf->run.seed, k));
     c->st.last_worker = -1;
     c->st.last_assigned = -1;
     return LOCO_OK;
@@ -90,22 +95,28 @@ void loco__async_forget(loco_coord *c, int w) {
  * task to slot w, and advances the task's shard past it. */
 static void send_atask(loco_coord *c, int w, const loco_net_sealer *sealer, zmq_msg_t *theta) {
     slot *sl = &c->slots[w];
-    const int shard = loco_least_visited(c->visits, c->M);
-    int H = c->H;
-    double vmax = 0;
-    if (c->c.dylu && sl->speed > 0) {
-        for (int i = 0; i < c->M; i++)
-            if (c->slots[i].state == SLOT_ALIVE && c->slots[i].speed > vmax) vmax = c->slots[i].speed;
-        H = loco_dylu_steps(c->H, sl->speed, vmax, c->c.dylu_min);
+    /* The simulator's task rule (src/dist/schedule.c), over the live slots;
+     * the shard's visits and schedule step are taken back below if the task
+     * cannot be sent. */
+    for (int i = 0; i < c->M; i++) {
+        c->aspeed[i] = c->slots[i].speed;
+        c->alive[i] = c->slots[i].state == SLOT_ALIVE;
     }
+    loco_async_queue q = {c->M, c->visits, c->shard_steps, c->M, c->aspeed, c->alive, c->H, c->c.dylu,
+                          c->c.dylu_min};
+    loco_async_task task;
+    if (loco_async_task_take(&q, w, &task) != LOCO_OK) return;   /* M >= 1 and w < M: cannot happen */
+    const int shard = task.shard, H = task.steps;
     loco_net_atask t = {c->next_task, (uint64_t)c->ast.updates, (uint32_t)shard, (uint32_t)H,
-                        (uint64_t)c->shard_steps[shard], c->shard_rng[shard]};
+                        (uint64_t)task.first_step, c->shard_rng[shard]};
     uint8_t buf[LOCO_NET_ATASK_BYTES];
     loco_net_encode_atask(&t, buf, sizeof buf);
     int e = loco__link_send_sealed(&c->link, sl->ident, sl->ident_len, LOCO_NET_THETA, sl->session, sealer, theta);
     if (!e) e = loco__link_send(&c->link, sl->ident, sl->ident_len, LOCO_NET_ATASK, sl->session, buf, sizeof buf,
                                 NULL, 0);
     if (e) {
+        c->visits[shard]--;
+        c->shard_steps[shard] -= H;
         sl->state = SLOT_DEAD;
         c->st.deaths++;
         loco__coord_say(c, w, "cannot be reached; its shard is free");
@@ -116,8 +127,6 @@ static void send_atask(loco_coord *c, int w, const loco_net_sealer *sealer, zmq_
     for (int i = 0; i < H; i++)
         loco_worker_batch(c->c.split, shard, &c->shard_rng[shard], c->c.run.batch, c->c.run.seq_len, c->atok,
                           c->atgt);
-    c->visits[shard]++;
-    c->shard_steps[shard] += H;
     sl->in_flight = 1;
     sl->lost = 0;
     sl->task = c->next_task++;
@@ -126,7 +135,7 @@ static void send_atask(loco_coord *c, int w, const loco_net_sealer *sealer, zmq_
     sl->steps = H;
     sl->sent_at = loco__now();
     sl->assigned = H;
-    sl->vmax = vmax;
+    sl->vmax = task.vmax;
     c->started++;
 }
 

@@ -16,6 +16,7 @@
 #include "loco/diloco_msg.h"
 #include "loco/net_engine.h"
 #include "loco/shard.h"
+#include "loco/sim.h"
 #include "net/link.h"
 #include "net/net_coord.h"
 #include "net/state.h"
@@ -147,7 +148,7 @@ int loco_coord_create(loco_coord **out, const loco_coord_config *cfg, const floa
     c->link.run_id |= 1;   /* never 0, which HELLO uses */
     loco__link_endpoint(&c->link, c->endpoint, sizeof c->endpoint);
     if (cfg->async && (e = loco__async_create(c, msg, msglen)) != LOCO_OK) goto fail;
-    c->st.n_rounds = (long)((cfg->run.steps + c->H - 1) / c->H);
+    c->st.n_rounds = loco_round_count((long)cfg->run.steps, c->H);
     c->st.resumed_round = -1;
     *out = c;
     return LOCO_OK;
@@ -363,7 +364,7 @@ static void handle(loco_coord *c, loco__msg *m) {
         break;
     }
     default:
-        loco__link_reject(&c->link, "unexpected message type from a worker");
+        loco__link_reject_type(&c->link, "unexpected message type from a worker", m->h.type);
     }
 }
 
@@ -457,8 +458,7 @@ int loco_coord_round(loco_coord *c, char *msg, size_t msglen) {
         return LOCO_ERANGE;
     }
     const double t0 = loco__now();
-    c->first = c->st.round * (long)c->H;
-    c->h = c->c.run.steps - c->first < c->H ? (long)(c->c.run.steps - c->first) : c->H;
+    c->h = loco_round_steps((long)c->c.run.steps, c->H, c->st.round, &c->first);
     memset(c->sum, 0, c->P * sizeof(double));
     c->loss_sum = 0;
     c->st.received = 0;

@@ -29,6 +29,7 @@
 #include <string.h>
 #include "loco/net_engine.h"
 #include "loco/shard.h"
+#include "loco/sim.h"
 #include "net/dipaco_wire.h"
 #include "net/link.h"
 #include "net/state.h"
@@ -201,7 +202,7 @@ int loco_dpc_create(loco_dpc **out, const loco_dpc_config *cfg, const float *ini
     }
     c->link.run_id |= 1;
     loco__link_endpoint(&c->link, c->endpoint, sizeof c->endpoint);
-    c->st.n_rounds = (long)((r->steps + c->H - 1) / c->H);
+    c->st.n_rounds = loco_round_count((long)r->steps, c->H);
     c->st.resumed_round = -1;
     for (int p = 0; p < c->P; p++) c->tasks[p].state = T_CLOSED;   /* no round open: nothing to lease */
     *out = c;
@@ -442,7 +443,7 @@ static void handle(loco_dpc *c, loco__msg *m) {
         say(c, s, "left");
         break;
     default:
-        loco__link_reject(&c->link, "unexpected message type from a DiPaCo worker");
+        loco__link_reject_type(&c->link, "unexpected message type from a DiPaCo worker", m->h.type);
     }
 }
 
@@ -520,8 +521,7 @@ int loco_dpc_round(loco_dpc *c, char *msg, size_t msglen) {
         return LOCO_ERANGE;
     }
     const double t0 = loco__now();
-    c->first = c->st.round * (long)c->H;
-    c->h = c->c.run.steps - c->first < c->H ? (long)(c->c.run.steps - c->first) : c->H;
+    c->h = loco_round_steps((long)c->c.run.steps, c->H, c->st.round, &c->first);
     c->loss_sum = 0;
     c->st.done = 0;
     for (int p = 0; p < c->P; p++) c->tasks[p].state = T_QUEUED;

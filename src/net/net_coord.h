@@ -71,6 +71,8 @@ struct loco_coord {
     float *ablock, *g;          /* rule state (2P), a decoded pseudo-gradient (P) */
     loco_rng *shard_rng;        /* (K) each shard's data stream, as the simulator's */
     long *visits, *shard_steps; /* (K) */
+    double *aspeed;             /* (M) scratch: the slots' speeds, for the shared task rule */
+    unsigned char *alive;       /* (M) scratch: which slots are live */
     int *atok, *atgt;           /* scratch to advance a shard's stream */
     long started;               /* tasks sent and not given up */
     uint64_t next_task;
