@@ -56,17 +56,44 @@ extern "C" {
 #define LOCO_NET_MIN_SECRET 16             /* bytes a secret must have at least */
 #define LOCO_NET_MAX_TEXT 256              /* longest ERROR text */
 
+/* Every message type of the protocol, DiLoCo's, asynchronous DiLoCo's and
+ * DiPaCo's, in one place: the ids are part of the format (never renumber
+ * one).  loco_net_type_info() gives each one's name and payload size. */
 typedef enum {
     LOCO_NET_HELLO = 1,   /* worker -> coordinator: join (nonce, timestamp) */
-    LOCO_NET_WELCOME,     /* coordinator -> worker: worker id, session, run configuration, data split */
-    LOCO_NET_TASK,        /* coordinator -> worker: round, shard, inner steps, first schedule step */
-    LOCO_NET_THETA,       /* coordinator -> worker: theta's version and parameters (fp32) */
-    LOCO_NET_PUSH,        /* worker -> coordinator: round, base version, losses, encoded contribution */
-    LOCO_NET_HEARTBEAT,   /* either way: still alive (round, inner steps done) */
-    LOCO_NET_BYE,         /* either way: leaving / the run is over */
-    LOCO_NET_ERROR        /* either way: a refusal, with a code and a line of text */
+    LOCO_NET_WELCOME = 2, /* coordinator -> worker: worker id, session, run configuration, data split */
+    LOCO_NET_TASK = 3,    /* coordinator -> worker: round, shard, inner steps, first schedule step */
+    LOCO_NET_THETA = 4,   /* coordinator -> worker: theta's version and parameters (fp32) */
+    LOCO_NET_PUSH = 5,    /* worker -> coordinator: round, base version, losses, encoded contribution */
+    LOCO_NET_HEARTBEAT = 6, /* either way: still alive (round, inner steps done) */
+    LOCO_NET_BYE = 7,     /* either way: leaving / the run is over */
+    LOCO_NET_ERROR = 8,   /* either way: a refusal, with a code and a line of text */
+    /* Asynchronous DiLoCo (src/net/payload_async.h). */
+    LOCO_NET_ATASK = 9,   /* coordinator -> worker: a task with its shard's data stream */
+    LOCO_NET_OSYNC = 10,  /* coordinator -> worker: the outer optimizer's state (resync) */
+    LOCO_NET_DOWN = 11,   /* coordinator -> worker: the mean pseudo-gradient of an outer step */
+    /* DiPaCo (src/net/dipaco_wire.h). */
+    LOCO_NET_DPASK = 20,  /* worker -> coordinator: asks for a path to train */
+    LOCO_NET_DPTASK = 21, /* coordinator -> worker: a lease on a path, with its parameters */
+    LOCO_NET_DPPUSH = 22  /* worker -> coordinator: the path's parameters after the lease */
 } loco_net_type;
 
+/* Which way a message goes. */
+#define LOCO_NET_TO_COORDINATOR 1u
+#define LOCO_NET_TO_WORKER 2u
+
+typedef struct {
+    int type;             /* loco_net_type */
+    const char *name;     /* "HELLO", ... */
+    uint32_t fixed;       /* bytes of the payload's fixed part */
+    uint8_t exact;        /* 1: the payload is exactly `fixed` bytes; 0: at least, a variable part following */
+    uint8_t dirs;         /* LOCO_NET_TO_COORDINATOR | LOCO_NET_TO_WORKER */
+} loco_net_type_desc;
+
+/* The whole table, in id order; *n (if not NULL) gets its length. */
+const loco_net_type_desc *loco_net_types(int *n);
+/* The entry of one type; NULL for an id that is not a type. */
+const loco_net_type_desc *loco_net_type_info(int type);
 /* The name of a message type ("HELLO", ...); "unknown" otherwise. */
 const char *loco_net_type_name(int type);
 
@@ -207,6 +234,7 @@ typedef struct {
     uint32_t code;                        /* a loco_err, negated, or 0 */
     char text[LOCO_NET_MAX_TEXT + 1];     /* printable ASCII, NUL-terminated */
 } loco_net_error;
+#define LOCO_NET_ERROR_FIXED 8            /* code and length, before the text */
 
 /* Bytes of each payload. */
 size_t loco_net_welcome_bytes(uint64_t n_assign);

@@ -43,10 +43,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "loco/loco.h"
+#include "loco/net.h"   /* the message types */
 
-#define LOCO_NET_DPASK 20
-#define LOCO_NET_DPTASK 21
-#define LOCO_NET_DPPUSH 22
 #define LOCO_NET_DPASK_BYTES 8
 #define LOCO_NET_DPTASK_FIXED 48
 #define LOCO_NET_DPPUSH_FIXED 32

@@ -331,7 +331,7 @@ int loco_dpw_serve(const loco_netw_config *c, const loco_net_welcome *first, con
         } else if (m.h.type != LOCO_NET_HEARTBEAT) {
             bad = 1;
         }
-        if (bad) loco__link_reject(&w.link, "unexpected or malformed message from the coordinator");
+        if (bad) loco__link_reject_type(&w.link, "unexpected or malformed message from the coordinator", m.h.type);
         loco__msg_close(&m);
     }
     if (e == LOCO_OK) {

@@ -164,6 +164,12 @@ void loco__link_reject(loco__link *l, const char *reason) {
     }
 }
 
+void loco__link_reject_type(loco__link *l, const char *reason, int type) {
+    char line[160];
+    snprintf(line, sizeof line, "%s (type %d, %s)", reason, type, loco_net_type_name(type));
+    loco__link_reject(l, line);
+}
+
 void loco__msg_close(loco__msg *m) {
     zmq_msg_close(&m->payload);
     m->data = NULL;

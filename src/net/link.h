@@ -71,6 +71,9 @@ void loco__msg_close(loco__msg *m);
 /* Prints "<who>: dropped <reason>" for the first 20 rejections and every
  * 1000th after, and counts it. */
 void loco__link_reject(loco__link *l, const char *reason);
+/* The same, naming the message's type from the protocol's table
+ * ("... (a DPTASK)"), for a message that is not wanted where it came. */
+void loco__link_reject_type(loco__link *l, const char *reason, int type);
 
 /* Seconds on a monotonic clock. */
 double loco__now(void);

@@ -151,7 +151,7 @@ static int handshake(loco_netw *w, double deadline, double every, double every_m
             loco__msg_close(&m);
             return LOCO_OK;
         }
-        if (!ok) loco__link_reject(&w->link, "unexpected message while joining");
+        if (!ok) loco__link_reject_type(&w->link, "unexpected message while joining", m.h.type);
         loco__msg_close(&m);
     }
 }
@@ -591,7 +591,7 @@ int loco_netw_serve(loco_netw *w, const loco_split *split, char *msg, size_t msg
         } else if (type != LOCO_NET_HEARTBEAT) {
             bad = 1;
         }
-        if (bad) loco__link_reject(&w->link, "unexpected or malformed message from the coordinator");
+        if (bad) loco__link_reject_type(&w->link, "unexpected or malformed message from the coordinator", type);
         loco__msg_close(&m);
     }
     if (e == LOCO_OK) {

@@ -92,7 +92,7 @@ size_t loco_net_push_bytes(uint32_t n_losses, uint64_t contrib_len) {
 }
 size_t loco_net_error_bytes(const char *text) {
     size_t n = text ? strlen(text) : 0;
-    return 8 + (n > LOCO_NET_MAX_TEXT ? LOCO_NET_MAX_TEXT : n);
+    return LOCO_NET_ERROR_FIXED + (n > LOCO_NET_MAX_TEXT ? LOCO_NET_MAX_TEXT : n);
 }
 
 /* ---------------------------------------------------------------- HELLO */

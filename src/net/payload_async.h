@@ -49,8 +49,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "loco/loco.h"
+#include "loco/net.h"   /* the message types */
 
-#define LOCO_NET_ATASK 9
 #define LOCO_NET_ATASK_BYTES 64
 
 typedef struct {
@@ -68,9 +68,7 @@ size_t loco_net_encode_atask(const loco_net_atask *x, uint8_t *out, size_t cap);
  * steps, or an all-zero rng state (which xoshiro never leaves). */
 int loco_net_decode_atask(const uint8_t *p, size_t n, loco_net_atask *x);
 
-#define LOCO_NET_OSYNC 10
 #define LOCO_NET_OSYNC_FIXED 40
-#define LOCO_NET_DOWN 11
 #define LOCO_NET_DOWN_FIXED 24
 
 typedef struct {

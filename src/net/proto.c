@@ -6,12 +6,49 @@
 #include <string.h>
 #include <time.h>
 #include "loco/net.h"
+#include "net/dipaco_wire.h"
+#include "net/payload_async.h"
 #include "net/wire.h"
 #include "core/file.h"
 
+/* The protocol's type table: every sender and receiver names types by the
+ * enum in include/loco/net.h, and everything said about a type (its name in
+ * logs and refusals, its payload's size) is read from here. */
+#define C LOCO_NET_TO_COORDINATOR
+#define W LOCO_NET_TO_WORKER
+static const loco_net_type_desc types[] = {
+    {LOCO_NET_HELLO, "HELLO", LOCO_NET_HELLO_BYTES, 1, C},
+    {LOCO_NET_WELCOME, "WELCOME", LOCO_NET_WELCOME_FIXED, 0, W},
+    {LOCO_NET_TASK, "TASK", LOCO_NET_TASK_BYTES, 1, W},
+    {LOCO_NET_THETA, "THETA", LOCO_NET_THETA_FIXED, 0, W},
+    {LOCO_NET_PUSH, "PUSH", LOCO_NET_PUSH_FIXED, 0, C},
+    {LOCO_NET_HEARTBEAT, "HEARTBEAT", LOCO_NET_HEARTBEAT_BYTES, 1, C | W},
+    {LOCO_NET_BYE, "BYE", 0, 1, C | W},
+    {LOCO_NET_ERROR, "ERROR", LOCO_NET_ERROR_FIXED, 0, C | W},
+    {LOCO_NET_ATASK, "ATASK", LOCO_NET_ATASK_BYTES, 1, W},
+    {LOCO_NET_OSYNC, "OSYNC", LOCO_NET_OSYNC_FIXED, 0, W},
+    {LOCO_NET_DOWN, "DOWN", LOCO_NET_DOWN_FIXED, 0, W},
+    {LOCO_NET_DPASK, "DPASK", LOCO_NET_DPASK_BYTES, 1, C},
+    {LOCO_NET_DPTASK, "DPTASK", LOCO_NET_DPTASK_FIXED, 0, W},
+    {LOCO_NET_DPPUSH, "DPPUSH", LOCO_NET_DPPUSH_FIXED, 0, C},
+};
+#undef C
+#undef W
+
+const loco_net_type_desc *loco_net_types(int *n) {
+    if (n) *n = (int)(sizeof types / sizeof types[0]);
+    return types;
+}
+
+const loco_net_type_desc *loco_net_type_info(int type) {
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (types[i].type == type) return &types[i];
+    return NULL;
+}
+
 const char *loco_net_type_name(int type) {
-    static const char *names[] = {"HELLO", "WELCOME", "TASK", "THETA", "PUSH", "HEARTBEAT", "BYE", "ERROR"};
-    return type >= LOCO_NET_HELLO && type <= LOCO_NET_ERROR ? names[type - 1] : "unknown";
+    const loco_net_type_desc *d = loco_net_type_info(type);
+    return d ? d->name : "unknown";
 }
 
 /* sodium_init is idempotent and thread-safe; returns LOCO_EIO if it fails. */
