@@ -20,10 +20,11 @@ static void usage(FILE *f) {
             "  route        fit|assign: the DiPaCo document router (docs/routing.md)\n"
             "  plot         SVG plots of metrics logs (loss, perplexity, bytes, ...)\n"
             "  coordinator  hold the global model of a DiLoCo or DiPaCo run over the network (docs/distributed.md)\n"
-            "  env          list|run|demos|render|bench: MiniWoB++-style web tasks in C (docs/env.md)\n"
+            "  env          list|run|demos|render|bench|serve: MiniWoB++-style web tasks in C, and the real ones in\n"
+            "               Chromium (docs/env.md, docs/browser.md)\n"
             "  playroom     list|run|record|replay|render|bench|serve: a room where a setter and a solver talk and act\n"
             "  worker       join a coordinator and train the tasks it sends\n"
-            "  agent        train|eval: the CC-Net agent on the web tasks (docs/agent.md)\n\n"
+            "  agent        train|eval|act: the CC-Net agent on the web tasks (docs/agent.md, docs/browser.md)\n\n"
             "Run 'loco <command> --help' for the flags of a command.\n");
 }
 
