@@ -11,12 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/args.h"
+#include "cli/cluster_env.h"
 #include "cli/net_cmd.h"
 #include "cli/train_dist.h"
 #include "loco/cuda.h"
 #include "loco/data.h"
 #include "loco/net_engine.h"
 #include "loco/source.h"
+
+static const char *env(const char *name) { return getenv(name); }
 
 static const char *kind_name(uint32_t k) {
     return k == LOCO_NET_DATA_SHARDS ? "token shards (--train-shard)"
@@ -58,13 +61,15 @@ int loco_cmd_worker(int argc, char **argv) {
     int threads = 0, id = -1, verbose = 0;
     float join_timeout = 0, timeout = 30, give_up = 600, slowdown = 0, fault = 0;
     const arg_spec specs[] = {
-        {"connect", ARG_STR, &connect, 0, 0, "the coordinator's endpoint: tcp://HOST:PORT or ipc://PATH"},
+        {"connect", ARG_STR, &connect, 0, 0, "the coordinator's endpoint: tcp://HOST:PORT or ipc://PATH (default: "
+         "LOCO_COORDINATOR, or under srun the allocation's first node, port LOCO_COORDINATOR_PORT or 5555)"},
         {"secret-file", ARG_STR, &secret, 0, 0, "file holding the run's secret"},
         {"train-shard", ARG_STR, &shard, 0, 0, "this host's copy of the run's training shard"},
         {"val-shard", ARG_STR, &val, 0, 0, "accepted and ignored (the coordinator validates)"},
         {"data", ARG_STR, &data, 0, 0, "this host's copy of the run's text file (byte level)"},
         {"threads", ARG_INT, &threads, 0, 1024, "threads (0: OMP_NUM_THREADS or all cores)"},
-        {"id", ARG_INT, &id, -1, 1e6, "worker id (= shard) to ask for (-1: any free one)"},
+        {"id", ARG_INT, &id, -1, 1e6, "worker id (= shard) to ask for (default: the launcher's rank, SLURM_PROCID, "
+         "OMPI_COMM_WORLD_RANK or JOB_COMPLETION_INDEX; else -1, any free one)"},
         {"join-timeout", ARG_FLOAT, &join_timeout, 0, 1e9, "seconds to keep trying to join (0: forever)"},
         {"timeout", ARG_FLOAT, &timeout, 0, 1e9, "seconds of silence from the coordinator before joining again "
          "(0: never)"},
@@ -88,13 +93,29 @@ int loco_cmd_worker(int argc, char **argv) {
         fprintf(stderr, "loco worker: %s\n", err);
         return 2;
     }
+    /* Under a cluster launcher the rank and the coordinator's address come
+     * from the environment (src/cli/cluster_env.c); flags given win. */
+    cluster_env ce;
+    const int id_given = id >= 0;
+    if (!connect || !id_given) {
+        if (cluster_env_read(&ce, env, err, sizeof err)) {
+            fprintf(stderr, "loco worker: %s\n", err);
+            return 2;
+        }
+        if (!connect && ce.connect[0]) connect = ce.connect;
+        if (id < 0) id = ce.id;
+        if (verbose && !id_given && ce.id_from) fprintf(stderr, "loco worker: --id %d from %s\n", id, ce.id_from);
+        if (verbose && connect == ce.connect)
+            fprintf(stderr, "loco worker: --connect %s from %s\n", connect, ce.connect_from);
+    }
     char why[320];
     if (connect && loco_net_endpoint_check(connect, 0, why, sizeof why)) {
         fprintf(stderr, "loco worker: --connect %s\n", why);
         return 2;
     }
     if (!connect || !secret) {
-        fprintf(stderr, "loco worker: --connect ENDPOINT and --secret-file FILE are required\n");
+        fprintf(stderr, "loco worker: --connect ENDPOINT (or LOCO_COORDINATOR) and --secret-file FILE are "
+                "required\n");
         return 2;
     }
     if (data && shard) {
