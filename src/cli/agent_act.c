@@ -32,24 +32,29 @@ typedef struct {
     int sample;
 } policy;
 
+int loco__agent_step(loco_agent *m, loco_agent_batch_buf *bb, const loco_env_obs *o, const uint8_t *frame,
+                     loco_rng *rng, loco_env_action *a, char *msg, size_t n) {
+    if (o->step == 0) loco_agent_reset_state(m);
+    loco_agent_encode_obs(loco_agent_get_config(m), o, frame, bb, 0);
+    bb->first[0] = o->step == 0;
+    bb->valid[0] = 1;
+    bb->view.target = NULL;
+    int r = loco_agent_forward(m, &bb->view, msg, n);
+    if (r) return r;
+    loco_agent_carry_state(m);
+    loco_agent_action chosen;
+    loco_agent_choose(m, 0, rng, &chosen);
+    loco_agent_action_to_env(&chosen, a);
+    return LOCO_OK;
+}
+
 /* The next action for obs; LOCO_OK or an error with msg. */
 static int decide(policy *p, const loco_env_obs *o, const uint8_t *pix, loco_env_action *a, char *msg, size_t n) {
     if (p->demo) {
         loco_env_demo_act(p->demo, 0, o, a);
         return LOCO_OK;
     }
-    loco_agent_encode_obs(loco_agent_get_config(p->m), o, pix, &p->bb, 0);
-    p->bb.first[0] = o->step == 0;
-    p->bb.valid[0] = 1;
-    p->bb.view.target = NULL;
-    if (o->step == 0) loco_agent_reset_state(p->m);
-    int r = loco_agent_forward(p->m, &p->bb.view, msg, n);
-    if (r) return r;
-    loco_agent_carry_state(p->m);
-    loco_agent_action chosen;
-    loco_agent_choose(p->m, 0, p->sample ? &p->rng : NULL, &chosen);
-    loco_agent_action_to_env(&chosen, a);
-    return LOCO_OK;
+    return loco__agent_step(p->m, &p->bb, o, pix, p->sample ? &p->rng : NULL, a, msg, n);
 }
 
 int loco__agent_act(int argc, char **argv) {

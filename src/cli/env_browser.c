@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli/env_cmd.h"
+#include "cli/agent_cmd.h"
 #include "cli/args.h"
 #include "loco/agent.h"
 #include "loco/agent_env.h"
@@ -80,23 +81,14 @@ static void policy_close(policy *p) {
 }
 
 static void policy_reset(policy *p, uint64_t seed) {
-    loco_env_demo_reset(p->demo, 0, seed);
-    if (p->m) loco_agent_reset_state(p->m);
+    loco_env_demo_reset(p->demo, 0, seed);   /* the agent's state resets itself at step 0 */
 }
 
 static void act(policy *p, const loco_env_obs *o, const uint8_t *frame, loco_env_action *a) {
     if (p->kind == P_ORACLE && o->task >= 0) { loco_env_demo_act(p->demo, 0, o, a); return; }
     if (p->kind != P_AGENT) { loco__env_random_action(&p->rng, o, a); return; }
-    loco_agent_encode_obs(loco_agent_get_config(p->m), o, frame, &p->bb, 0);
-    p->bb.first[0] = o->step == 0;
-    p->bb.valid[0] = 1;
-    p->bb.view.target = NULL;
     char msg[256];
-    loco_agent_action ch;
-    if (loco_agent_forward(p->m, &p->bb.view, msg, sizeof msg)) { memset(a, 0, sizeof *a); return; }
-    loco_agent_carry_state(p->m);
-    loco_agent_choose(p->m, 0, NULL, &ch);
-    loco_agent_action_to_env(&ch, a);
+    if (loco__agent_step(p->m, &p->bb, o, frame, NULL, a, msg, sizeof msg)) memset(a, 0, sizeof *a);   /* a no-op */
 }
 
 static int run_native(int t, int kind, int episodes, uint64_t seed, int max_steps, int pixels, tally *out) {
