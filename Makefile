@@ -131,16 +131,25 @@ deps:
 # sources under ASan + UBSan.  `make fuzz` runs every target for FUZZ_SECONDS
 # (default 600) on its corpus in fuzz/corpus/<name>; `make fuzz FUZZ_SECONDS=30`
 # for a short run.  The test suite runs each target briefly on its own.
+comma        := ,
 FUZZ_SRC     := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BIN     := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 600
 FUZZ_CFLAGS  := -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Wno-pass-failed \
                 -fopenmp -D_DEFAULT_SOURCE -Iinclude -Isrc -I$(BLAS_INC) -I$(FT_INC)
 # The fuzz targets are CPU builds: the CUDA stub stands in for the device.
+# The library is compiled once under the sanitizers (fuzzer-no-link: coverage
+# without libFuzzer's main) into an archive that every target links.
 FUZZ_LIB     := $(LIB_SRC) src/cuda/cuda_stub.c
-$(BUILD)/fuzz/%: fuzz/%.c $(FUZZ_LIB)
+FUZZ_OBJ     := $(FUZZ_LIB:%.c=$(BUILD)/fuzzlib/%.o)
+$(BUILD)/fuzzlib/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) $< $(FUZZ_LIB) -o $@ $(LDLIBS)
+	clang $(subst -fsanitize=fuzzer$(comma),-fsanitize=fuzzer-no-link$(comma),$(FUZZ_CFLAGS)) -MMD -MP -c $< -o $@
+$(BUILD)/fuzzlib/libloco_fuzz.a: $(FUZZ_OBJ)
+	$(AR) rcs $@ $^
+$(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/fuzzlib/libloco_fuzz.a
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) $< $(BUILD)/fuzzlib/libloco_fuzz.a -o $@ $(LDLIBS)
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p fuzz/corpus/$${n#fuzz_}; \
 	  echo "== $$n for $(FUZZ_SECONDS)s"; \
