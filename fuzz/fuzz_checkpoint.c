@@ -18,6 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "loco/checkpoint.h"
+#include "hostile_paths.h"
+
+static int load_ckpt(const char *path, char *msg, size_t msglen) {
+    return loco_checkpoint_read_config(path, NULL, msg, msglen);
+}
 
 /* Saves a tiny model to dir/name unless it exists. */
 static void write_seed(const char *dir, const char *name, loco_gpt_config cfg, int with_opt) {
@@ -53,6 +58,7 @@ static void check_msg(const char *msg, const char *path) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    loco_fuzz_hostile_paths(load_ckpt);
     static char path[64];
     if (!path[0]) snprintf(path, sizeof path, "/tmp/loco_fuzz_ckpt_%ld.safetensors", (long)getpid());
     FILE *f = fopen(path, "wb");

@@ -9,6 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 #include "loco/corpus.h"
+#include "hostile_paths.h"
+
+static int load_corpus(const char *path, char *msg, size_t msglen) {
+    loco_corpus *c = NULL;
+    int e = loco_corpus_open(&c, path, NULL, msg, msglen);
+    if (!e) loco_corpus_close(c);
+    return e;
+}
 
 /* Reads every document of path in the given layout; aborts if an error
  * message does not name the file or a document breaks the reader's promises. */
@@ -39,6 +47,7 @@ static void remove_files(void) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    loco_fuzz_hostile_paths(load_corpus);
     if (!jl[0]) {
         atexit(remove_files);
         snprintf(jl, sizeof jl, "/tmp/loco_fuzz_corpus_%ld.jsonl", (long)getpid());

@@ -3,8 +3,17 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "loco/route.h"
+#include "hostile_paths.h"
+
+static int load_router(const char *path, char *msg, size_t msglen) {
+    loco_router *r = NULL;
+    int e = loco_router_load(&r, path, msg, msglen);
+    loco_router_free(r);
+    return e;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    loco_fuzz_hostile_paths(load_router);
     loco_router *r = NULL;
     char msg[256];
     if (loco_router_parse(&r, (const char *)data, size, "fuzz", msg, sizeof msg) == LOCO_OK) {

@@ -9,6 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 #include "loco/shard.h"
+#include "hostile_paths.h"
+
+static int load_shard(const char *path, char *msg, size_t msglen) {
+    loco_shard s;
+    int e = loco_shard_open(&s, path, 0, 1, msg, msglen);
+    if (!e) loco_shard_close(&s);
+    return e;
+}
 
 /* Reads every token and offset of an opened shard; returns their sum so the
  * reads cannot be optimised away. */
@@ -61,6 +69,7 @@ static void remove_file(void) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    loco_fuzz_hostile_paths(load_shard);
     if (!path[0]) {
         snprintf(path, sizeof path, "/tmp/loco_fuzz_shard_%ld.bin", (long)getpid());
         atexit(remove_file);

@@ -15,6 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 #include "loco/tokenizer.h"
+#include "hostile_paths.h"
+
+static int load_tok(const char *path, char *msg, size_t msglen) {
+    loco_tokenizer *t = NULL;
+    int e = loco_tokenizer_load_hf(&t, path, msg, msglen);
+    loco_tokenizer_free(t);
+    return e;
+}
 
 /* Writes n bytes to path; returns 0 on failure. */
 static int put(const char *path, const uint8_t *p, size_t n) {
@@ -43,6 +51,7 @@ static void check_msg(int rc, const char *msg, const char *path) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    loco_fuzz_hostile_paths(load_tok);
     static char hf[64], vj[64], mt[64];
     static loco_tokenizer *small;
     char msg[256];

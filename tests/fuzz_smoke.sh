@@ -14,7 +14,9 @@ targets=$(ls fuzz/fuzz_*.c | sed 's#fuzz/\(.*\)\.c#'"$build"'/fuzz/\1#')
 MAKEFLAGS= make -s BUILD="$build" $targets >/dev/null
 for t in $targets; do
     dir=$(mktemp -d)
-    if ! "$t" -max_total_time="$secs" -print_final_stats=1 "$dir" > "$dir.log" 2>&1; then
+    # -timeout: an input that hangs (a reader blocked on a FIFO) fails in
+    # seconds, not after libFuzzer's default 20 minutes.
+    if ! "$t" -max_total_time="$secs" -timeout=20 -print_final_stats=1 "$dir" > "$dir.log" 2>&1; then
         echo "fuzz_smoke: $(basename "$t") failed:" >&2
         grep -E "ERROR|SUMMARY|runtime error" "$dir.log" | head -5 >&2
         rm -rf "$dir" "$dir.log"
