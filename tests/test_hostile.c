@@ -19,10 +19,11 @@
 #define TINY "--layers 2 --channels 32 --heads 2 --seq-len 16 --batch 4 --eval-every 0 --log-every 1000 " \
              "--eval-batches 1 --threads 2"
 
-/* loco_test_run under timeout(1): a command that hangs exits 124. */
+/* loco_test_run under timeout(1): a command that hangs exits 124 (after a
+ * minute, which a loaded machine's tiny runs stay far below). */
 static int run_t(const char *args, char *err, size_t n) {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "-k 2 20 %s %s", loco_test_bin(), args);
+    snprintf(cmd, sizeof cmd, "-k 2 60 %s %s", loco_test_bin(), args);
     char full[4200];
     snprintf(full, sizeof full, "timeout %s 2>&1 >/dev/null", cmd);
     FILE *p = popen(full, "r");
@@ -77,14 +78,12 @@ LOCO_TEST(hostile_out_keeps_special_files) {
         "plot %s/run/metrics.jsonl --out %s/fifo",
         "route fit --train-shard %s/s.train.bin --method random --paths 2 --out %s/fifo",
         "route assign --router %s/r.json --train-shard %s/s.train.bin --out %s/fifo",
-        "data prepare --input %s/c.txt --bytes 1 --val-frac 0.2 --out %s/fifo/../fifo",
     };
     snprintf(a, sizeof a, "train " TINY " --steps 2 --out %s/run", d);
     CHECK(run_t(a, a + 512, 512) == 0, "setup run");
     snprintf(a, sizeof a, "route fit --train-shard %s/s.train.bin --method random --paths 2 --out %s/r.json", d, d);
     CHECK(run_t(a, a + 512, 512) == 0, "setup router");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        if (strstr(cases[i], "data prepare")) continue;   /* below, on its shard names */
         snprintf(a, sizeof a, cases[i], d, d, d);
         EXPECT_ONE_LINE(a, 1, "not a regular file");
         CHECK(is_fifo(p), "'loco %s' replaced the FIFO", a);
@@ -341,6 +340,6 @@ LOCO_TEST(hostile_smaller_defects) {
     double t0 = (double)time(NULL);
     snprintf(a, sizeof a, "train --launch local --algo dipaco --workers 2 --modules 1x2 --steps 4 --data %s/c.txt", d);
     EXPECT_ONE_LINE(a, 2, "--reset-inner");
-    CHECK((double)time(NULL) - t0 < 5, "the usage error took %.0f s", (double)time(NULL) - t0);
+    CHECK((double)time(NULL) - t0 < 8, "the usage error took %.0f s", (double)time(NULL) - t0);
     loco_test_rmdir(d);
 }
