@@ -62,7 +62,8 @@ int loco__async_create(loco_coord *c, char *msg, size_t msglen) {
     c->atok = malloc(BT * sizeof(int));
     c->atgt = malloc(BT * sizeof(int));
     c->aextra = calloc(ASYNC_EXTRA_FIXED + ASYNC_EXTRA_PER_SHARD * (size_t)K, sizeof(uint64_t));
-    if (!c->ablock || !c->shard_rng || !c->visits || !c->shard_steps || !c->aspeed || !c->alive || !c->atok || !c->atgt || !c->aextra) {
+    if (!c->ablock || !c->shard_rng || !c->visits || !c->shard_steps || !c->aspeed || !c->alive || !c->atok ||
+        !c->atgt || !c->aextra) {
         snprintf(msg, msglen, "out of memory for the asynchronous engine");
         return LOCO_ENOMEM;
     }
