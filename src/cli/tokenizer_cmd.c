@@ -115,7 +115,7 @@ static int cmd_code(int argc, char **argv, int encode) {
     if (loco_cli_load_tokenizer(&t, tspec, msg, sizeof msg)) { fprintf(stderr, "%s: %s\n", name, msg); return 1; }
     FILE *f = input ? loco_file_open_input(input, msg, sizeof msg) : stdin;
     if (!f) {
-        fprintf(stderr, "%s: %s: %s\n", name, input, strerror(errno));
+        fprintf(stderr, "%s: %s\n", name, msg);
         loco_tokenizer_free(t);
         return 1;
     }
