@@ -226,6 +226,30 @@ LOCO_TEST(browser_env_run_cli) {
           "exit %d:\n%s", rc, out);
 }
 
+/* loco env bench --miniwob-dir times the task's page loop in Chromium beside
+ * the native engine and prints the ratio; a folder without the page is one
+ * line and exit 1. */
+LOCO_TEST(browser_env_bench_ratio) {
+    char out[4096];
+    int rc = loco_test_run("env bench --task click-test --seconds 0.01 --repeats 1 --miniwob-dir /nonexistent-dir", out,
+                           sizeof out), lines = 0;
+    for (char *p = out; *p; p++) lines += *p == '\n';
+    CHECK(rc == 1 && lines == 1 && strstr(out, "no page"), "exit %d, %d lines: %s", rc, lines, out);
+    if (!have_chromium()) SKIP("no chromium or chromedriver (apt-get install chromium chromium-driver)");
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s env bench --task click-test --seconds 0.05 --repeats 1 --miniwob-dir " PAGES,
+             loco_test_bin());
+    FILE *f = popen(cmd, "r");
+    size_t n = f ? fread(out, 1, sizeof out - 1, f) : 0;
+    out[n] = 0;
+    rc = f ? pclose(f) : -1;
+    const char *r = strstr(out, "native / Chromium = ");
+    double ratio = r ? atof(r + strlen("native / Chromium = ")) : 0;
+    /* The page loop costs milliseconds a step and the native step about a
+     * microsecond: anything under 100x means one of the two was not timed. */
+    CHECK(rc == 0 && ratio > 100, "exit %d, ratio %.0f:\n%s", rc, ratio, out);
+}
+
 /* A trained agent runs unchanged on both backends (--policy agent): a small
  * network saved as a checkpoint plays two short episodes on each. */
 LOCO_TEST(browser_env_run_agent) {

@@ -13,6 +13,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/env_cmd.h"
+#include "loco/browser.h"
 
 #define CMD "loco env bench"
 
@@ -59,8 +60,47 @@ static double window(int t, int pixels, double seconds, uint64_t seed, double *p
     return (double)steps / (now - t0);
 }
 
+/* Steps per wall-clock second of task t in Chromium (the MiniWoB++ page
+ * protocol, pages from dir), with the same random valid actions, auto-reset
+ * by hand; the median of `repeats` windows.  0 when the page loop cannot run
+ * here (the reason in why), -1 on a failure mid-run. */
+static double browser_rate(const char *dir, int t, double seconds, int repeats, char *why, size_t n) {
+    char page[4096];
+    if (loco_browser_page_path(dir, loco_env_task_name(t), page, sizeof page) != 0) {
+        snprintf(why, n, "no page for %s under %s", loco_env_task_name(t), dir);
+        return 0;
+    }
+    loco_browser_config bc = {.miniwob_dir = dir};
+    loco_browser *b;
+    if (loco_browser_create(&b, &bc, why, n) != LOCO_OK) return 0;
+    static loco_env_obs obs;
+    loco_env_action act;
+    float rew;
+    uint8_t te, tr, su;
+    loco_rng rng;
+    loco_rng_seed(&rng, 1);
+    double rate[101];
+    uint64_t seed = 1000;
+    int err = loco_browser_reset(b, loco_env_task_name(t), seed++, &obs, NULL, why, n);
+    for (int q = 0; q < repeats && !err; q++) {
+        long steps = 0;
+        double t0 = loco_cli_now(), now = t0;
+        while (!err && now - t0 < seconds) {
+            loco__env_random_action(&rng, &obs, &act);
+            if (loco_browser_step(b, &act, &obs, NULL, &rew, &te, &tr, &su) == LOCO_OK) steps++;
+            if (te || tr) err = loco_browser_reset(b, loco_env_task_name(t), seed++, &obs, NULL, why, n);
+            now = loco_cli_now();
+        }
+        rate[q] = (double)steps / (now - t0);
+    }
+    loco_browser_free(b);
+    if (err) return -1;
+    qsort(rate, (size_t)repeats, sizeof rate[0], cmp);
+    return rate[repeats / 2];
+}
+
 int loco__env_bench(int argc, char **argv) {
-    const char *task = "all";
+    const char *task = "all", *miniwob = NULL;
     float seconds = 1;
     int repeats = 5, pixels = 2;
     arg_spec specs[] = {
@@ -68,8 +108,10 @@ int loco__env_bench(int argc, char **argv) {
         {"seconds", ARG_FLOAT, &seconds, 0.01, 600, "length of one timed window (the usual protocol is 10)"},
         {"repeats", ARG_INT, &repeats, 1, 101, "windows per measurement; the median is reported"},
         {"pixels", ARG_INT, &pixels, 0, 2, "0 DOM only, 1 with a frame every step, 2 both"},
+        {"miniwob-dir", ARG_STR, &miniwob, 0, 0, "MiniWoB++ pages (a checkout, or tests/data/miniwob_like): also "
+                                                 "time the first task's page loop in Chromium, and the ratio"},
     };
-    int r = loco__env_parse(specs, 4, argc, argv, "usage: " CMD " [flags]\n\nSteps per second on one thread, random valid actions.");
+    int r = loco__env_parse(specs, 5, argc, argv, "usage: " CMD " [flags]\n\nSteps per second on one thread, random valid actions.");
     if (r) return r == 1 ? 0 : r;
     int ids[256], nt = loco__env_tasks_arg(CMD, task, ids);
     if (nt < 0) return 2;
@@ -99,7 +141,22 @@ int loco__env_bench(int argc, char **argv) {
         printf("%-28s %12.0f %12.0f %12.0f %12.0f\n", "mean over tasks", sum[0] / nt, sum[1] / nt, sum[2] / nt, sum[3] / nt);
         printf("%-28s %12.0f %12.0f %12.0f %12.0f\n", "slowest task", lo[0], lo[1], lo[2], lo[3]);
     }
-    printf("Chromium MiniWoB++ page loop: not measured here (docs/env.md gives the 45-50 steps/s reference).\n");
     free(w); free(wc);
+    if (!miniwob) {
+        printf("Chromium MiniWoB++ page loop: not measured (give --miniwob-dir; docs/env.md gives the 45-50 steps/s "
+               "reference)\n");
+        return 0;
+    }
+    /* The same task's native rate, measured again right beside the page loop
+     * so that the ratio compares one moment of the machine. */
+    double cpu, native = window(ids[0], 0, seconds, 1000, &cpu);
+    char why[512] = "";
+    double page = browser_rate(miniwob, ids[0], seconds < 2 ? 2 : seconds, repeats, why, sizeof why);
+    if (page <= 0) {
+        fprintf(stderr, CMD ": Chromium page loop: %s\n", why);
+        return 1;
+    }
+    printf("%s: native %.0f steps/s, Chromium page loop %.1f steps/s (median of %d x %.0fs): native / Chromium = %.0f\n",
+           loco_env_task_name(ids[0]), native, page, repeats, seconds < 2 ? 2.0 : (double)seconds, native / page);
     return 0;
 }
