@@ -11,7 +11,7 @@
  * on the CPU, on OPENBLAS_CORETYPE and on OpenBLAS's threading thresholds.
  *
  * What loco does instead.  The output C (M, N) is cut into tiles whose edges
- * are a function of (M, N, K) alone (gemm_tiles below), never of the thread
+ * are a function of (M, N) alone (gemm_tiles below), never of the thread
  * count.  Each tile is one single-threaded BLAS call over the whole summed
  * dimension K, and OpenMP hands the tiles to threads.  A tile's result depends
  * only on its call, so every element of C is computed by the same call with the
