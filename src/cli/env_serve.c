@@ -24,6 +24,7 @@
 #include "cli/args.h"
 #include "cli/env_cmd.h"
 #include "cli/playroom_cmd.h"
+#include "cli/out_buf.h"
 #include "loco/browser.h"
 #include "loco/file.h"
 
@@ -56,27 +57,17 @@ typedef struct { char body[BODY_MAX]; size_t n; int too_big; } request;
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
 
-typedef struct { char *p; size_t n, cap; } out_buf;
-static void add(out_buf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(out_buf *o, const char *fmt, ...) {
-    if (o->n + 1 >= o->cap) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int r = vsnprintf(o->p + o->n, o->cap - o->n, fmt, ap);
-    va_end(ap);
-    if (r > 0) o->n = o->n + (size_t)r < o->cap ? o->n + (size_t)r : o->cap - 1;
-}
 
 /* A JSON string: quotes, backslashes and control bytes escaped. */
 static void add_str(out_buf *o, const char *s) {
-    add(o, "\"");
+    loco_cli_buf_add(o, "\"");
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') add(o, "\\%c", c);
-        else if (c < 32) add(o, "\\u%04x", c);
-        else add(o, "%c", c);
+        if (c == '"' || c == '\\') loco_cli_buf_add(o, "\\%c", c);
+        else if (c < 32) loco_cli_buf_add(o, "\\u%04x", c);
+        else loco_cli_buf_add(o, "%c", c);
     }
-    add(o, "\"");
+    loco_cli_buf_add(o, "\"");
 }
 
 /* Base64 through the encoder `loco playroom` uses, 3 KiB of input at a time. */
@@ -84,48 +75,48 @@ static void add_b64(out_buf *o, const uint8_t *d, size_t n) {
     char chunk[4 * 1024];
     for (size_t i = 0; i < n; i += 3 * 1024) {
         size_t k = n - i < 3 * 1024 ? n - i : 3 * 1024;
-        add(o, "%.*s", (int)loco__playroom_base64(d + i, k, chunk), chunk);
+        loco_cli_buf_add(o, "%.*s", (int)loco__playroom_base64(d + i, k, chunk), chunk);
     }
 }
 
 static void state_json(server *s, out_buf *o, const char *error) {
     const loco_env_obs *b = &s->obs;
-    add(o, "{");
-    if (error) { add(o, "\"error\":"); add_str(o, error); add(o, ","); }   /* first: a client may read only the head */
-    add(o, "\"task\":");
+    loco_cli_buf_add(o, "{");
+    if (error) { loco_cli_buf_add(o, "\"error\":"); add_str(o, error); loco_cli_buf_add(o, ","); }   /* first: a client may read only the head */
+    loco_cli_buf_add(o, "\"task\":");
     add_str(o, loco_env_task_name(s->task));
-    add(o, ",\"utterance\":");
+    loco_cli_buf_add(o, ",\"utterance\":");
     add_str(o, b->utterance);
-    add(o, ",\"episode\":%d,\"episodes\":%d,\"step\":%d,\"finished\":%d,\"last_return\":%.3f,\"fields\":[",
+    loco_cli_buf_add(o, ",\"episode\":%d,\"episodes\":%d,\"step\":%d,\"finished\":%d,\"last_return\":%.3f,\"fields\":[",
         s->n_eps, s->want, s->cur_steps, (int)s->finished, s->last_ret);
     for (int k = 0; k < b->n_fields; k++) {
-        add(o, "%s[", k ? "," : "");
+        loco_cli_buf_add(o, "%s[", k ? "," : "");
         add_str(o, b->field_key[k]);
-        add(o, ",");
+        loco_cli_buf_add(o, ",");
         add_str(o, b->field_value[k]);
-        add(o, "]");
+        loco_cli_buf_add(o, "]");
     }
-    add(o, "],\"elems\":[");
+    loco_cli_buf_add(o, "],\"elems\":[");
     for (int k = 0; k < b->n_elems; k++) {
         const loco_env_elem *e = &b->elems[k];
-        add(o, "%s{\"ref\":%d,\"tag\":", k ? "," : "", e->ref);
+        loco_cli_buf_add(o, "%s{\"ref\":%d,\"tag\":", k ? "," : "", e->ref);
         add_str(o, e->tag);
-        add(o, ",\"id\":");
+        loco_cli_buf_add(o, ",\"id\":");
         add_str(o, e->id);
-        add(o, ",\"text\":");
+        loco_cli_buf_add(o, ",\"text\":");
         add_str(o, e->text);
-        add(o, ",\"value\":");
+        loco_cli_buf_add(o, ",\"value\":");
         add_str(o, e->value);
-        add(o, ",\"left\":%.2f,\"top\":%.2f,\"width\":%.2f,\"height\":%.2f}", e->left, e->top, e->width, e->height);
+        loco_cli_buf_add(o, ",\"left\":%.2f,\"top\":%.2f,\"width\":%.2f,\"height\":%.2f}", e->left, e->top, e->width, e->height);
     }
-    add(o, "],\"keys\":[");
+    loco_cli_buf_add(o, "],\"keys\":[");
     for (int k = 0; k < LOCO_ENV_NUM_KEYS; k++) {
-        if (k) add(o, ",");
+        if (k) loco_cli_buf_add(o, ",");
         add_str(o, loco_env_key_name(k));
     }
-    add(o, "],\"frame\":\"");
+    loco_cli_buf_add(o, "],\"frame\":\"");
     add_b64(o, s->frame, sizeof s->frame);
-    add(o, "\"}");
+    loco_cli_buf_add(o, "\"}");
 }
 
 static void start_episode(server *s) {

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include "cli/args.h"
 #include "cli/playroom_cmd.h"
+#include "cli/out_buf.h"
 #include "loco/file.h"
 #include "loco/loco.h"
 #include "loco/playroom.h"
@@ -52,17 +53,6 @@ static void start_episode(server *s) {
     s->n_say = s->pos_say = 0;
 }
 
-/* Appends printf output to a fixed buffer, truncating safely. */
-typedef struct { char *p; size_t n, cap; } out_buf;
-static void add(out_buf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(out_buf *o, const char *fmt, ...) {
-    if (o->n + 1 >= o->cap) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int r = vsnprintf(o->p + o->n, o->cap - o->n, fmt, ap);
-    va_end(ap);
-    if (r > 0) o->n = o->n + (size_t)r < o->cap ? o->n + (size_t)r : o->cap - 1;
-}
 
 static void add_b64(out_buf *o, const uint8_t *d, size_t n) {
     size_t need = 4 * ((n + 2) / 3);
@@ -77,35 +67,35 @@ static void state_json(server *s, out_buf *o, const char *error) {
     static uint8_t view[LOCO_PLAYROOM_VIEW_W * LOCO_PLAYROOM_VIEW_H], map[LOCO_PLAYROOM_MAP_W * LOCO_PLAYROOM_MAP_H];
     static char chat[8192];
     const loco_playroom_env *e = s->env;
-    add(o, "{\"seat\":\"%s\",\"episode\":%d,\"episodes\":%d,\"step\":%d,", s->seat ? "solver" : "setter",
+    loco_cli_buf_add(o, "{\"seat\":\"%s\",\"episode\":%d,\"episodes\":%d,\"step\":%d,", s->seat ? "solver" : "setter",
         s->n_eps < s->want ? s->n_eps : s->want - 1, s->want, loco_playroom_env_steps(e));
     int term = s->cur.n_steps > 0 && (s->cur.terminated || s->cur.n_steps >= s->max_steps);
-    add(o, "\"done\":%d,\"success\":%d,\"finished\":%d,", term, loco_playroom_env_success(e), (int)s->finished);
+    loco_cli_buf_add(o, "\"done\":%d,\"success\":%d,\"finished\":%d,", term, loco_playroom_env_success(e), (int)s->finished);
     char prompt[160] = "";
     if (s->seat == LOCO_PLAYROOM_SETTER) loco_playroom_prompt_text(loco_playroom_env_prompt(e), prompt, sizeof prompt);
-    add(o, "\"prompt\":\"%s\",\"chat\":[", prompt);
+    loco_cli_buf_add(o, "\"prompt\":\"%s\",\"chat\":[", prompt);
     loco_playroom_env_chat(e, chat, sizeof chat);
     int first = 1;
     for (char *line = chat; *line;) {
         char *nl = strchr(line, '\n'), *colon = strchr(line, ':');
         if (!nl || !colon || colon > nl) break;
-        add(o, "%s[\"%.*s\",\"%.*s\"]", first ? "" : ",", (int)(colon - line), line, (int)(nl - colon - 2), colon + 2);
+        loco_cli_buf_add(o, "%s[\"%.*s\",\"%.*s\"]", first ? "" : ",", (int)(colon - line), line, (int)(nl - colon - 2), colon + 2);
         first = 0;
         line = nl + 1;
     }
-    add(o, "],\"palette\":[");
+    loco_cli_buf_add(o, "],\"palette\":[");
     int np;
     const uint8_t *pal = loco_playroom_palette(&np);
-    for (int i = 0; i < np; i++) add(o, "%s[%d,%d,%d]", i ? "," : "", pal[3 * i], pal[3 * i + 1], pal[3 * i + 2]);
+    for (int i = 0; i < np; i++) loco_cli_buf_add(o, "%s[%d,%d,%d]", i ? "," : "", pal[3 * i], pal[3 * i + 1], pal[3 * i + 2]);
     loco_playroom_env_render(e, s->seat, view);
     loco_playroom_env_render(e, LOCO_PLAYROOM_NOBODY, map);
-    add(o, "],\"view\":\"");
+    loco_cli_buf_add(o, "],\"view\":\"");
     add_b64(o, view, sizeof view);
-    add(o, "\",\"map\":\"");
+    loco_cli_buf_add(o, "\",\"map\":\"");
     add_b64(o, map, sizeof map);
-    add(o, "\"");
-    if (error) add(o, ",\"error\":\"%s\"", error);
-    add(o, "}");
+    loco_cli_buf_add(o, "\"");
+    if (error) loco_cli_buf_add(o, ",\"error\":\"%s\"", error);
+    loco_cli_buf_add(o, "}");
 }
 
 /* Words to the person's queue; returns NULL or a reason. */
