@@ -28,7 +28,7 @@ BUILD    ?= build-cuda
 else
 BUILD    ?= build
 endif
-LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/optim/*.c src/data/*.c src/tok/*.c src/ckpt/*.c src/dist/*.c src/net/*.c src/route/*.c \
+LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/optim/*.c src/data/*.c src/tok/*.c src/ckpt/*.c src/algo/*.c src/sim/*.c src/train/*.c src/net/*.c src/route/*.c \
                       src/env/*.c src/env/*/*.c src/agent/*.c src/export/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/src/nn/layers_f64.o $(BUILD)/src/nn/gemm_f64.o \
             $(BUILD)/src/agent/layers_f64.o

@@ -2,7 +2,7 @@
  * bench_net: the networked engine's cost per outer step, for a model shape
  * (default GPT-2 124M: L12 C768 NH12 V50257, 1024 positions), over ZeroMQ on
  * loopback TCP, in one process with the protocol's own code (src/net/link.c:
- * sealing, MAC checks; src/dist/diloco_msg.c: encoding and reduction;
+ * sealing, MAC checks; src/algo/diloco_msg.c: encoding and reduction;
  * src/optim/outer.c: the outer step).  Per round it measures:
  *   - THETA: theta encoded, sealed once, sent to M workers, each opening it
  *     (MAC) and decoding it;

@@ -4,12 +4,12 @@
 Usage: ref_dipaco.py IN OUT
 
 Rebuilds DiPaCo's module layout from the GPT configuration and the levels
-alone (independently of src/dist/dipaco.c), then takes one round of module
+alone (independently of src/algo/dipaco.c), then takes one round of module
 merges with outer Nesterov, for modules given in IN and the paths' trained
 parameters given in IN:
     target_m = sum_{p contains m} w_p theta_p|m / sum_{p contains m} w_p
     b_m = mu b_m + (theta_m - target_m);  theta_m -= lr ((theta_m - target_m) + mu b_m)
-It also checks the layout: path p's parameters as src/dist/dipaco.c gathered
+It also checks the layout: path p's parameters as src/algo/dipaco.c gathered
 them must hold, at the places the reference computes, exactly the modules of
 p (exit status 4 otherwise).
 

@@ -1,5 +1,5 @@
 /*
- * Tests of the asynchronous server's update rules (src/dist/async_rules.c):
+ * Tests of the asynchronous server's update rules (src/algo/async_rules.c):
  * names and configuration checks, staleness weights, Dynamic Local Updates,
  * the least-visited task queue, a step worked by hand, the two exact
  * properties (DN with N = 1 is NAIVE bit for bit; DN over a period is

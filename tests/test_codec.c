@@ -1,5 +1,5 @@
 /*
- * Tests of the pseudo-gradient codecs (src/dist/codec.c): names, exact byte
+ * Tests of the pseudo-gradient codecs (src/algo/codec.c): names, exact byte
  * counts, round trips within the documented error bounds (and near them, so
  * the bounds are not vacuous), the half-precision rounding at every rounding
  * boundary, top-k pruning against a brute-force selection, and the decoder's

@@ -1,5 +1,5 @@
 /*
- * Tests of the scheduling rules every driver shares (src/dist/schedule.c):
+ * Tests of the scheduling rules every driver shares (src/algo/schedule.c):
  * the round count and round lengths, the data streams' seeds, and the
  * asynchronous engines' next task, with DyLU sized against the fastest
  * *live* worker.

@@ -80,7 +80,7 @@ int loco_cuda_gpt_adamw_step(loco_cuda_gpt *d, const loco_adamw_config *cfg, int
 int loco_cuda_gpt_to_host(loco_cuda_gpt *d, loco_gpt *host);
 int loco_cuda_gpt_from_host(loco_cuda_gpt *d, const loco_gpt *host);
 /* Copies the parameters alone, leaving the AdamW state where it is: what a
- * distributed worker moves at its task boundaries (src/dist/worker.c), since
+ * distributed worker moves at its task boundaries (src/train/worker.c), since
  * its moments stay on the device from one task to the next. */
 int loco_cuda_gpt_params_to_host(loco_cuda_gpt *d, loco_gpt *host);
 int loco_cuda_gpt_params_from_host(loco_cuda_gpt *d, const loco_gpt *host);

@@ -2,7 +2,7 @@
  * DiLoCo's messages as bytes: what a worker sends at the end of a round, how
  * the server adds it into the reduction, and how the server turns the
  * reduction into the target of the outer step.  Pure functions over arrays
- * and byte buffers, shared by the simulator (src/dist/sim.c) and the
+ * and byte buffers, shared by the simulator (src/sim/sim.c) and the
  * networked engine (src/net), so that both run the same arithmetic in the
  * same order and give the same parameters bit for bit.
  *

@@ -24,7 +24,7 @@
  * path and this is DiLoCo with one worker, bit for bit.
  *
  * The arithmetic here is pure functions over arrays, shared by the simulator
- * (src/dist/dipaco_sim.c) and any driver.  See docs/dipaco.md.
+ * (src/sim/dipaco_sim.c) and any driver.  See docs/dipaco.md.
  */
 #ifndef LOCO_DIPACO_H
 #define LOCO_DIPACO_H

@@ -15,7 +15,7 @@
  *
  * The simulator only moves numbers and time; the algorithms it calls (the
  * outer optimizer, the codecs, the compute schedule) are plain functions over
- * arrays in src/optim and src/dist, which the networked engine calls too.
+ * arrays in src/optim and src/algo, which the networked engine calls too.
  * Workers run in turn, each with all threads, in a fixed order, so a run is a
  * deterministic function of its configuration and seed.  See docs/diloco.md.
  */

@@ -2,10 +2,10 @@
  * Asynchronous DiLoCo over the wire: the coordinator's side
  * (loco_coord_async_next in include/loco/net_engine.h).
  *
- * It is the discrete-event simulator (src/dist/async_sim.c) with real time
+ * It is the discrete-event simulator (src/sim/async_sim.c) with real time
  * in place of simulated time: the same task queue (least-visited shard,
  * each shard's own data stream and schedule step), the same pure server
- * rules and staleness weights (src/dist/async_rules.c), and Dynamic Local
+ * rules and staleness weights (src/algo/async_rules.c), and Dynamic Local
  * Updates from speeds measured on the wall clock.  The joins, heartbeats,
  * deaths and message checks are the synchronous coordinator's
  * (src/net/coord.c); this file only decides what to send and applies what
@@ -69,7 +69,7 @@ int loco__async_create(loco_coord *c, char *msg, size_t msglen) {
     }
     loco_async_state_init(&c->ast, c->ablock, c->P);
     c->g = c->ablock + loco_async_state_floats(c->P);
-    /* The simulator's streams (src/dist/schedule.c). */
+    /* The simulator's streams (src/algo/schedule.c). */
     for (int k = 0; k < K; k++) loco_rng_seed(&c->shard_rng[k], loco_stream_seed(cf->run.seed, k));
     c->st.last_worker = -1;
     c->st.last_assigned = -1;
@@ -96,7 +96,7 @@ void loco__async_forget(loco_coord *c, int w) {
  * task to slot w, and advances the task's shard past it. */
 static void send_atask(loco_coord *c, int w, const loco_net_sealer *sealer, zmq_msg_t *theta) {
     slot *sl = &c->slots[w];
-    /* The simulator's task rule (src/dist/schedule.c), over the live slots;
+    /* The simulator's task rule (src/algo/schedule.c), over the live slots;
      * the shard's visits and schedule step are taken back below if the task
      * cannot be sent. */
     for (int i = 0; i < c->M; i++) {

@@ -4,7 +4,7 @@
  * One thread, one ROUTER socket, an event loop.  Every message is checked by
  * src/net/link.c (size, frames, header, checksum, MAC) before this file sees
  * it, and then against the sender's session and sequence number.  The
- * reduction is the simulator's (src/dist/diloco_msg.c): contributions are
+ * reduction is the simulator's (src/algo/diloco_msg.c): contributions are
  * added to a double sum in worker order.  A push that arrives before those of
  * lower workers is held (its ZeroMQ frame, no copy) until they are in or the
  * round closes, so the sum never depends on arrival order.

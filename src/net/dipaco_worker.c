@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "dist/worker.h"
+#include "train/worker.h"
 #include "loco/net_engine.h"
 #include "net/dipaco_wire.h"
 #include "net/link.h"

@@ -1,14 +1,14 @@
 /*
  * A worker of synchronous DiLoCo over ZeroMQ (include/loco/net_engine.h):
  * joins, then trains whatever task the coordinator sends, on its shard, with
- * the simulator's inner step (src/dist/worker.c) and the simulator's message
- * encoding (src/dist/diloco_msg.c).
+ * the simulator's inner step (src/train/worker.c) and the simulator's message
+ * encoding (src/algo/diloco_msg.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "dist/worker.h"
+#include "train/worker.h"
 #include "loco/diloco_msg.h"
 #include "loco/net_engine.h"
 #include "loco/sim.h"

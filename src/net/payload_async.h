@@ -5,7 +5,7 @@
  * ATASK (type 9, coordinator -> worker, 64 bytes) follows a THETA and asks
  * the worker to train on a shard the coordinator chose, from the shard's
  * own data stream, because in the asynchronous engine (as in the
- * simulator, src/dist/async_sim.c) a data shard and its stream belong to
+ * simulator, src/sim/async_sim.c) a data shard and its stream belong to
  * the task queue, not to a worker:
  *    0  task         u64, the coordinator's task counter (echoed as PUSH's round)
  *    8  version      u64, the version of the THETA it starts from (echoed as PUSH's base_version)
@@ -23,7 +23,7 @@
  * that holds the previous theta and the outer optimizer's state receives
  * the round's mean pseudo-gradient in the upload's encoding and takes the
  * same outer step itself (the simulator's "target, re-encoded download",
- * src/dist/diloco_msg.c), reaching the coordinator's theta bit for bit:
+ * src/algo/diloco_msg.c), reaching the coordinator's theta bit for bit:
  *
  * OSYNC (type 10, coordinator -> worker) follows a THETA of the same
  * version: the outer optimizer and its state, so that the worker can apply

@@ -12,7 +12,7 @@
  * is far outside anything training produces.
  *
  * Pure functions over arrays: nothing here allocates, so both engines (the
- * simulator, src/dist, and the coordinator, src/net) call the same code and
+ * simulator, src/sim, and the coordinator, src/net) call the same code and
  * make the same decisions bit for bit.
  */
 #include <math.h>

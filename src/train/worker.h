@@ -1,6 +1,6 @@
 /* What every driver's worker does: one inner step, exactly as the plain
- * trainer takes it, on the CPU or on the GPU.  Internal to src/dist and
- * src/net.
+ * trainer takes it, on the CPU or on the GPU.  Internal to the simulators
+ * (src/sim) and the network engines (src/net).
  *
  * A worker has a host model m.  With a device model dev (--device cuda) its
  * inner steps run on the GPU instead, and dev keeps the worker's AdamW state
@@ -13,8 +13,8 @@
  *     loco__worker_end     (the parameters back to m)
  *
  * and every call below is the CPU's plain code when dev is NULL. */
-#ifndef LOCO_DIST_WORKER_H
-#define LOCO_DIST_WORKER_H
+#ifndef LOCO_TRAIN_WORKER_H
+#define LOCO_TRAIN_WORKER_H
 
 #include "loco/cuda.h"
 #include "loco/loco.h"

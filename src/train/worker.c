@@ -1,9 +1,9 @@
-/* A worker's inner step (src/dist/worker.h): the plain trainer's step, batch
+/* A worker's inner step (src/train/worker.h): the plain trainer's step, batch
  * by batch and operation by operation, so that one simulated worker
  * reproduces `loco train` bit for bit, on the CPU or on the device. */
 #include <math.h>
 #include <stdio.h>
-#include "dist/worker.h"
+#include "train/worker.h"
 
 /* Reports a device failure of worker w with the device's own reason. */
 static int device_error(int e, loco_cuda_gpt *dev, int w, const char *what, char *msg, size_t msglen) {

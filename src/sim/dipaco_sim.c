@@ -20,7 +20,7 @@
 #include <string.h>
 #include "loco/dipaco.h"
 #include "loco/sim.h"
-#include "dist/worker.h"
+#include "train/worker.h"
 
 struct loco_dipaco_sim {
     loco_dipaco_sim_config c;

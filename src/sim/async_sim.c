@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "dist/worker.h"
+#include "train/worker.h"
 #include "loco/async_sim.h"
 #include "loco/outer.h"
 #include "loco/sim.h"
@@ -149,7 +149,7 @@ static int start_task(loco_async_sim *s, int w, double t, char *msg, size_t msgl
     float *p = loco_gpt_params(m), *g = s->g + (size_t)w * P;
     memcpy(p, s->theta, P * sizeof(float));
     s->fetched_at[w] = s->st.updates;
-    /* No simulated worker dies: every one is live (src/dist/schedule.c). */
+    /* No simulated worker dies: every one is live (src/algo/schedule.c). */
     loco_async_queue q = {s->K, s->visits, s->shard_steps, s->c.workers, s->speed, NULL,
                           s->c.inner_steps, s->c.dylu, s->c.dylu_min};
     loco_async_task task;

@@ -24,7 +24,7 @@
 #include <string.h>
 #include "loco/diloco_msg.h"
 #include "loco/sim.h"
-#include "dist/worker.h"
+#include "train/worker.h"
 
 struct loco_sim {
     loco_sim_config c;
@@ -42,7 +42,7 @@ struct loco_sim {
     int *tok, *tgt;             /* (B, T) each */
     int *was_active;            /* (M) took part in the previous round */
     double *bytes;              /* (2, M) sent and received per worker */
-    loco_diloco_layout lay;     /* the tensors and their encoding (src/dist/diloco_msg.c) */
+    loco_diloco_layout lay;     /* the tensors and their encoding (src/algo/diloco_msg.c) */
     size_t msg[2];              /* bytes of one worker's message per sync: up, down */
     long outer_t;               /* outer steps applied */
     double *norms;              /* (M) this round's contribution norms */
@@ -247,7 +247,7 @@ static int ddp_round(loco_sim *s, char *msg, size_t msglen) {
 /* Worker w's contribution, encoded into real bytes as the worker would send
  * it (its parameters when dense fp32, else its pseudo-gradient, with error
  * feedback if on), then, if delivered, decoded and added to s->sum as the
- * server would.  Both halves are src/dist/diloco_msg.c, which the networked
+ * server would.  Both halves are src/algo/diloco_msg.c, which the networked
  * engine calls too.  Returns LOCO_ENONFINITE for a value that cannot be
  * sent. */
 static int contribute(loco_sim *s, int w, int delivered) {
