@@ -257,6 +257,29 @@ LOCO_TEST(agent_cli_end_to_end) {
     CHECK(loco_test_run("agent frobnicate", err, sizeof err) == 2, "unknown subcommand: %s", err);
     snprintf(cmd, sizeof cmd, "agent train --bc --demos %s --out %s/y --steps 1", dir, dir);
     CHECK(loco_test_run(cmd, err, sizeof err) == 1 && strstr(err, "no demonstration files"), "no demos: %s", err);
+    /* --size names the network; --config stays the flags file, whose values the command line overrides */
+    snprintf(cmd, sizeof cmd, "agent train --bc --demos %s/demos --out %s/z --size tiny", dir, dir);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 2 && strstr(err, "--size"), "bad --size: %s", err);
+    snprintf(path, sizeof path, "%s/flags.conf", dir);
+    FILE *cf = fopen(path, "w");
+    CHECK(cf != NULL, "flags file");
+    fprintf(cf, "size = paper\nobs = dom\nsteps = 1\nbatch = 1\nunroll = 2\nthreads = 1\n");
+    fclose(cf);
+    snprintf(cmd, sizeof cmd, "agent train --bc --demos %s/demos --out %s/z --config %s --size small", dir, dir, path);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "train with --config FILE: %s", err);
+    snprintf(path, sizeof path, "%s/z/agent.safetensors", dir);
+    loco_agent *zm = NULL;
+    loco_agent_ckpt_meta zmeta;
+    CHECK(loco_agent_load(path, &zm, 1, 2, &zmeta, msg, sizeof msg) == LOCO_OK, "%s", msg);
+    loco_agent_config small;
+    loco_agent_config_small(&small);
+    small.obs = LOCO_OBS_DOM;
+    loco_agent *sm = NULL;
+    CHECK(loco_agent_create(&sm, &small, 1, 2, 1, msg, sizeof msg) == LOCO_OK, "%s", msg);
+    CHECK(loco_agent_num_params(zm) == loco_agent_num_params(sm), "--size small did not override the file's paper: "
+          "%zu parameters, small has %zu", loco_agent_num_params(zm), loco_agent_num_params(sm));
+    loco_agent_free(zm);
+    loco_agent_free(sm);
     /* 4 steps straight = 2 steps, stop, resume for 2 more: the same file, byte for byte */
     const char *common = "--obs dom --steps 4 --batch 2 --unroll 4 --threads 1";
     snprintf(cmd, sizeof cmd, "agent train --bc --demos %s/demos --out %s/straight %s", dir, dir, common);

@@ -62,6 +62,31 @@ void loco_agent_action_to_env(const loco_agent_action *a, loco_env_action *out);
  * field head chooses among the step's fields. */
 void loco_agent_choose(loco_agent *m, int t, loco_rng *rng, loco_agent_action *out);
 
+/* ------------------------------------------------------------- acting */
+
+/* N environments driven by the policy m (whose batch capacity must hold N
+ * sequences of one step): each step encodes every observation, runs one
+ * forward pass, carries the recurrent state (restarted wherever an episode
+ * starts), chooses an action per environment and steps them.  The
+ * environment's configuration is taken from ec (its pixels flag from m's
+ * observations).  Used by evaluation and by the acting benchmark. */
+typedef struct loco_agent_rollout loco_agent_rollout;
+
+int  loco_agent_rollout_create(loco_agent_rollout **out, loco_agent *m, const loco_env_config *ec, char *msg,
+                               size_t msglen);
+void loco_agent_rollout_free(loco_agent_rollout *r);
+/* Resets every environment (seeds as loco_env_reset) and the recurrent state. */
+void loco_agent_rollout_reset(loco_agent_rollout *r, const uint64_t *seeds);
+/* The policy's half of a step: writes the chosen actions into the
+ * environment's action buffer (argmax when rng is NULL, else sampled). */
+int  loco_agent_rollout_act(loco_agent_rollout *r, loco_rng *rng, char *msg, size_t msglen);
+/* loco_agent_rollout_act, then one step of every environment. */
+int  loco_agent_rollout_step(loco_agent_rollout *r, loco_rng *rng, char *msg, size_t msglen);
+/* The environment's buffers (observations, rewards, terminated, truncated,
+ * success) and the environment itself. */
+const loco_env_buffers *loco_agent_rollout_buffers(const loco_agent_rollout *r);
+loco_env *loco_agent_rollout_env(loco_agent_rollout *r);
+
 /* ---------------------------------------------------- demonstrations (BC) */
 
 typedef struct loco_agent_demos loco_agent_demos;

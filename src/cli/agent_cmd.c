@@ -73,7 +73,7 @@ static int cmd_train(int argc, char **argv) {
     arg_spec specs[] = {
         {"demos", ARG_STR, &demos, 0, 0, "directory of demonstration files (loco env demos --out DIR/x.demos)"},
         {"out", ARG_STR, &out, 0, 0, "directory for agent.safetensors, metrics.jsonl, loss.svg"},
-        {"config", ARG_STR, &preset, 0, 0, "network size: small or paper"},
+        {"size", ARG_STR, &preset, 0, 0, "network size: small or paper (docs/agent.md)"},
         {"obs", ARG_STR, &obs_s, 0, 0, "observations: dom, pixels or both"},
         {"batch", ARG_INT, &B, 1, 4096, "sequences per step B"},
         {"unroll", ARG_INT, &T, 1, 4096, "steps per sequence T (backpropagation through time)"},
@@ -105,7 +105,7 @@ static int cmd_train(int argc, char **argv) {
         return 2;
     }
     loco_agent_config cfg;
-    if (config_preset(preset, &cfg)) { fprintf(stderr, "loco agent train: --config must be small or paper\n"); return 2; }
+    if (config_preset(preset, &cfg)) { fprintf(stderr, "loco agent train: --size must be small or paper\n"); return 2; }
     if ((cfg.obs = parse_obs(obs_s)) < 0) { fprintf(stderr, "loco agent train: --obs must be dom, pixels or both\n"); return 2; }
     oc.max_steps = steps;
     oc.min_lr = oc.lr * min_lr_frac;
@@ -221,58 +221,34 @@ static int cmd_train(int argc, char **argv) {
  * + i, all at once (one environment and one sequence each), and returns the
  * number of successes; -1 on error. */
 static int eval_task(loco_agent *m, int task, int episodes, uint64_t seed, int sample, char *msg, size_t n) {
-    const loco_agent_config *c = loco_agent_get_config(m);
-    const int N = episodes, pixels = (c->obs & LOCO_OBS_PIXELS) != 0;
-    loco_env_obs *obs = calloc(N, sizeof *obs);
-    uint8_t *pix = pixels ? malloc((size_t)N * LOCO_ENV_H * LOCO_ENV_W * 3) : NULL;
-    loco_env_action *acts = calloc(N, sizeof *acts);
-    float *rew = calloc(N, sizeof *rew);
-    uint8_t *term = calloc(N, 1), *trunc = calloc(N, 1), *succ = calloc(N, 1), *done = calloc(N, 1);
-    int32_t *errs = calloc(N, sizeof *errs);
+    const int N = episodes;
     uint64_t *seeds = malloc(N * sizeof *seeds);
-    loco_agent_action *chosen = calloc(N, sizeof *chosen);
-    loco_agent_batch_buf bb = {0};
-    loco_env *env = NULL;
+    uint8_t *done = calloc(N, 1);
+    loco_agent_rollout *r = NULL;
     int ok = -1;
-    if (!obs || (pixels && !pix) || !acts || !rew || !term || !trunc || !succ || !done || !errs || !seeds || !chosen ||
-        loco_agent_batch_buf_alloc(&bb, c, N, 1)) {
-        snprintf(msg, n, "out of memory");
-        goto out;
-    }
-    loco_env_buffers buf = {obs, pix, acts, rew, term, trunc, succ, errs};
-    loco_env_config ec = {.num_envs = N, .task = task, .threads = 1, .pixels = pixels};
-    if (loco_env_create(&env, &ec, &buf, msg, n)) goto out;
+    if (!seeds || !done) { snprintf(msg, n, "out of memory"); goto out; }
+    loco_env_config ec = {.num_envs = N, .task = task, .threads = 1};
+    if (loco_agent_rollout_create(&r, m, &ec, msg, n)) goto out;
     for (int i = 0; i < N; i++) seeds[i] = EVAL_SEED_BIT | ((seed << 32) + (uint64_t)i);
-    loco_env_reset(env, seeds);
-    loco_agent_reset_state(m);
+    loco_agent_rollout_reset(r, seeds);
+    const loco_env_buffers *b = loco_agent_rollout_buffers(r);
     loco_rng rng;
     loco_rng_seed(&rng, seed + 7919u * (uint64_t)task);
     int left = N;
     ok = 0;
     for (int step = 0; left > 0 && step < 2000; step++) {
-        for (int i = 0; i < N; i++) {
-            loco_agent_encode_obs(c, &obs[i], pix ? pix + (size_t)i * LOCO_ENV_H * LOCO_ENV_W * 3 : NULL, &bb, i);
-            bb.first[i] = obs[i].step == 0;
-            bb.valid[i] = 1;
-        }
-        bb.view.target = NULL;
-        if (loco_agent_forward(m, &bb.view, msg, n)) { ok = -1; goto out; }
-        loco_agent_carry_state(m);
-        loco_agent_choose(m, 0, sample ? &rng : NULL, chosen);
-        for (int i = 0; i < N; i++) loco_agent_action_to_env(&chosen[i], &acts[i]);
-        loco_env_step(env);
+        if (loco_agent_rollout_step(r, sample ? &rng : NULL, msg, n)) { ok = -1; goto out; }
         for (int i = 0; i < N; i++)
-            if (!done[i] && (term[i] || trunc[i])) {
+            if (!done[i] && (b->terminated[i] || b->truncated[i])) {
                 done[i] = 1;
-                ok += succ[i];
+                ok += b->success[i];
                 left--;
             }
     }
 out:
-    loco_env_free(env);
-    loco_agent_batch_buf_free(&bb);
-    free(obs); free(pix); free(acts); free(rew); free(term); free(trunc); free(succ); free(done);
-    free(errs); free(seeds); free(chosen);
+    loco_agent_rollout_free(r);
+    free(seeds);
+    free(done);
     return ok;
 }
 
