@@ -17,7 +17,21 @@ int loco_test_net_scratch(char *d, const char *tmpl, const char *secret) {
              "> %s/c.jsonl && printf '%s\\n' > %s/secret", 7, d, secret, d);
     if (system(cmd) != 0) return -1;
     snprintf(cmd, sizeof cmd, "data prepare --input %s/c.jsonl --bytes 1 --val-frac 0.2 --out %s/s", d, d);
-    return loco_test_run(cmd, err, sizeof err) == 0 ? 0 : -1;
+    if (loco_test_run(cmd, err, sizeof err) != 0) return -1;
+    /* CURVE keys, for tcp:// (where CURVE is the default). */
+    for (int k = 0; k < 2; k++) {
+        snprintf(cmd, sizeof cmd, "keygen --out %s/%s.key", d, k ? "w" : "c");
+        if (loco_test_run(cmd, err, sizeof err) != 0) return -1;
+    }
+    snprintf(cmd, sizeof cmd, "cp %s/w.key.pub %s/allow", d, d);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+const char *loco_test_net_security(char *buf, size_t n, const char *d, const char *endpoint, int coordinator) {
+    if (strncmp(endpoint, "tcp://", 6)) snprintf(buf, n, "--secret-file %s/secret", d);
+    else if (coordinator) snprintf(buf, n, "--key-file %s/c.key --allow-file %s/allow", d, d);
+    else snprintf(buf, n, "--key-file %s/w.key --server-key %s/c.key.pub", d, d);
+    return buf;
 }
 
 void loco_test_rmdir(const char *d) {

@@ -8,8 +8,16 @@
 
 /* Makes a scratch directory from tmpl (ending in XXXXXX, copied into d,
  * which must hold it) with a byte-level shard pair d/s.{train,val}.bin of
- * 200 short documents and the secret file d/secret.  Returns 0 or -1. */
+ * 200 short documents, the secret file d/secret, and CURVE key pairs
+ * (loco keygen) d/c.key (the coordinator's) and d/w.key (the workers'),
+ * with d/allow allowing d/w.key.  Returns 0 or -1. */
 int loco_test_net_scratch(char *d, const char *tmpl, const char *secret);
+
+/* The security flags a coordinator (1) or a worker (0) of scratch
+ * directory d needs on endpoint under the default security: the secret on
+ * ipc://, the CURVE keys on tcp://.  Written into buf (n bytes), which is
+ * returned. */
+const char *loco_test_net_security(char *buf, size_t n, const char *d, const char *endpoint, int coordinator);
 /* rm -rf d, saying so on stderr if it fails. */
 void loco_test_rmdir(const char *d);
 /* Starts "$LOCO_BIN ARGS" with stdout and stderr to log; returns its pid. */

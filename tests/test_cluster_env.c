@@ -45,7 +45,8 @@ static pid_t start_env(const char *const *env, const char *args, const char *log
  * its output in out. */
 static int worker_env(const char *d, const char *const *env, const char *flags, char *out, size_t n) {
     char args[1024], log[256];
-    snprintf(args, sizeof args, "worker --secret-file %s/secret --threads 1 --join-timeout 0.3 %s", d,
+    /* The MAC, whichever endpoint the variables give. */
+    snprintf(args, sizeof args, "worker --security mac --secret-file %s/secret --threads 1 --join-timeout 0.3 %s", d,
              flags);
     snprintf(log, sizeof log, "%s/probe.log", d);
     int rc = loco_test_finish(start_env(env, args, log), 20);
@@ -123,7 +124,8 @@ LOCO_TEST(cluster_env_launchers_run) {
              " --out %s/sim", d, d, d);
     CHECK(loco_test_run(args, err, sizeof err) == 0, "simulator: %s", err);
     snprintf(args, sizeof args, "coordinator " TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin " RUN
-             " --listen tcp://127.0.0.1:* --endpoint-file %s/c.ep --secret-file %s/secret --out %s/net", d, d, d, d, d);
+             " --listen tcp://127.0.0.1:* --endpoint-file %s/c.ep --key-file %s/c.key --allow-file %s/allow --out %s/net",
+             d, d, d, d, d, d);
     snprintf(log, sizeof log, "%s/c.log", d);
     pid_t c = loco_test_start(args, log);
     snprintf(log, sizeof log, "%s/c.ep", d);
@@ -146,8 +148,8 @@ LOCO_TEST(cluster_env_launchers_run) {
     const int want[3] = {2, 0, 1};
     pid_t w[3];
     for (int i = 0; i < 3; i++) {
-        snprintf(args, sizeof args, "worker --secret-file %s/secret --train-shard %s/s.train.bin --threads 1 "
-                 "--timeout 60 --verbose 1", d, d);
+        snprintf(args, sizeof args, "worker --key-file %s/w.key --server-key %s/c.key.pub --train-shard %s/s.train.bin "
+                 "--threads 1 --timeout 60 --verbose 1", d, d, d);
         snprintf(log, sizeof log, "%s/w%d.log", d, i);
         w[i] = start_env(envs[i], args, log);
     }

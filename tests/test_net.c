@@ -70,11 +70,14 @@ static int simulate(const char *d, const char *flags, const char *out) {
  * returns its pid. */
 static pid_t coordinator_as(const char *d, const char *flags, const char *listen_fmt, const char *out,
                             const char *logname) {
-    char args[2048], log[256], listen[256];
+    char args[2048], log[256], listen[256], sec[512];
     snprintf(listen, sizeof listen, listen_fmt, d);   /* "ipc://%s/c.sock" names the scratch directory */
+    /* A --security in flags is the rogue test's MAC over tcp://. */
+    if (strstr(flags, "--security mac")) snprintf(sec, sizeof sec, "--secret-file %s/secret", d);
+    else loco_test_net_security(sec, sizeof sec, d, listen, 1);
     snprintf(args, sizeof args, "coordinator " NET_TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin %s "
-             "--listen '%s' --endpoint-file %s/%s.ep --secret-file %s/secret --out %s/%s --verbose 1",
-             d, d, flags, listen, d, out, d, d, out);
+             "--listen '%s' --endpoint-file %s/%s.ep %s --out %s/%s --verbose 1",
+             d, d, flags, listen, d, out, sec, d, out);
     snprintf(log, sizeof log, "%s/%s.log", d, logname);
     return loco_test_start(args, log);
 }
@@ -85,9 +88,11 @@ static pid_t coordinator(const char *d, const char *flags, const char *listen_fm
 }
 
 static pid_t worker(const char *d, const char *ep, int i, const char *extra) {
-    char args[1024], log[256];
-    snprintf(args, sizeof args, "worker --connect %s --secret-file %s/secret --train-shard %s/s.train.bin "
-             "--threads 1 --timeout 60 %s", ep, d, d, extra);
+    char args[2048], log[256], sec[512];
+    if (strstr(extra, "--security mac")) snprintf(sec, sizeof sec, "--secret-file %s/secret", d);
+    else loco_test_net_security(sec, sizeof sec, d, ep, 0);
+    snprintf(args, sizeof args, "worker --connect %s %s --train-shard %s/s.train.bin "
+             "--threads 1 --timeout 60 %s", ep, sec, d, extra);
     snprintf(log, sizeof log, "%s/w%d.log", d, i);
     return loco_test_start(args, log);
 }
@@ -185,7 +190,11 @@ LOCO_TEST(net_rogue_client_is_dropped) {
     if (loco_test_net_scratch(d, "/tmp/loco_net_XXXXXX", SECRET)) { FAIL("setup"); return; }
     const char *flags = "--algo diloco --workers 2 --inner-steps 3 --steps 30";
     CHECK(simulate(d, flags, "sim") == 0, "simulator");
-    pid_t c = coordinator(d, flags, "tcp://127.0.0.1:*", "net");
+    /* The MAC alone over tcp://, so that the rogue reaches the envelope's
+     * checks (with CURVE, test_curve.c's rogue is not even connected). */
+    char cflags[256];
+    snprintf(cflags, sizeof cflags, "%s --security mac", flags);
+    pid_t c = coordinator(d, cflags, "tcp://127.0.0.1:*", "net");
     snprintf(path, sizeof path, "%s/net.ep", d);
     CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
     void *ctx = zmq_ctx_new(), *s = zmq_socket(ctx, ZMQ_DEALER);
@@ -249,7 +258,7 @@ LOCO_TEST(net_rogue_client_is_dropped) {
     send_sealed(s, &key, LOCO_NET_HELLO, LOCO_NET_ANON, 5, 0, 0, hp, sizeof hp);           /* replayed nonce */
     CHECK(recv_type(s, 500, NULL, NULL) == -1, "the coordinator answered a replayed HELLO");
     /* Now the real workers: the run must be the simulator's, bit for bit. */
-    pid_t w0 = worker(d, ep, 0, ""), w1 = worker(d, ep, 1, "");
+    pid_t w0 = worker(d, ep, 0, "--security mac"), w1 = worker(d, ep, 1, "--security mac");
     CHECK(loco_test_finish(c, 60) == 0, "coordinator failed");
     CHECK(loco_test_finish(w0, 10) == 0 && loco_test_finish(w1, 10) == 0, "a worker failed");
     zmq_close(s);

@@ -37,6 +37,7 @@
 #include <stdint.h>
 #include "loco/async.h"
 #include "loco/net.h"
+#include "loco/net_security.h"
 #include "loco/outer.h"
 #include "loco/split.h"
 
@@ -46,7 +47,8 @@ extern "C" {
 
 typedef struct {
     const char *listen;        /* ZeroMQ endpoint to bind: "tcp://0.0.0.0:5555", "ipc:///tmp/x" */
-    loco_net_key key;          /* from the run's secret */
+    loco_net_key key;          /* from the run's secret (MAC) */
+    loco_net_security security;/* MAC, CURVE or both (include/loco/net_security.h); zero: the default */
     loco_net_welcome run;      /* the run configuration sent to every worker (worker_id and nonce unused) */
     loco_outer_config outer;
     double round_timeout;      /* seconds from a round's start to its deadline; 0: no deadline */
@@ -179,7 +181,8 @@ int loco_net_split_from_assign(loco_split **out, const loco_docs *docs, const ui
 
 typedef struct {
     const char *connect;       /* the coordinator's endpoint */
-    loco_net_key key;
+    loco_net_key key;          /* from the run's secret (MAC) */
+    loco_net_security security;/* MAC, CURVE or both; zero: the default */
     uint32_t want_id;          /* the id asked for, LOCO_NET_ANON for any */
     double join_timeout;       /* seconds to keep asking to join (HELLO again every 2 s); 0: forever */
     double coordinator_timeout;/* seconds of silence from the coordinator before joining it again; 0: never */
@@ -250,7 +253,8 @@ void loco_netw_free(loco_netw *w);
 
 typedef struct {
     const char *listen;        /* ZeroMQ endpoint to bind */
-    loco_net_key key;
+    loco_net_key key;          /* from the run's secret (MAC) */
+    loco_net_security security;/* MAC, CURVE or both; zero: the default */
     loco_net_welcome run;      /* run_kind LOCO_NET_RUN_DIPACO, workers = P, assign: document -> path */
     loco_dipaco_config d;      /* the levels and the base */
     loco_outer_config outer;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/net_security.h"
 #include "cli/net_cmd.h"
 #include "cli/train_dipaco.h"
 #include "cli/train_dist.h"
@@ -34,7 +35,8 @@ typedef struct {
     float min_lr_frac;
     train_dist_args dist;
     /* the network */
-    const char *listen, *secret_file, *endpoint_file;
+    const char *listen, *endpoint_file;
+    net_security_args sec;     /* --security, --secret-file, --key-file, --allow-file */
     float round_timeout, heartbeat, worker_timeout, join_timeout, max_skew;
     int quorum, min_workers, verbose;
 } coord_args;
@@ -91,7 +93,6 @@ static int specs_of(coord_args *a, arg_spec *s) {
         {"eval-batches", ARG_INT, &a->eval_batches, 1, 1e6, "batches per validation evaluation"},
         {"log-every", ARG_INT, &a->log_every, 1, 1e9, "steps between progress lines"},
         {"listen", ARG_STR, &a->listen, 0, 0, "ZeroMQ endpoint to bind: tcp://0.0.0.0:PORT, tcp://127.0.0.1:*, ipc://PATH"},
-        {"secret-file", ARG_STR, &a->secret_file, 0, 0, "file holding the run's secret (at least 16 bytes)"},
         {"endpoint-file", ARG_STR, &a->endpoint_file, 0, 0, "write the bound endpoint (with its port) here"},
         {"min-workers", ARG_INT, &a->min_workers, 0, 1e6, "workers that must join before round 1 (0: --workers)"},
         {"join-timeout", ARG_FLOAT, &a->join_timeout, 0, 1e9, "seconds to wait for them (0: forever)"},
@@ -104,6 +105,7 @@ static int specs_of(coord_args *a, arg_spec *s) {
     };
     memcpy(s, t, sizeof t);
     int n = (int)(sizeof t / sizeof t[0]);
+    n += net_security_specs(&a->sec, 1, s + n);
     return n + train_dist_specs(&a->dist, s + n);
 }
 
@@ -118,10 +120,10 @@ static int check_usage(const coord_args *a, char *msg, size_t msglen) {
     train_dist_defaults(&z);
     const train_dist_args *d = &a->dist;
     const char *why = NULL;
-    char ep[320];
+    char ep[320], sec[320];
     if (!a->listen) why = "--listen ENDPOINT is required (e.g. tcp://0.0.0.0:5555)";
     else if (loco_net_endpoint_check(a->listen, 1, ep, sizeof ep)) why = ep;
-    else if (!a->secret_file) why = "--secret-file FILE is required (docs/distributed.md)";
+    else if (net_security_check(&a->sec, 1, a->listen, sec, sizeof sec)) why = sec;
     else if (d->algo && strcmp(d->algo, "diloco") && strcmp(d->algo, "async"))
         why = "--algo must be diloco or async for the coordinator";
     else if (a->stop_after) why = "--stop-after is not supported by the coordinator";
@@ -237,7 +239,7 @@ static int run(coord_args *a, loco_source *src) {
     loco_coord_config cc;
     memset(&cc, 0, sizeof cc);
     loco_net_welcome *r = &cc.run;
-    if (loco_net_key_load(&cc.key, a->secret_file, msg, sizeof msg)) {
+    if (net_security_load(&a->sec, 1, a->listen, &cc.key, &cc.security, msg, sizeof msg)) {
         fprintf(stderr, "loco coordinator: %s\n", msg);
         return 1;
     }
@@ -483,10 +485,13 @@ int loco_cmd_coordinator(int argc, char **argv) {
     const int ns = specs_of(&a, specs);
     char err[512];
     int r = args_parse(specs, ns, argc, argv,
-                       "usage: loco coordinator --listen ENDPOINT --secret-file FILE --workers M [loco train flags]\n\n"
+                       "usage: loco coordinator --listen ENDPOINT --workers M [security flags] [loco train flags]\n\n"
                        "Holds theta and the outer optimizer of a DiLoCo run whose workers are `loco worker`\n"
                        "processes on this or other hosts (docs/distributed.md).  With --algo dipaco it holds\n"
-                       "a DiPaCo run's modules instead (see `loco coordinator --algo dipaco --help`).",
+                       "a DiPaCo run's modules instead (see `loco coordinator --algo dipaco --help`).\n"
+                       "On tcp:// the connections are encrypted with CURVE: --key-file (this coordinator's\n"
+                       "key pair) and --allow-file (the workers' public keys), from `loco keygen`; on ipc://\n"
+                       "every message carries a MAC keyed by --secret-file.  --security changes either.",
                        err, sizeof err);
     if (r == 1) return 0;
     if (r < 0) {
@@ -534,6 +539,7 @@ int loco_cmd_coordinator(int argc, char **argv) {
         status = 1;
     } else {
         status = run(&a, &src);
+        net_security_free(&a.sec);
     }
     loco_source_close(&src);
     args_free_config();

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/net_security.h"
 #include "cli/train_dipaco.h"
 #include "cli/train_dist.h"
 #include "loco/checkpoint.h"
@@ -34,7 +35,8 @@ typedef struct {
     loco_adamw_config oc;
     float min_lr_frac;
     train_dist_args dist;
-    const char *listen, *secret_file, *endpoint_file;
+    const char *listen, *endpoint_file;
+    net_security_args sec;     /* --security, --secret-file, --key-file, --allow-file */
     float heartbeat, worker_timeout, join_timeout, max_skew, lease_timeout;
 } dpc_args;
 
@@ -90,7 +92,6 @@ static int specs_of(dpc_args *a, arg_spec *s) {
         {"eval-batches", ARG_INT, &a->eval_batches, 1, 1e6, "(accepted; see --eval-every)"},
         {"log-every", ARG_INT, &a->log_every, 1, 1e9, "steps between progress lines"},
         {"listen", ARG_STR, &a->listen, 0, 0, "ZeroMQ endpoint to bind: tcp://0.0.0.0:PORT, tcp://127.0.0.1:*, ipc://PATH"},
-        {"secret-file", ARG_STR, &a->secret_file, 0, 0, "file holding the run's secret (at least 16 bytes)"},
         {"endpoint-file", ARG_STR, &a->endpoint_file, 0, 0, "write the bound endpoint (with its port) here"},
         {"min-workers", ARG_INT, &a->min_workers, 0, 1e6, "workers that must join before round 1 (0: none)"},
         {"join-timeout", ARG_FLOAT, &a->join_timeout, 0, 1e9, "seconds to wait for them (0: forever)"},
@@ -104,6 +105,7 @@ static int specs_of(dpc_args *a, arg_spec *s) {
     };
     memcpy(s, t, sizeof t);
     int n = (int)(sizeof t / sizeof t[0]);
+    n += net_security_specs(&a->sec, 1, s + n);
     return n + train_dist_specs(&a->dist, s + n);
 }
 
@@ -113,10 +115,10 @@ static int check_usage(const dpc_args *a, char *msg, size_t msglen) {
     train_dist_defaults(&z);
     const train_dist_args *d = &a->dist;
     const char *why = NULL;
-    char ep[320];
+    char ep[320], sec[320];
     if (!a->listen) why = "--listen ENDPOINT is required (e.g. tcp://0.0.0.0:5555)";
     else if (loco_net_endpoint_check(a->listen, 1, ep, sizeof ep)) why = ep;
-    else if (!a->secret_file) why = "--secret-file FILE is required (docs/distributed.md)";
+    else if (net_security_check(&a->sec, 1, a->listen, sec, sizeof sec)) why = sec;
     else if (!d->modules) why = "--algo dipaco needs --modules, e.g. 1x4,1x4";
     else if (d->reset_inner != 1)
         why = "--algo dipaco over the network needs --reset-inner 1: a task must be a function of the modules "
@@ -210,7 +212,7 @@ static int run(dpc_args *a, loco_source *src) {
         return 2;
     }
     const int P = lay.n_paths;
-    if (loco_net_key_load(&cc.key, a->secret_file, msg, sizeof msg)) {
+    if (net_security_load(&a->sec, 1, a->listen, &cc.key, &cc.security, msg, sizeof msg)) {
         fprintf(stderr, "loco coordinator: %s\n", msg);
         return 1;
     }
@@ -389,7 +391,7 @@ int loco_cmd_coordinator_dipaco(int argc, char **argv) {
     char err[512];
     int r = args_parse(specs, ns, argc, argv,
                        "usage: loco coordinator --algo dipaco --modules 1x4,1x4 --reset-inner 1 --listen ENDPOINT "
-                       "--secret-file FILE [loco train flags]\n\n"
+                       "[security flags] [loco train flags]\n\n"
                        "Holds the modules of a DiPaCo run and leases (path, round) tasks to `loco worker`\n"
                        "processes (docs/dipaco.md, \"Over the wire\").",
                        err, sizeof err);
@@ -439,6 +441,7 @@ int loco_cmd_coordinator_dipaco(int argc, char **argv) {
         status = 1;
     } else {
         status = run(&a, &src);
+        net_security_free(&a.sec);
     }
     loco_source_close(&src);
     args_free_config();

@@ -1,7 +1,8 @@
 /*
  * `loco train --launch local --workers M ...`: a coordinator and M workers as
  * separate processes on this host, talking over a private ipc:// endpoint
- * with a freshly generated secret (src/cli/net_cmd.h).  The processes are
+ * with a freshly generated secret, or with CURVE (--security curve or
+ * both) under throwaway key pairs (src/cli/net_cmd.h).  The processes are
  * the `loco coordinator` and `loco worker` commands of this very binary, so
  * what runs is exactly what would run on several hosts.
  */
@@ -15,6 +16,7 @@
 #include <unistd.h>
 #include "cli/net_cmd.h"
 #include "loco/net.h"
+#include "loco/net_security.h"
 
 int loco_cli_wants_launch(int argc, char **argv) {
     for (int i = 0; i < argc; i++)
@@ -63,6 +65,16 @@ static int make_secret(const char *path) {
     return fclose(f) == 0 && ok ? 0 : -1;
 }
 
+/* Writes a throwaway key pair to path and path.pub.  Returns 0 or -1. */
+static int make_keypair(const char *path) {
+    loco_net_curve_key pub, sec;
+    char msg[512];
+    int bad = loco_net_curve_keypair(&pub, &sec) || loco_net_keypair_write(path, &pub, &sec, msg, sizeof msg);
+    volatile unsigned char *p = sec.k;
+    for (size_t i = 0; i < sizeof sec.k; i++) p[i] = 0;
+    return bad ? -1 : 0;
+}
+
 /* Returns the coordinator's exit status, or 2 for bad usage, 1 if the
  * processes cannot be started. */
 int loco_cli_launch(int argc, char **argv) {
@@ -79,7 +91,14 @@ int loco_cli_launch(int argc, char **argv) {
         fprintf(stderr, "loco train: --launch local takes --workers from 1 to 256 (got '%s')\n", wv ? wv : "");
         return 2;
     }
+    const char *security = flag_value(argc, argv, "security");
+    const int mode = loco_net_sec_resolve(security ? loco_net_sec_parse(security) : LOCO_NET_SEC_DEFAULT, "ipc://");
+    if (mode < 0) {
+        fprintf(stderr, "loco train: --security must be mac, curve or both (got '%s')\n", security);
+        return 2;
+    }
     char dir[] = "/tmp/loco_launch_XXXXXX", secret[64], sock[64], endpoint[80], threads[16];
+    char ckey[64], cpub[80], wkey[64], wpub[80];
     if (!mkdtemp(dir)) {
         fprintf(stderr, "loco train: cannot create a directory in /tmp: %s\n", strerror(errno));
         return 1;
@@ -87,14 +106,22 @@ int loco_cli_launch(int argc, char **argv) {
     snprintf(secret, sizeof secret, "%s/secret", dir);
     snprintf(sock, sizeof sock, "%s/coordinator.sock", dir);
     snprintf(endpoint, sizeof endpoint, "ipc://%s", sock);
-    if (make_secret(secret)) {
-        fprintf(stderr, "loco train: cannot write %s\n", secret);
+    snprintf(ckey, sizeof ckey, "%s/coordinator.key", dir);
+    snprintf(cpub, sizeof cpub, "%s.pub", ckey);
+    snprintf(wkey, sizeof wkey, "%s/worker.key", dir);
+    snprintf(wpub, sizeof wpub, "%s.pub", wkey);
+    /* The workers share one key pair: the allow-list is its public key. */
+    if (((mode & LOCO_NET_SEC_MAC) && make_secret(secret)) ||
+        ((mode & LOCO_NET_SEC_CURVE) && (make_keypair(ckey) || make_keypair(wkey)))) {
+        fprintf(stderr, "loco train: cannot write the run's keys in %s\n", dir);
+        const char *files[] = {secret, ckey, cpub, wkey, wpub};
+        for (int i = 0; i < 5; i++) unlink(files[i]);
         rmdir(dir);
         return 1;
     }
     /* The coordinator gets every flag but --launch. */
-    char **cargs = calloc((size_t)argc + 8, sizeof *cargs);
-    char **wargs = calloc(24, sizeof *wargs);
+    char **cargs = calloc((size_t)argc + 12, sizeof *cargs);
+    char **wargs = calloc(32, sizeof *wargs);
     pid_t *pids = calloc((size_t)M + 1, sizeof *pids);
     int status = 1;
     if (!cargs || !wargs || !pids) {
@@ -111,17 +138,32 @@ int loco_cli_launch(int argc, char **argv) {
     }
     cargs[nc++] = "--listen";
     cargs[nc++] = endpoint;
-    cargs[nc++] = "--secret-file";
-    cargs[nc++] = secret;
+    if (mode & LOCO_NET_SEC_MAC) {
+        cargs[nc++] = "--secret-file";
+        cargs[nc++] = secret;
+    }
+    if (mode & LOCO_NET_SEC_CURVE) {
+        cargs[nc++] = "--key-file";
+        cargs[nc++] = ckey;
+        cargs[nc++] = "--allow-file";
+        cargs[nc++] = wpub;
+    }
     /* Workers share the cores: the results do not depend on thread counts. */
     const char *tv = flag_value(argc, argv, "threads");
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     snprintf(threads, sizeof threads, "%ld", tv ? strtol(tv, NULL, 10) : (cores / M > 1 ? cores / M : 1));
     int nw = 0;
     const char *shard = flag_value(argc, argv, "train-shard"), *data = flag_value(argc, argv, "data");
-    const char *fixed[] = {"loco", "worker", "--connect", endpoint, "--secret-file", secret, "--threads", threads,
-                           "--timeout", "600"};
+    const char *fixed[] = {"loco", "worker", "--connect", endpoint, "--threads", threads, "--timeout", "600",
+                           "--security", loco_net_sec_name(mode)};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) wargs[nw++] = (char *)fixed[i];
+    if (mode & LOCO_NET_SEC_MAC) { wargs[nw++] = "--secret-file"; wargs[nw++] = secret; }
+    if (mode & LOCO_NET_SEC_CURVE) {
+        wargs[nw++] = "--key-file";
+        wargs[nw++] = wkey;
+        wargs[nw++] = "--server-key";
+        wargs[nw++] = cpub;
+    }
     if (shard) { wargs[nw++] = "--train-shard"; wargs[nw++] = (char *)shard; }
     if (data) { wargs[nw++] = "--data"; wargs[nw++] = (char *)data; }
     if ((pids[0] = spawn(cargs, 0)) < 0) {
@@ -180,9 +222,9 @@ int loco_cli_launch(int argc, char **argv) {
             waitpid(pids[w], &st, 0);
         }
     status = coord_st < 0 ? 1 : coord_st;
-done:
-    unlink(secret);
-    unlink(sock);
+done:;
+    const char *files[] = {secret, ckey, cpub, wkey, wpub, sock};
+    for (int i = 0; i < 6; i++) unlink(files[i]);
     rmdir(dir);
     free(cargs);
     free(wargs);

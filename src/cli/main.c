@@ -24,6 +24,7 @@ static void usage(FILE *f) {
             "               Chromium (docs/env.md, docs/browser.md)\n"
             "  playroom     list|run|record|replay|render|bench|serve: a room where a setter and a solver talk and act\n"
             "  worker       join a coordinator and train the tasks it sends\n"
+            "  keygen       a CURVE key pair for a coordinator or a worker (docs/distributed.md, \"Security\")\n"
             "  agent        train|eval|act: the CC-Net agent on the web tasks (docs/agent.md, docs/browser.md)\n\n"
             "Run 'loco <command> --help' for the flags of a command.\n");
 }
@@ -47,6 +48,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "plot")) return loco_cmd_plot(argc - 2, argv + 2);
     if (!strcmp(argv[1], "coordinator")) return loco_cmd_coordinator(argc - 2, argv + 2);
     if (!strcmp(argv[1], "worker")) return loco_cmd_worker(argc - 2, argv + 2);
+    if (!strcmp(argv[1], "keygen")) return loco_cmd_keygen(argc - 2, argv + 2);
     if (!strcmp(argv[1], "agent")) return loco_cmd_agent(argc - 2, argv + 2);
     if (!strcmp(argv[1], "env")) return loco_cmd_env(argc - 2, argv + 2);
     if (!strcmp(argv[1], "playroom")) return loco_cmd_playroom(argc - 2, argv + 2);

@@ -5,6 +5,8 @@
 
 int loco_cmd_coordinator(int argc, char **argv);
 int loco_cmd_worker(int argc, char **argv);
+/* `loco keygen --out FILE`: a CURVE key pair, FILE (secret) and FILE.pub. */
+int loco_cmd_keygen(int argc, char **argv);
 
 /* 1 if argv (loco train's flags) asks for --launch. */
 int loco_cli_wants_launch(int argc, char **argv);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include "cli/args.h"
 #include "cli/cluster_env.h"
+#include "cli/net_security.h"
 #include "cli/net_cmd.h"
 #include "cli/train_dist.h"
 #include "loco/cuda.h"
@@ -57,13 +58,14 @@ static int open_data(const loco_net_welcome *w, const char *data, const char *sh
 }
 
 int loco_cmd_worker(int argc, char **argv) {
-    const char *connect = NULL, *secret = NULL, *data = NULL, *shard = NULL, *val = NULL, *device = "cpu";
+    const char *connect = NULL, *data = NULL, *shard = NULL, *val = NULL, *device = "cpu";
     int threads = 0, id = -1, verbose = 0;
     float join_timeout = 0, timeout = 30, give_up = 600, slowdown = 0, fault = 0;
-    const arg_spec specs[] = {
+    net_security_args sa = {0};
+    arg_spec specs[32 + NET_SECURITY_SPECS];
+    const arg_spec base[] = {
         {"connect", ARG_STR, &connect, 0, 0, "the coordinator's endpoint: tcp://HOST:PORT or ipc://PATH (default: "
          "LOCO_COORDINATOR, or under srun the allocation's first node, port LOCO_COORDINATOR_PORT or 5555)"},
-        {"secret-file", ARG_STR, &secret, 0, 0, "file holding the run's secret"},
         {"train-shard", ARG_STR, &shard, 0, 0, "this host's copy of the run's training shard"},
         {"val-shard", ARG_STR, &val, 0, 0, "accepted and ignored (the coordinator validates)"},
         {"data", ARG_STR, &data, 0, 0, "this host's copy of the run's text file (byte level)"},
@@ -82,11 +84,18 @@ int loco_cmd_worker(int argc, char **argv) {
         {"device", ARG_STR, &device, 0, 0, "cpu, or cuda: take the inner steps of DiLoCo, async and DiPaCo tasks on "
          "the GPU (a make CUDA=1 build; docs/cuda.md)"},
     };
+    _Static_assert(sizeof base / sizeof base[0] <= 32, "specs holds base");
+    memcpy(specs, base, sizeof base);
+    int ns = (int)(sizeof base / sizeof base[0]);
+    ns += net_security_specs(&sa, 0, specs + ns);
     char err[512];
-    int r = args_parse(specs, (int)(sizeof specs / sizeof specs[0]), argc, argv,
-                       "usage: loco worker --connect ENDPOINT --secret-file FILE [--train-shard F | --data F]\n\n"
+    int r = args_parse(specs, ns, argc, argv,
+                       "usage: loco worker --connect ENDPOINT [security flags] [--train-shard F | --data F]\n\n"
                        "Joins a `loco coordinator` and trains the tasks it sends (docs/distributed.md);\n"
-                       "with --device cuda, their inner steps on the GPU (docs/cuda.md).",
+                       "with --device cuda, their inner steps on the GPU (docs/cuda.md).  On tcp:// the\n"
+                       "connection is encrypted with CURVE: --key-file (this worker's key pair) and\n"
+                       "--server-key (the coordinator's public key), from `loco keygen`; on ipc:// every\n"
+                       "message carries a MAC keyed by --secret-file.  --security changes either.",
                        err, sizeof err);
     if (r == 1) return 0;
     if (r < 0) {
@@ -113,9 +122,12 @@ int loco_cmd_worker(int argc, char **argv) {
         fprintf(stderr, "loco worker: --connect %s\n", why);
         return 2;
     }
-    if (!connect || !secret) {
-        fprintf(stderr, "loco worker: --connect ENDPOINT (or LOCO_COORDINATOR) and --secret-file FILE are "
-                "required\n");
+    if (!connect) {
+        fprintf(stderr, "loco worker: --connect ENDPOINT (or LOCO_COORDINATOR) is required\n");
+        return 2;
+    }
+    if (net_security_check(&sa, 0, connect, why, sizeof why)) {
+        fprintf(stderr, "loco worker: %s\n", why);
         return 2;
     }
     if (data && shard) {
@@ -140,7 +152,7 @@ int loco_cmd_worker(int argc, char **argv) {
     loco_netw_config wc;
     memset(&wc, 0, sizeof wc);
     char msg[512];
-    if (loco_net_key_load(&wc.key, secret, msg, sizeof msg)) {
+    if (net_security_load(&sa, 0, connect, &wc.key, &wc.security, msg, sizeof msg)) {
         fprintf(stderr, "loco worker: %s\n", msg);
         args_free_config();
         return 1;
@@ -159,7 +171,10 @@ int loco_cmd_worker(int argc, char **argv) {
     loco_net_welcome wel;
     int e = loco_netw_join(&w, &wc, &wel, msg, sizeof msg);
     if (e) {
-        fprintf(stderr, "loco worker: %s\n", msg);
+        /* Silence: the library says what it may mean, the flags to check
+         * are ours to name. */
+        if (e == LOCO_ERANGE) fprintf(stderr, "loco worker: %s (%s)\n", msg, net_security_flags_hint(&sa, connect));
+        else fprintf(stderr, "loco worker: %s\n", msg);
         args_free_config();
         return 1;
     }

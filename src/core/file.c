@@ -122,13 +122,18 @@ void loco__clean_stale_tmp(const char *path) {
 }
 
 int loco__write_atomic(const char *path, const loco__chunk *chunks, int n, char *msg, size_t msglen) {
+    return loco__write_atomic_mode(path, chunks, n, 0644, msg, msglen);
+}
+
+int loco__write_atomic_mode(const char *path, const loco__chunk *chunks, int n, unsigned mode, char *msg,
+                            size_t msglen) {
     char tmp[4200];
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return loco__fail(msg, msglen, LOCO_EIO, LOCO__PATH_FMT ": path too long", LOCO__PATH_ARG(path));
     if (loco_file_check_output(path, msg, msglen) != LOCO_OK) return LOCO_EIO;
     loco__clean_stale_tmp(path);
     unlink(tmp);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
     if (fd < 0) {
         snprintf(msg, msglen, "%s: cannot create %s: %s", path, tmp, strerror(errno));
         return LOCO_EIO;

@@ -41,4 +41,10 @@ typedef struct {
  * temporary file and left any earlier file at path as it was. */
 int loco__write_atomic(const char *path, const loco__chunk *chunks, int n, char *msg, size_t msglen);
 
+/* The same, the file created with permissions mode (less the umask) from
+ * its first byte: 0600 for a secret, which is never readable by others,
+ * not even before a chmod. */
+int loco__write_atomic_mode(const char *path, const loco__chunk *chunks, int n, unsigned mode, char *msg,
+                            size_t msglen);
+
 #endif

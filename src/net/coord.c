@@ -137,7 +137,7 @@ int loco_coord_create(loco_coord **out, const loco_coord_config *cfg, const floa
     /* The largest message a worker may send is a PUSH of a full round; a
      * HELLO, HEARTBEAT or ERROR is far smaller. */
     size_t max_push = loco_net_push_bytes((uint32_t)c->H, c->lay.msg_bytes);
-    e = loco__link_open(&c->link, 1, cfg->listen, &cfg->key, max_push, msg, msglen);
+    e = loco__link_open(&c->link, 1, cfg->listen, &cfg->key, &cfg->security, max_push, msg, msglen);
     if (e) goto fail;
     c->link.self = LOCO_NET_COORDINATOR;
     if (loco_net_random(&c->link.run_id, sizeof c->link.run_id)) {

@@ -192,7 +192,7 @@ int loco_dpc_create(loco_dpc **out, const loco_dpc_config *cfg, const float *ini
     }
     c->fingerprint = run_fingerprint(c);
     size_t max_in = loco_net_dppush_bytes((uint32_t)c->H, lay.path_params);
-    if ((e = loco__link_open(&c->link, 1, cfg->listen, &cfg->key, max_in, msg, msglen)) != LOCO_OK) goto fail;
+    if ((e = loco__link_open(&c->link, 1, cfg->listen, &cfg->key, &cfg->security, max_in, msg, msglen)) != LOCO_OK) goto fail;
     c->link.self = LOCO_NET_COORDINATOR;
     c->link.who = "loco coordinator";
     if (loco_net_random(&c->link.run_id, sizeof c->link.run_id)) {

@@ -87,7 +87,7 @@ static int handshake(dpw *w, const loco_net_welcome *first, double deadline, dou
         int e = loco__link_recv(&w->link, 200, &m);
         if (e == LOCO_ERANGE) continue;
         if (e) {
-            snprintf(msg, msglen, "the socket failed: %s", zmq_strerror(zmq_errno()));
+            snprintf(msg, msglen, "%s", loco__link_error(&w->link));
             return e;
         }
         loco_net_welcome wel;
@@ -243,7 +243,7 @@ int loco_dpw_serve(const loco_netw_config *c, const loco_net_welcome *first, con
     w.c = *c;
     kit k;
     memset(&k, 0, sizeof k);
-    int e = loco__link_open(&w.link, 0, c->connect, &c->key, (size_t)1 << 40, msg, msglen);
+    int e = loco__link_open(&w.link, 0, c->connect, &c->key, &c->security, (size_t)1 << 40, msg, msglen);
     if (e) return e;
     w.link.self = LOCO_NET_ANON;
     w.link.who = "loco worker";
@@ -290,7 +290,7 @@ int loco_dpw_serve(const loco_netw_config *c, const loco_net_welcome *first, con
             continue;
         }
         if (e) {
-            snprintf(msg, msglen, "the socket failed: %s", zmq_strerror(zmq_errno()));
+            snprintf(msg, msglen, "%s", loco__link_error(&w.link));
             break;
         }
         if (forgotten(&w, &m)) {

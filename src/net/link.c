@@ -42,15 +42,51 @@ int loco_net_endpoint_check(const char *ep, int bind, char *msg, size_t msglen) 
     return LOCO_OK;
 }
 
+/* The keys a mode needs are there: a key pair for CURVE, and the
+ * coordinator's public key (a worker) or a non-empty allow-list (the
+ * coordinator).  Returns LOCO_OK, LOCO_ENOTSUP (no CURVE in this libzmq)
+ * or LOCO_EINVAL. */
+static int check_security(int mode, int router, const loco_net_security *s, char *msg, size_t msglen) {
+    static const loco_net_curve_key zero;
+    if (mode < LOCO_NET_SEC_MAC || mode > LOCO_NET_SEC_BOTH)
+        return snprintf(msg, msglen, "unknown security mode %d", mode), LOCO_EINVAL;
+    if (!(mode & LOCO_NET_SEC_CURVE)) return LOCO_OK;
+    if (!loco_net_curve_available())
+        return snprintf(msg, msglen, "this libzmq has no CURVE (it was built without libsodium)"), LOCO_ENOTSUP;
+    const char *why = NULL;
+    if (!memcmp(s->sec.k, zero.k, sizeof zero.k)) why = "CURVE needs this end's key pair";
+    else if (!router && !memcmp(s->server.k, zero.k, sizeof zero.k)) why = "CURVE needs the coordinator's public key";
+    else if (router && (!s->allow || !s->n_allow)) why = "CURVE needs an allow-list of the workers' public keys";
+    if (why) return snprintf(msg, msglen, "%s", why), LOCO_EINVAL;
+    return LOCO_OK;
+}
+
+/* The MAC key of CURVE alone: from the coordinator's public key, under a
+ * prefix that no secret file's derivation shares. */
+static void curve_only_key(loco_net_key *key, const loco_net_curve_key *server) {
+    uint8_t s[16 + LOCO_NET_CURVE_BYTES];
+    memcpy(s, "loco-curve-only:", 16);
+    memcpy(s + 16, server->k, LOCO_NET_CURVE_BYTES);
+    loco_net_key_from_secret(key, s, sizeof s, NULL, 0);
+}
+
 /* Returns LOCO_EIO with ZeroMQ's reason, LOCO_EINVAL for a malformed
  * endpoint. */
 int loco__link_open(loco__link *l, int router, const char *endpoint, const loco_net_key *key,
-                    size_t payload_max, char *msg, size_t msglen) {
+                    const loco_net_security *sec, size_t payload_max, char *msg, size_t msglen) {
     memset(l, 0, sizeof *l);
     int ee = loco_net_endpoint_check(endpoint, router, msg, msglen);
     if (ee) return ee;
+    const loco_net_security none = {0};
+    if (!sec) sec = &none;
+    l->mode = loco_net_sec_resolve(sec->mode, endpoint);
+    if ((ee = check_security(l->mode, router, sec, msg, msglen)) != LOCO_OK) return ee;
     l->router = router;
     l->key = *key;
+    /* With CURVE alone the envelope's MAC is keyed by the coordinator's
+     * public key, which both ends hold: it still catches a message mangled
+     * between the socket and us, and CURVE authenticates. */
+    if (l->mode == LOCO_NET_SEC_CURVE) curve_only_key(&l->key, router ? &sec->pub : &sec->server);
     l->payload_max = payload_max;
     l->who = router ? "loco coordinator" : "loco worker";
     l->ctx = zmq_ctx_new();
@@ -63,6 +99,10 @@ int loco__link_open(loco__link *l, int router, const char *endpoint, const loco_
     /* ZeroMQ refuses any frame longer than the largest valid one before it
      * allocates it, and drops the connection of the peer that sent it. */
     int64_t maxmsg = (int64_t)(payload_max > LOCO_NET_HEADER_BYTES ? payload_max : LOCO_NET_HEADER_BYTES);
+    /* ZeroMQ applies the limit to the frame as it travels: with CURVE, a
+     * MESSAGE command of 33 bytes of header, nonce and tag wrapping the
+     * frame and its flags byte. */
+    if (l->mode & LOCO_NET_SEC_CURVE) maxmsg += 64;
     int zero = 0, one = 1, hwm = 1000;
     int e = zmq_setsockopt(l->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     if (!e) e = zmq_setsockopt(l->sock, ZMQ_LINGER, &zero, sizeof zero);
@@ -77,7 +117,22 @@ int loco__link_open(loco__link *l, int router, const char *endpoint, const loco_
         e = zmq_setsockopt(l->sock, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl);
         if (!e) e = zmq_setsockopt(l->sock, ZMQ_RECONNECT_IVL_MAX, &ivl_max, sizeof ivl_max);
     }
-    if (!e) e = router ? zmq_bind(l->sock, endpoint) : zmq_connect(l->sock, endpoint);
+    if (e) {
+        snprintf(msg, msglen, "cannot set up a ZeroMQ socket: %s", zmq_strerror(zmq_errno()));
+        loco__link_close(l);
+        return LOCO_EIO;
+    }
+    /* CURVE is set up before the socket binds or connects, so that no
+     * connection is ever made without it. */
+    if (l->mode & LOCO_NET_SEC_CURVE) {
+        e = router ? loco__curve_server(l->ctx, l->sock, sec, l->who, &l->zap, msg, msglen)
+                   : loco__curve_client(l->ctx, l->sock, sec, &l->monitor, msg, msglen);
+        if (e) {
+            loco__link_close(l);
+            return e;
+        }
+    }
+    e = router ? zmq_bind(l->sock, endpoint) : zmq_connect(l->sock, endpoint);
     if (e) {
         snprintf(msg, msglen, "%s %s: %s", router ? "cannot listen on" : "cannot connect to", endpoint,
                  zmq_strerror(zmq_errno()));
@@ -88,9 +143,29 @@ int loco__link_open(loco__link *l, int router, const char *endpoint, const loco_
 }
 
 void loco__link_close(loco__link *l) {
+    if (l->monitor) zmq_close(l->monitor);
     if (l->sock) zmq_close(l->sock);
+    /* The ZAP handler blocks in its socket until the context shuts down. */
+    if (l->zap) {
+        zmq_ctx_shutdown(l->ctx);
+        loco__zap_stop(l->zap);
+    }
     if (l->ctx) zmq_ctx_term(l->ctx);
-    l->sock = l->ctx = NULL;
+    l->sock = l->ctx = l->monitor = NULL;
+    l->zap = NULL;
+}
+
+const char *loco__link_error(loco__link *l) {
+    if (!l->failed) snprintf(l->why, sizeof l->why, "the socket failed: %s", zmq_strerror(zmq_errno()));
+    return l->why;
+}
+
+const char *loco__link_silence_hint(const loco__link *l) {
+    switch (l->mode) {
+    case LOCO_NET_SEC_MAC: return "does it share this worker's secret?";
+    case LOCO_NET_SEC_CURVE: return "is its public key the one this worker was given?";
+    default: return "does it share this worker's secret, and is its public key the one this worker was given?";
+    }
 }
 
 void loco__link_endpoint(const loco__link *l, char *out, size_t n) {
@@ -204,12 +279,21 @@ static int recv_parts(loco__link *l, zmq_msg_t *frames, int max) {
 int loco__link_recv(loco__link *l, int timeout_ms, loco__msg *m) {
     const double t_end = loco__now() + timeout_ms / 1000.0;
     for (;;) {
-        zmq_pollitem_t it = {l->sock, 0, ZMQ_POLLIN, 0};
+        if (l->failed) return LOCO_EIO;
+        zmq_pollitem_t it[2] = {{l->sock, 0, ZMQ_POLLIN, 0}, {l->monitor, 0, ZMQ_POLLIN, 0}};
         int wait = timeout_ms < 0 ? -1 : (int)((t_end - loco__now()) * 1000 + 0.999);
         if (wait < 0 && timeout_ms >= 0) wait = 0;
-        int r = zmq_poll(&it, 1, wait);
+        int r = zmq_poll(it, l->monitor ? 2 : 1, wait);
         if (r < 0) return LOCO_EIO;
         if (r == 0) return LOCO_ERANGE;
+        if (l->monitor && (it[1].revents & ZMQ_POLLIN) && loco__curve_failed(l->monitor, l->why, sizeof l->why)) {
+            l->failed = 1;
+            return LOCO_EIO;
+        }
+        if (!(it[0].revents & ZMQ_POLLIN)) {
+            if (timeout_ms >= 0 && loco__now() >= t_end) return LOCO_ERANGE;
+            continue;
+        }
         enum { MAXF = 4 };
         zmq_msg_t f[MAXF];
         int n = recv_parts(l, f, MAXF);

@@ -9,13 +9,20 @@
 #include <stdint.h>
 #include <zmq.h>
 #include "loco/net.h"
+#include "loco/net_security.h"
+#include "net/curve.h"
 
 #define LOCO__IDENT_MAX 256
 
 typedef struct {
     void *ctx, *sock;
     int router;                 /* 1: ROUTER (coordinator), 0: DEALER (worker) */
-    loco_net_key key;
+    loco_net_key key;           /* the MAC's (with CURVE alone: the coordinator's public key's) */
+    int mode;                   /* loco_net_sec_mode in effect (never DEFAULT) */
+    loco__zap *zap;             /* a CURVE ROUTER's ZAP handler */
+    void *monitor;              /* a CURVE DEALER's handshake monitor */
+    int failed;                 /* 1: the monitor reported a fatal handshake failure, in why */
+    char why[400];              /* loco__link_error's text */
     size_t payload_max;         /* longest payload accepted */
     uint32_t self;              /* our sender id */
     uint64_t seq;               /* the last sequence number we sent */
@@ -38,9 +45,13 @@ typedef struct {
 } loco__msg;
 
 /* Opens the socket: a ROUTER bound to endpoint, or a DEALER connected to
- * it.  Returns LOCO_EIO with a reason (ZeroMQ's) in msg. */
+ * it, with the security of sec (NULL: DEFAULT with no keys) resolved for
+ * endpoint (loco_net_sec_resolve): key is the MAC's unless CURVE alone,
+ * and with CURVE a ROUTER serves sec's key pair to its allow-list, a
+ * DEALER presents its key pair to sec->server.  Returns LOCO_EINVAL for a
+ * bad endpoint or missing keys, LOCO_EIO with a reason (ZeroMQ's) in msg. */
 int loco__link_open(loco__link *l, int router, const char *endpoint, const loco_net_key *key,
-                    size_t payload_max, char *msg, size_t msglen);
+                    const loco_net_security *sec, size_t payload_max, char *msg, size_t msglen);
 void loco__link_close(loco__link *l);
 
 /* The endpoint a ROUTER is bound to, with the port the system chose for
@@ -64,7 +75,8 @@ int loco__link_send_sealed(loco__link *l, const uint8_t *ident, size_t ident_len
  * its frames and envelope.  Returns LOCO_OK with *m filled, LOCO_ERANGE if
  * nothing valid arrived in time (invalid messages are dropped, counted and
  * logged, rate-limited), LOCO_EIO if the socket failed (or was interrupted
- * by a signal: EINTR). */
+ * by a signal: EINTR) or, on a CURVE DEALER, the coordinator refused its
+ * key or the handshake cannot succeed (loco__link_error says which). */
 int loco__link_recv(loco__link *l, int timeout_ms, loco__msg *m);
 void loco__msg_close(loco__msg *m);
 
@@ -74,6 +86,15 @@ void loco__link_reject(loco__link *l, const char *reason);
 /* The same, naming the message's type from the protocol's table
  * ("... (a DPTASK)"), for a message that is not wanted where it came. */
 void loco__link_reject_type(loco__link *l, const char *reason, int type);
+
+/* One line on why loco__link_recv or a send returned LOCO_EIO: the
+ * handshake's failure, or ZeroMQ's errno.  Valid until the next call. */
+const char *loco__link_error(loco__link *l);
+
+/* What silence from the coordinator may mean under the link's security, to
+ * end a "no answer from ...: is a coordinator listening there, and ..."
+ * line: "does it share this worker's secret?", ... */
+const char *loco__link_silence_hint(const loco__link *l);
 
 /* Seconds on a monotonic clock. */
 double loco__now(void);

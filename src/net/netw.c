@@ -95,8 +95,8 @@ static int handshake(loco_netw *w, double deadline, double every, double every_m
             /* A coordinator answers no message it cannot authenticate (so as
              * to tell an attacker nothing): silence is also what a wrong
              * secret looks like. */
-            snprintf(msg, msglen, "no answer from %.200s: is a coordinator listening there, and does "
-                     "--secret-file hold the run's secret?", w->c.connect);
+            snprintf(msg, msglen, "no answer from %.200s: is a coordinator listening there, and %s", w->c.connect,
+                     loco__link_silence_hint(&w->link));
             return LOCO_ERANGE;
         }
         if (now >= next_hello) {
@@ -111,7 +111,7 @@ static int handshake(loco_netw *w, double deadline, double every, double every_m
         int e = loco__link_recv(&w->link, 200, &m);
         if (e == LOCO_ERANGE) continue;
         if (e) {
-            snprintf(msg, msglen, "the socket failed: %s", zmq_strerror(zmq_errno()));
+            snprintf(msg, msglen, "%s", loco__link_error(&w->link));
             return e;
         }
         loco_net_error er;
@@ -165,7 +165,7 @@ int loco_netw_join(loco_netw **out, const loco_netw_config *c, loco_net_welcome 
     w->c = *c;
     /* The coordinator's largest message is THETA or WELCOME, whose sizes
      * come with the run; it is authenticated, so the limit is generous. */
-    int e = loco__link_open(&w->link, 0, c->connect, &c->key, (size_t)1 << 40, msg, msglen);
+    int e = loco__link_open(&w->link, 0, c->connect, &c->key, &c->security, (size_t)1 << 40, msg, msglen);
     if (e) {
         loco_netw_free(w);
         return e;
@@ -176,8 +176,8 @@ int loco_netw_join(loco_netw **out, const loco_netw_config *c, loco_net_welcome 
     e = handshake(w, c->join_timeout > 0 ? loco__now() + c->join_timeout : 0, 0.5, 0.5, 1, msg, msglen);
     if (e) {
         if (e == LOCO_ERANGE)
-            snprintf(msg, msglen, "no answer from %.200s in %g s: is a coordinator listening there, and does "
-                     "--secret-file hold the run's secret?", c->connect, c->join_timeout);
+            snprintf(msg, msglen, "no answer from %.200s in %g s: is a coordinator listening there, and %s",
+                     c->connect, c->join_timeout, loco__link_silence_hint(&w->link));
         loco_netw_free(w);
         return e;
     }
@@ -532,7 +532,7 @@ int loco_netw_serve(loco_netw *w, const loco_split *split, char *msg, size_t msg
             continue;
         }
         if (e) {
-            snprintf(msg, msglen, "the socket failed: %s", zmq_strerror(zmq_errno()));
+            snprintf(msg, msglen, "%s", loco__link_error(&w->link));
             break;
         }
         if (forgotten(w, &m)) {
