@@ -98,8 +98,8 @@ void net_security_free(net_security_args *a) {
 
 const char *net_security_flags_hint(const net_security_args *a, const char *endpoint) {
     switch (mode_of(a, endpoint)) {
-    case LOCO_NET_SEC_MAC: return "check --secret-file";
-    case LOCO_NET_SEC_CURVE: return "check --server-key";
-    default: return "check --secret-file and --server-key";
+    case LOCO_NET_SEC_MAC: return "check --secret-file and --security";
+    case LOCO_NET_SEC_CURVE: return "check --server-key and --security";
+    default: return "check --secret-file, --server-key and --security";
     }
 }

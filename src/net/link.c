@@ -162,9 +162,10 @@ const char *loco__link_error(loco__link *l) {
 
 const char *loco__link_silence_hint(const loco__link *l) {
     switch (l->mode) {
-    case LOCO_NET_SEC_MAC: return "does it share this worker's secret?";
-    case LOCO_NET_SEC_CURVE: return "is its public key the one this worker was given?";
-    default: return "does it share this worker's secret, and is its public key the one this worker was given?";
+    case LOCO_NET_SEC_MAC: return "does it share this worker's secret (and use the MAC alone, not CURVE)?";
+    case LOCO_NET_SEC_CURVE: return "is its public key the one this worker was given (and does it use CURVE)?";
+    default: return "does it share this worker's secret, is its public key the one this worker was given, and "
+                    "does it use both CURVE and the MAC?";
     }
 }
 
