@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "loco/checkpoint.h"
 #include "proc.h"
 #include "util.h"
 
@@ -32,6 +33,33 @@ const char *loco_test_net_security(char *buf, size_t n, const char *d, const cha
     else if (coordinator) snprintf(buf, n, "--key-file %s/c.key --allow-file %s/allow", d, d);
     else snprintf(buf, n, "--key-file %s/w.key --server-key %s/c.key.pub", d, d);
     return buf;
+}
+
+float *loco_test_params_of(const char *path, size_t *P) {
+    loco_gpt *m = NULL;
+    if (loco_checkpoint_load(path, &m, 1, 16, NULL, NULL, 0) != LOCO_OK) return NULL;
+    *P = loco_gpt_num_params(m);
+    float *p = malloc(*P * sizeof(float));
+    if (p) memcpy(p, loco_gpt_params(m), *P * sizeof(float));
+    loco_gpt_free(m);
+    return p;
+}
+
+int loco_test_same_params(const char *a, const char *b) {
+    size_t Pa = 0, Pb = 0;
+    float *pa = loco_test_params_of(a, &Pa), *pb = loco_test_params_of(b, &Pb);
+    int same = pa && pb && Pa == Pb && memcmp(pa, pb, Pa * sizeof(float)) == 0;
+    free(pa);
+    free(pb);
+    return same;
+}
+
+int loco_test_endpoint_of(const char *path, char *ep, size_t n) {
+    for (int i = 0; i < 200; i++) {
+        if (loco_test_slurp(path, ep, n) > 0) return 0;
+        usleep(50000);
+    }
+    return -1;
 }
 
 void loco_test_rmdir(const char *d) {

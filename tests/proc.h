@@ -18,6 +18,14 @@ int loco_test_net_scratch(char *d, const char *tmpl, const char *secret);
  * ipc://, the CURVE keys on tcp://.  Written into buf (n bytes), which is
  * returned. */
 const char *loco_test_net_security(char *buf, size_t n, const char *d, const char *endpoint, int coordinator);
+/* The parameters of a checkpoint (malloc'ed, *P of them), or NULL. */
+float *loco_test_params_of(const char *path, size_t *P);
+/* 1 if two checkpoints hold the same parameters, bit for bit. */
+int loco_test_same_params(const char *a, const char *b);
+/* Waits up to 10 s for a coordinator's --endpoint-file at path; 0 with the
+ * endpoint in ep, or -1. */
+int loco_test_endpoint_of(const char *path, char *ep, size_t n);
+
 /* rm -rf d, saying so on stderr if it fails. */
 void loco_test_rmdir(const char *d);
 /* Starts "$LOCO_BIN ARGS" with stdout and stderr to log; returns its pid. */

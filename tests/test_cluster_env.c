@@ -104,16 +104,6 @@ LOCO_TEST(cluster_env_refusals) {
     loco_test_rmdir(d);
 }
 
-static float *params_of(const char *path, size_t *P) {
-    loco_gpt *m = NULL;
-    if (loco_checkpoint_load(path, &m, 1, 16, NULL, NULL, 0) != LOCO_OK) return NULL;
-    *P = loco_gpt_num_params(m);
-    float *p = malloc(*P * sizeof(float));
-    if (p) memcpy(p, loco_gpt_params(m), *P * sizeof(float));
-    loco_gpt_free(m);
-    return p;
-}
-
 /* Three workers, one per launcher, join a coordinator on tcp without --id
  * or --connect; each gets the id its rank says and the run is the
  * simulator's bit for bit. */
@@ -166,7 +156,7 @@ LOCO_TEST(cluster_env_launchers_run) {
     size_t Pa = 0, Pb = 0;
     snprintf(a, sizeof a, "%s/sim/model.safetensors", d);
     snprintf(b, sizeof b, "%s/net/model.safetensors", d);
-    float *pa = params_of(a, &Pa), *pb = params_of(b, &Pb);
+    float *pa = loco_test_params_of(a, &Pa), *pb = loco_test_params_of(b, &Pb);
     CHECK(pa && pb && Pa == Pb && memcmp(pa, pb, Pa * sizeof(float)) == 0,
           "the launched run's parameters differ from the simulator's");
     free(pa);

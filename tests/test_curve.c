@@ -22,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
-#include "loco/checkpoint.h"
 #include "loco/net_security.h"
 #include "test.h"
 #include "proc.h"
@@ -36,33 +35,6 @@ static double now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec + 1e-9 * t.tv_nsec;
-}
-
-static float *params_of(const char *path, size_t *P) {
-    loco_gpt *m = NULL;
-    if (loco_checkpoint_load(path, &m, 1, 16, NULL, NULL, 0) != LOCO_OK) return NULL;
-    *P = loco_gpt_num_params(m);
-    float *p = malloc(*P * sizeof(float));
-    if (p) memcpy(p, loco_gpt_params(m), *P * sizeof(float));
-    loco_gpt_free(m);
-    return p;
-}
-
-static int same_params(const char *a, const char *b) {
-    size_t Pa = 0, Pb = 0;
-    float *pa = params_of(a, &Pa), *pb = params_of(b, &Pb);
-    int same = pa && pb && Pa == Pb && memcmp(pa, pb, Pa * sizeof(float)) == 0;
-    free(pa);
-    free(pb);
-    return same;
-}
-
-static int endpoint_of(const char *path, char *ep, size_t n) {
-    for (int i = 0; i < 200; i++) {
-        if (loco_test_slurp(path, ep, n) > 0) return 0;
-        usleep(50000);
-    }
-    return -1;
 }
 
 /* ------------------------------------------------------------ key files */
@@ -236,7 +208,7 @@ LOCO_TEST(curve_unknown_key_refused_run_exact) {
     snprintf(log, sizeof log, "%s/c.log", d);
     pid_t c = loco_test_start(a, log);
     snprintf(path, sizeof path, "%s/c.ep", d);
-    CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint from the coordinator");
+    CHECK(loco_test_endpoint_of(path, ep, sizeof ep) == 0, "no endpoint from the coordinator");
     /* A key pair the coordinator does not know: refused at once, in one
      * line, long before its join timeout. */
     snprintf(a, sizeof a, "worker --connect %s --key-file %s/x.key --server-key %s/c.key.pub --train-shard "
@@ -277,7 +249,7 @@ LOCO_TEST(curve_unknown_key_refused_run_exact) {
     char sa[256], sb[256], out[8192];
     snprintf(sa, sizeof sa, "%s/sim/model.safetensors", d);
     snprintf(sb, sizeof sb, "%s/net/model.safetensors", d);
-    CHECK(same_params(sa, sb), "the CURVE run's parameters differ from the simulator's");
+    CHECK(loco_test_same_params(sa, sb), "the CURVE run's parameters differ from the simulator's");
     CHECK(loco_test_slurp(log, out, sizeof out) > 0 && strstr(out, "is not in the allow-list (1 refused so far)"),
           "the coordinator did not log the refusal: %s", out);
     printf("    unknown key refused in %.3f s; the run after it equals the simulator's bit for bit\n", refused_in);
@@ -423,7 +395,7 @@ static int relayed_run(const char *d, const char *sec, uint8_t **cap, size_t *n)
     snprintf(log, sizeof log, "%s/%s.log", d, sec);
     pid_t c = loco_test_start(a, log);
     snprintf(path, sizeof path, "%s/%s.ep", d, sec);
-    const char *port = endpoint_of(path, ep, sizeof ep) == 0 ? strrchr(ep, ':') : NULL;
+    const char *port = loco_test_endpoint_of(path, ep, sizeof ep) == 0 ? strrchr(ep, ':') : NULL;
     relay r;
     if (!port || relay_start(&r, atoi(port + 1))) {
         loco_test_finish(c, 0);
@@ -453,7 +425,7 @@ LOCO_TEST(curve_wire_carries_no_parameters) {
     CHECK(loco_test_run(a, err, sizeof err) == 0, "init: %s", err);
     size_t P = 0;
     snprintf(path, sizeof path, "%s/init/model.safetensors", d);
-    float *theta = params_of(path, &P);
+    float *theta = loco_test_params_of(path, &P);
     CHECK(theta && P > 1000, "no initial model");
     if (!theta) { loco_test_rmdir(d); return; }
     static const char *const secs[2] = {"mac", "curve"};

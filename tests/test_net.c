@@ -25,35 +25,6 @@
                  "--eval-batches 1 --threads 1 --lr 3e-3"
 #define SECRET "net-test-secret-0123456789abcdef"
 
-/* Waits for the coordinator to write its endpoint file. */
-static int endpoint_of(const char *path, char *ep, size_t n) {
-    for (int i = 0; i < 200; i++) {
-        if (loco_test_slurp(path, ep, n) > 0) return 0;
-        usleep(50000);
-    }
-    return -1;
-}
-
-static float *params_of(const char *path, size_t *P) {
-    loco_gpt *m = NULL;
-    if (loco_checkpoint_load(path, &m, 1, 16, NULL, NULL, 0) != LOCO_OK) return NULL;
-    *P = loco_gpt_num_params(m);
-    float *p = malloc(*P * sizeof(float));
-    if (p) memcpy(p, loco_gpt_params(m), *P * sizeof(float));
-    loco_gpt_free(m);
-    return p;
-}
-
-/* 1 if the two checkpoints hold the same parameters, bit for bit. */
-static int same_params(const char *a, const char *b) {
-    size_t Pa = 0, Pb = 0;
-    float *pa = params_of(a, &Pa), *pb = params_of(b, &Pb);
-    int same = pa && pb && Pa == Pb && memcmp(pa, pb, Pa * sizeof(float)) == 0;
-    free(pa);
-    free(pb);
-    return same;
-}
-
 static double number_after(const char *path, const char *key);
 
 /* Runs the simulator with flags into DIR/sim; returns its exit status. */
@@ -112,14 +83,14 @@ LOCO_TEST(net_cli_matches_simulator) {
         CHECK(simulate(d, runs[r].flags, "sim") == 0, "simulator run %d", r);
         pid_t c = coordinator(d, runs[r].flags, runs[r].listen, out);
         snprintf(path, sizeof path, "%s/%s.ep", d, out);
-        CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint from the coordinator");
+        CHECK(loco_test_endpoint_of(path, ep, sizeof ep) == 0, "no endpoint from the coordinator");
         pid_t w[3];
         for (int i = 0; i < runs[r].M; i++) w[i] = worker(d, ep, i, "");
         CHECK(loco_test_finish(c, 60) == 0, "coordinator of run %d failed", r);
         for (int i = 0; i < runs[r].M; i++) CHECK(loco_test_finish(w[i], 10) == 0, "worker %d of run %d failed", i, r);
         snprintf(a, sizeof a, "%s/sim/model.safetensors", d);
         snprintf(b, sizeof b, "%s/%s/model.safetensors", d, out);
-        CHECK(same_params(a, b), "run %d (%s): the network's parameters differ from the simulator's", r,
+        CHECK(loco_test_same_params(a, b), "run %d (%s): the network's parameters differ from the simulator's", r,
               runs[r].flags);
         /* Lossy codecs download the mean pseudo-gradient in the upload's
          * encoding (DOWN) to every worker that holds the previous theta:
@@ -196,7 +167,7 @@ LOCO_TEST(net_rogue_client_is_dropped) {
     snprintf(cflags, sizeof cflags, "%s --security mac", flags);
     pid_t c = coordinator(d, cflags, "tcp://127.0.0.1:*", "net");
     snprintf(path, sizeof path, "%s/net.ep", d);
-    CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
+    CHECK(loco_test_endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
     void *ctx = zmq_ctx_new(), *s = zmq_socket(ctx, ZMQ_DEALER);
     int zero = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
@@ -265,7 +236,7 @@ LOCO_TEST(net_rogue_client_is_dropped) {
     zmq_ctx_term(ctx);
     snprintf(a, sizeof a, "%s/sim/model.safetensors", d);
     snprintf(b, sizeof b, "%s/net/model.safetensors", d);
-    CHECK(same_params(a, b), "the rogue client changed the run");
+    CHECK(loco_test_same_params(a, b), "the rogue client changed the run");
     snprintf(path, sizeof path, "%s/net.log", d);
     loco_test_slurp(path, log, sizeof log);
     const char *r = strstr(log, "messages rejected");
@@ -296,7 +267,7 @@ LOCO_TEST(net_stopped_worker_misses_the_deadline) {
     pid_t c = coordinator(d, flags, "ipc://%s/c.sock", "net");
     (void)c;
     snprintf(path, sizeof path, "%s/net.ep", d);
-    CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
+    CHECK(loco_test_endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
     pid_t w[3];
     for (int i = 0; i < 3; i++) w[i] = worker(d, ep, i, "");
     usleep(700000);
@@ -373,7 +344,7 @@ LOCO_TEST(net_cli_bad_usage) {
     pid_t c = coordinator(d, "--algo diloco --workers 1 --steps 3 --inner-steps 3 --join-timeout 20",
                           "ipc://%s/c.sock", "net");
     snprintf(path, sizeof path, "%s/net.ep", d);
-    CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
+    CHECK(loco_test_endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
     snprintf(cmd, sizeof cmd, "worker --connect %s --secret-file %s/wrong --train-shard %s/s.train.bin "
              "--join-timeout 1", ep, d, d);
     int rc = loco_test_run(cmd, err, sizeof err);
@@ -405,7 +376,7 @@ LOCO_TEST(net_launch_local_matches_simulator) {
           strstr(err, "unknown") ? " (is the --launch hook in src/cli/train.c?)" : "");
     snprintf(a, sizeof a, "%s/sim/model.safetensors", d);
     snprintf(b, sizeof b, "%s/net/model.safetensors", d);
-    CHECK(rc != 0 || same_params(a, b), "--launch local differs from the simulator");
+    CHECK(rc != 0 || loco_test_same_params(a, b), "--launch local differs from the simulator");
     snprintf(cmd, sizeof cmd, "train " NET_TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin %s "
              "--launch far-away --out %s/bad", d, d, flags, d);
     rc = loco_test_run(cmd, err, sizeof err);
@@ -449,7 +420,7 @@ LOCO_TEST(net_coordinator_kill9_resumes_exactly) {
         snprintf(l2, sizeof l2, "%s2", out);
         pid_t c = coordinator_as(d, flags, t ? "tcp://127.0.0.1:*" : "ipc://%s/c.sock", out, l1);
         snprintf(path, sizeof path, "%s/%s.ep", d, out);
-        CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
+        CHECK(loco_test_endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
         pid_t w[3];
         for (int i = 0; i < 3; i++) w[i] = worker(d, ep, i, "--timeout 5 --give-up-after 60 --verbose 1");
         snprintf(path, sizeof path, "%s/%s/coord.state", d, out);
@@ -468,7 +439,7 @@ LOCO_TEST(net_coordinator_kill9_resumes_exactly) {
         CHECK(resumed > 0, "the second coordinator did not resume (%s)", out);
         snprintf(a, sizeof a, "%s/sim/model.safetensors", d);
         snprintf(b, sizeof b, "%s/%s/model.safetensors", d, out);
-        CHECK(same_params(a, b), "the resumed run's parameters differ from the fault-free simulator's (%s)", out);
+        CHECK(loco_test_same_params(a, b), "the resumed run's parameters differ from the fault-free simulator's (%s)", out);
         printf("    %s: killed, resumed at round %.0f of 600, bit for bit\n", t ? "tcp" : "ipc", resumed);
     }
     /* The state refuses another run's flags, and a corrupted state, with
@@ -578,7 +549,7 @@ LOCO_TEST(net_workers_kill9_elastic) {
     snprintf(log, sizeof log, "%s/net.log", d);
     pid_t c = loco_test_start(args, log);
     snprintf(path, sizeof path, "%s/net.ep", d);
-    CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
+    CHECK(loco_test_endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
     char extra[256];
     snprintf(extra, sizeof extra, "--train-shard %s/g.train.bin", d);
     pid_t w[4];
@@ -714,13 +685,13 @@ LOCO_TEST(net_async_one_worker_matches_simulator) {
         CHECK(simulate(d, runs[r].flags, "sim") == 0, "simulator run %d", r);
         pid_t c = coordinator(d, runs[r].flags, runs[r].listen, out);
         snprintf(path, sizeof path, "%s/%s.ep", d, out);
-        CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint from the coordinator");
+        CHECK(loco_test_endpoint_of(path, ep, sizeof ep) == 0, "no endpoint from the coordinator");
         pid_t w = worker(d, ep, 0, "");
         CHECK(loco_test_finish(c, 60) == 0, "coordinator of run %d failed", r);
         CHECK(loco_test_finish(w, 10) == 0, "worker of run %d failed", r);
         snprintf(a, sizeof a, "%s/sim/model.safetensors", d);
         snprintf(b, sizeof b, "%s/%s/model.safetensors", d, out);
-        CHECK(same_params(a, b), "run %d (%s): the network's parameters differ from the simulator's", r,
+        CHECK(loco_test_same_params(a, b), "run %d (%s): the network's parameters differ from the simulator's", r,
               runs[r].flags);
     }
     loco_test_rmdir(d);
@@ -738,7 +709,7 @@ LOCO_TEST(net_async_sigstop_never_waits) {
                         "--heartbeat 0.2 --log-every 4";
     pid_t c = coordinator(d, flags, "ipc://%s/c.sock", "net");
     snprintf(path, sizeof path, "%s/net.ep", d);
-    CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
+    CHECK(loco_test_endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
     pid_t w[3];
     for (int i = 0; i < 3; i++) w[i] = worker(d, ep, i, "--slowdown 0.004");
     snprintf(log, sizeof log, "%s/net.log", d);
@@ -801,7 +772,7 @@ LOCO_TEST(net_async_dylu_slow_worker) {
     const char *flags = "--algo async --workers 2 --inner-steps 20 --steps 600 --rule dn --dylu 1 --heartbeat 0.2";
     pid_t c = coordinator(d, flags, "ipc://%s/c.sock", "net");
     snprintf(path, sizeof path, "%s/net.ep", d);
-    CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
+    CHECK(loco_test_endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
     pid_t w0 = worker(d, ep, 0, "--id 0 --slowdown 0.002");
     usleep(300000);   /* worker 0 joins first and takes id 0 */
     pid_t w1 = worker(d, ep, 1, "--id 1 --slowdown 0.02");
@@ -873,7 +844,7 @@ LOCO_TEST(net_async_coordinator_kill9_resumes) {
     snprintf(log2, sizeof log2, "%s/net2.log", d);
     pid_t c = loco_test_start(args, log1);
     snprintf(path, sizeof path, "%s/net.ep", d);
-    CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
+    CHECK(loco_test_endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
     snprintf(extra, sizeof extra, "--train-shard %s/g.train.bin --timeout 5 --give-up-after 60", d);
     pid_t w[2];
     for (int i = 0; i < 2; i++) w[i] = worker(d, ep, i, extra);
@@ -926,7 +897,7 @@ LOCO_TEST(net_worker_joins_late_and_catches_up) {
                         "--log-every 40";
     pid_t c = coordinator(d, flags, "ipc://%s/c.sock", "net");
     snprintf(path, sizeof path, "%s/net.ep", d);
-    CHECK(endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
+    CHECK(loco_test_endpoint_of(path, ep, sizeof ep) == 0, "no endpoint");
     pid_t w[3];
     for (int i = 0; i < 2; i++) w[i] = worker(d, ep, i, "");
     snprintf(log, sizeof log, "%s/net.log", d);

@@ -13,6 +13,7 @@
 #include "loco/sim.h"
 #include "loco/split.h"
 #include "test.h"
+#include "proc.h"
 #include "util.h"
 
 enum { N_DOCS = 24, DOC_LEN = 90, V = 50 };
@@ -322,17 +323,6 @@ LOCO_TEST(sim_schedules) {
 #define SIM_TINY "--layers 2 --channels 32 --heads 2 --seq-len 16 --batch 4 --eval-every 0 --log-every 1000 " \
                  "--eval-batches 1 --threads 2 --lr 3e-3"
 
-/* Reads a checkpoint's parameters; returns a malloc'd array or NULL. */
-static float *ckpt_params(const char *path, size_t *P) {
-    loco_gpt *m = NULL;
-    if (loco_checkpoint_load(path, &m, 1, 16, NULL, NULL, 0) != LOCO_OK) return NULL;
-    *P = loco_gpt_num_params(m);
-    float *p = malloc(*P * sizeof(float));
-    if (p) memcpy(p, loco_gpt_params(m), *P * sizeof(float));
-    loco_gpt_free(m);
-    return p;
-}
-
 LOCO_TEST(sim_cli_one_worker_is_plain_training) {
     char d[64] = "/tmp/loco_sim_XXXXXX", cmd[2048], err[2048], path[256];
     if (!mkdtemp(d)) { FAIL("mkdtemp"); return; }
@@ -354,7 +344,7 @@ LOCO_TEST(sim_cli_one_worker_is_plain_training) {
                  "%s/s.val.bin %s --out %s/run%d", d, d, runs[i], d, i);
         CHECK(loco_test_run(cmd, err, sizeof err) == 0, "train %s: %s", runs[i], err);
         snprintf(path, sizeof path, "%s/run%d/model.safetensors", d, i);
-        p[i] = ckpt_params(path, &P);
+        p[i] = loco_test_params_of(path, &P);
         CHECK(p[i] != NULL, "cannot read %s", path);
     }
     if (p[0] && p[1] && p[2] && p[3]) {

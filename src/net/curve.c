@@ -21,6 +21,7 @@
 #include <string.h>
 #include <zmq.h>
 #include "net/curve.h"
+#include "net/frames.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define MONITOR_ENDPOINT "inproc://loco-curve-monitor"
@@ -33,29 +34,6 @@ struct loco__zap {
     const char *who;
     atomic_long refused;
 };
-
-/* Receives one ZAP request's frames (at most max; the rest are read and
- * dropped).  Returns the count, or -1 once the context is shut down. */
-static int zap_recv(void *rep, zmq_msg_t *f, int max) {
-    int n = 0, more = 1;
-    while (more) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, rep, 0) < 0) {
-            zmq_msg_close(&m);
-            for (int i = 0; i < n && i < max; i++) zmq_msg_close(&f[i]);
-            return -1;
-        }
-        more = zmq_msg_more(&m);
-        if (n < max) {
-            zmq_msg_init(&f[n]);
-            zmq_msg_move(&f[n], &m);
-        }
-        zmq_msg_close(&m);
-        n++;
-    }
-    return n < max ? n : max;
-}
 
 static int frame_is(zmq_msg_t *f, const char *s) {
     return zmq_msg_size(f) == strlen(s) && !memcmp(zmq_msg_data(f), s, strlen(s));
@@ -80,11 +58,13 @@ static void *zap_main(void *arg) {
     enum { FRAMES = 7 };
     for (;;) {
         zmq_msg_t f[FRAMES];
-        int n = zap_recv(z->rep, f, FRAMES);
-        if (n < 0) break;
+        /* Fails only once the context is shut down: the end. */
+        int count = loco__recv_frames(z->rep, f, FRAMES, 0, NULL);
+        if (count < 0) break;
+        const int n = count < FRAMES ? count : FRAMES;
         const char *code = "400", *text = "malformed ZAP request";
         char user[LOCO_NET_Z85_BYTES + 1] = "";
-        if (n == FRAMES && frame_is(&f[0], "1.0") && frame_is(&f[5], "CURVE") &&
+        if (count == FRAMES && frame_is(&f[0], "1.0") && frame_is(&f[5], "CURVE") &&
             zmq_msg_size(&f[6]) == LOCO_NET_CURVE_BYTES) {
             loco_net_curve_key k;
             memcpy(k.k, zmq_msg_data(&f[6]), sizeof k.k);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "net/frames.h"
 #include "net/link.h"
 
 double loco__now(void) {
@@ -252,30 +253,6 @@ void loco__msg_close(loco__msg *m) {
     m->n = 0;
 }
 
-/* Receives every frame of one message into frames[0..max) (the rest are
- * read and discarded); returns the count, or -1 on a socket error. */
-static int recv_parts(loco__link *l, zmq_msg_t *frames, int max) {
-    int n = 0, more = 1;
-    while (more) {
-        zmq_msg_t f;
-        zmq_msg_init(&f);
-        if (zmq_msg_recv(&f, l->sock, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
-            zmq_msg_close(&f);
-            for (int i = 0; i < n && i < max; i++) zmq_msg_close(&frames[i]);
-            return -1;
-        }
-        l->bytes_in += (double)zmq_msg_size(&f);
-        more = zmq_msg_more(&f);
-        if (n < max) {
-            zmq_msg_init(&frames[n]);
-            zmq_msg_move(&frames[n], &f);
-        }
-        zmq_msg_close(&f);
-        n++;
-    }
-    return n;
-}
-
 /* Returns LOCO_OK, LOCO_ERANGE (nothing valid in time) or LOCO_EIO. */
 int loco__link_recv(loco__link *l, int timeout_ms, loco__msg *m) {
     const double t_end = loco__now() + timeout_ms / 1000.0;
@@ -297,7 +274,7 @@ int loco__link_recv(loco__link *l, int timeout_ms, loco__msg *m) {
         }
         enum { MAXF = 4 };
         zmq_msg_t f[MAXF];
-        int n = recv_parts(l, f, MAXF);
+        int n = loco__recv_frames(l->sock, f, MAXF, ZMQ_DONTWAIT, &l->bytes_in);
         if (n < 0) {
             if (zmq_errno() == EAGAIN) continue;
             return LOCO_EIO;
