@@ -6,10 +6,12 @@
  * simulator's parameters bit for bit; and a relay between a worker and the
  * coordinator records every byte both ways: under CURVE no pair of
  * consecutive parameters of the model sent to the worker appears in them,
- * while under the MAC alone (sent in clear) they all do.
+ * while under the MAC alone (sent in clear) they all do.  A coordinator's
+ * socket and its ZAP thread leave no thread or descriptor behind.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -23,6 +25,7 @@
 #include <unistd.h>
 #include <zmq.h>
 #include "loco/net_security.h"
+#include "net/link.h"
 #include "test.h"
 #include "proc.h"
 #include "util.h"
@@ -448,4 +451,77 @@ LOCO_TEST(curve_wire_carries_no_parameters) {
            found[0], windows[0], bytes[0], found[1], bytes[1]);
     free(theta);
     loco_test_rmdir(d);
+}
+
+/* ------------------------------------------------------------ lifetimes */
+
+/* Entries of a /proc/self directory (threads, file descriptors). */
+static int proc_entries(const char *dir) {
+    char cmd[128], out[32];
+    snprintf(cmd, sizeof cmd, "ls /proc/%d/%s | wc -l", (int)getpid(), dir);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    int n = fgets(out, sizeof out, p) ? atoi(out) : -1;
+    pclose(p);
+    return n;
+}
+
+/* A CURVE coordinator socket with its ZAP thread, and a worker socket that
+ * it refuses, opened and closed 40 times in this process: every time the
+ * worker's link reports the refusal, and afterwards no thread and no file
+ * descriptor is left over (the ZAP thread ends with its context). */
+LOCO_TEST(curve_link_open_close_leaves_nothing) {
+    loco_net_curve_key allowed, allowed_sec, stranger, stranger_sec;
+    loco_net_security srv, cli;
+    memset(&srv, 0, sizeof srv);
+    memset(&cli, 0, sizeof cli);
+    srv.mode = cli.mode = LOCO_NET_SEC_CURVE;
+    loco_net_curve_keypair(&srv.pub, &srv.sec);
+    loco_net_curve_keypair(&allowed, &allowed_sec);
+    loco_net_curve_keypair(&stranger, &stranger_sec);
+    srv.allow = &allowed;
+    srv.n_allow = 1;
+    cli.pub = stranger;
+    cli.sec = stranger_sec;
+    cli.server = srv.pub;
+    loco_net_key key = {{0}};
+    char msg[512], ep[256];
+    int threads0 = -1, fds0 = -1, refused = 0;
+    const int rounds = 40;
+    /* The coordinator's line per refusal goes to /dev/null meanwhile. */
+    fflush(stderr);
+    int saved = dup(2), null = open("/dev/null", O_WRONLY);
+    if (null >= 0) dup2(null, 2);
+    for (int i = 0; i < rounds; i++) {
+        loco__link c, w;
+        if (loco__link_open(&c, 1, "tcp://127.0.0.1:*", &key, &srv, 1 << 20, msg, sizeof msg)) {
+            FAIL("coordinator link: %s", msg);
+            break;
+        }
+        loco__link_endpoint(&c, ep, sizeof ep);
+        if (loco__link_open(&w, 0, ep, &key, &cli, 1 << 20, msg, sizeof msg)) {
+            FAIL("worker link: %s", msg);
+            loco__link_close(&c);
+            break;
+        }
+        loco__msg m;
+        int e = LOCO_ERANGE;
+        for (int t = 0; t < 50 && e == LOCO_ERANGE; t++) e = loco__link_recv(&w, 100, &m);
+        refused += e == LOCO_EIO && strstr(loco__link_error(&w), "allow-list") != NULL;
+        loco__link_close(&w);
+        loco__link_close(&c);
+        /* The first round starts ZeroMQ's and libsodium's lasting state. */
+        if (i == 0) {
+            threads0 = proc_entries("task");
+            fds0 = proc_entries("fd");
+        }
+    }
+    const int threads = proc_entries("task"), fds = proc_entries("fd");
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    if (null >= 0) close(null);
+    CHECK(refused == rounds, "the worker's link reported %d refusals of %d", refused, rounds);
+    CHECK(threads == threads0 && fds == fds0, "after %d rounds: %d threads (%d after the first), %d fds (%d)",
+          rounds, threads, threads0, fds, fds0);
 }
