@@ -247,6 +247,16 @@ LOCO_TEST(agent_cli_end_to_end) {
     n = loco_test_slurp(path, buf, sizeof buf);
     CHECK(n > 0 && strstr(buf, "| click-test | 3 |") && strstr(buf, "mean over 1 tasks"), "table: %s",
           n > 0 ? buf : "missing");
+    /* the trained agent's episode rendered as frames and a replay page */
+    snprintf(cmd, sizeof cmd, "env render --policy agent --checkpoint %s/run/agent.safetensors --task click-test "
+             "--max-steps 3 --out %s/render", dir, dir);
+    CHECK(loco_test_run(cmd, err, sizeof err) == 0, "render: %s", err);
+    snprintf(path, sizeof path, "%s/render/replay.html", dir);
+    n = loco_test_slurp(path, buf, sizeof buf);
+    snprintf(cmd, sizeof cmd, "%s/render/frame_001.png", dir);
+    CHECK(n > 0 && strstr(buf, "agent</h3>") && access(cmd, R_OK) == 0, "replay: %.200s", n > 0 ? buf : "missing");
+    CHECK(loco_test_run("env render --policy agent --task click-test", err, sizeof err) == 2 && strstr(err, "--checkpoint"),
+          "agent without a checkpoint: %s", err);
     /* usage errors exit 2, run-time errors 1, each with one line */
     snprintf(cmd, sizeof cmd, "agent train --demos %s/demos --out %s/x", dir, dir);
     CHECK(loco_test_run(cmd, err, sizeof err) == 2 && strstr(err, "--bc"), "train without --bc: %s", err);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "cli/agent_cmd.h"
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/env_cmd.h"
@@ -92,21 +93,26 @@ static void describe(const loco_env_action *a, char *out, size_t n) {
 }
 
 int loco__env_render(int argc, char **argv) {
-    const char *task = "click-checkboxes", *out = "render", *policy = "oracle";
+    const char *task = "click-checkboxes", *out = "render", *policy = "oracle", *ckpt = NULL;
     uint64_t seed = 0;
     int max_steps = 101;
     arg_spec specs[] = {
         {"task", ARG_STR, &task, 0, 0, "task name"},
         {"seed", ARG_U64, &seed, 0, 0, "instance seed"},
-        {"policy", ARG_STR, &policy, 0, 0, "oracle or random"},
+        {"policy", ARG_STR, &policy, 0, 0, "oracle, random or agent (a trained agent: --checkpoint)"},
+        {"checkpoint", ARG_STR, &ckpt, 0, 0, "agent checkpoint (loco agent train) for --policy agent"},
         {"out", ARG_STR, &out, 0, 0, "directory for frame_NNN.png and replay.html"},
         {"max-steps", ARG_INT, &max_steps, 1, 1000, "stop after this many steps"},
     };
-    int r = loco__env_parse(specs, 5, argc, argv, "usage: " CMD " [flags]\n\nWrites one episode as PNG frames and an HTML replay.");
+    int r = loco__env_parse(specs, 6, argc, argv, "usage: " CMD " [flags]\n\nWrites one episode as PNG frames and an HTML replay.");
     if (r) return r == 1 ? 0 : r;
-    int t = loco_env_task_find(task), oracle = !strcmp(policy, "oracle");
+    int t = loco_env_task_find(task), oracle = !strcmp(policy, "oracle"), agent = !strcmp(policy, "agent");
     if (t < 0) { fprintf(stderr, CMD ": unknown task '%s' (see loco env list)\n", task); return 2; }
-    if (!oracle && strcmp(policy, "random")) { fprintf(stderr, CMD ": --policy must be oracle or random\n"); return 2; }
+    if (!oracle && !agent && strcmp(policy, "random")) {
+        fprintf(stderr, CMD ": --policy must be oracle, random or agent\n");
+        return 2;
+    }
+    if (agent != (ckpt != NULL)) { fprintf(stderr, CMD ": --checkpoint goes with --policy agent, and only with it\n"); return 2; }
     char msg[512];
     struct stat st;
     if (!stat(out, &st) && !S_ISDIR(st.st_mode)) { fprintf(stderr, CMD ": %s exists and is not a directory\n", out); return 1; }
@@ -127,6 +133,17 @@ int loco__env_render(int argc, char **argv) {
     if (loco_env_create(&e, &c, &b, msg, sizeof msg) || loco_env_demo_create(&d, 1)) {
         fprintf(stderr, CMD ": %s\n", msg); loco_env_free(e); free(frames); free(acts); return 1;
     }
+    /* The agent acts on one environment, one step at a time, its recurrent
+     * state reset at the episode's first step (loco__agent_step). */
+    loco_agent *m = NULL;
+    loco_agent_batch_buf bb = {0};
+    if (agent && (loco_agent_load(ckpt, &m, 1, 1, NULL, msg, sizeof msg) ||
+                  loco_agent_env_check(loco_agent_get_config(m), msg, sizeof msg) ||
+                  loco_agent_batch_buf_alloc(&bb, loco_agent_get_config(m), 1, 1))) {
+        fprintf(stderr, CMD ": %s\n", msg);
+        loco_agent_free(m); loco_env_demo_free(d); loco_env_free(e); free(frames); free(acts);
+        return 1;
+    }
     loco_env_reset_one(e, 0, seed);
     loco_env_demo_reset(d, 0, seed);
     memcpy(frames, scratch, FRAME);
@@ -136,7 +153,12 @@ int loco__env_render(int argc, char **argv) {
     loco_rng_seed(&rng, seed);
     int n = 0;
     while (n < max_steps && !te && !tr) {
-        if (oracle) loco_env_demo_act(d, 0, &obs, &act); else loco__env_random_action(&rng, &obs, &act);
+        if (oracle) loco_env_demo_act(d, 0, &obs, &act);
+        else if (!agent) loco__env_random_action(&rng, &obs, &act);
+        else if (loco__agent_step(m, &bb, &obs, scratch, NULL, &act, msg, sizeof msg)) {
+            fprintf(stderr, CMD ": %s\n", msg);   /* the episode ends here; what was rendered is written */
+            break;
+        }
         acts[n] = act;
         loco_env_step(e);
         memcpy(frames + (size_t)(n + 1) * FRAME, scratch, FRAME);
@@ -144,6 +166,8 @@ int loco__env_render(int argc, char **argv) {
     }
     loco_env_demo_free(d);
     loco_env_free(e);
+    loco_agent_batch_buf_free(&bb);
+    loco_agent_free(m);
     /* the PNGs, then one HTML page that inlines them */
     int err = 0;
     char path[4096];
