@@ -384,9 +384,11 @@ LOCO_TEST(net_launch_local_matches_simulator) {
     loco_test_rmdir(d);
 }
 
-/* The number after the last "key " in the file at path, or NAN. */
+/* The number after the last "key " in the file at path (its first 4 MiB:
+ * a coordinator's --verbose log grows with the pushes that arrive stale,
+ * which timing decides), or NAN. */
 static double number_after(const char *path, const char *key) {
-    static char buf[1 << 16];
+    static char buf[1 << 22];
     if (loco_test_slurp(path, buf, sizeof buf) < 0) return NAN;
     const char *p = NULL;
     for (const char *q = strstr(buf, key); q; q = strstr(q + 1, key)) p = q;
