@@ -50,22 +50,39 @@ static int dp_simulate(const char *d, const char *flags) {
     return rc;
 }
 
-/* Starts the DiPaCo coordinator on ipc://DIR/c.sock, writing DIR/net. */
-static pid_t dp_coordinator(const char *d, const char *flags) {
-    char cmd[2048], log[256];
+/* Starts the DiPaCo coordinator on listen (its default security: the MAC
+ * on ipc://, CURVE on tcp://), writing DIR/net and its endpoint to
+ * DIR/c.ep. */
+static pid_t dp_coordinator_on(const char *d, const char *flags, const char *listen) {
+    char cmd[2048], log[256], sec[512];
     snprintf(cmd, sizeof cmd, "coordinator " DP_TINY " --train-shard %s/s.train.bin --val-shard %s/s.val.bin %s "
-             "--listen ipc://%s/c.sock --secret-file %s/secret --out %s/net --verbose 1", d, d, flags, d, d, d);
+             "--listen '%s' %s --endpoint-file %s/c.ep --out %s/net --verbose 1", d, d, flags, listen,
+             loco_test_net_security(sec, sizeof sec, d, listen, 1), d, d);
     snprintf(log, sizeof log, "%s/coord.log", d);
     return loco_test_start(cmd, log);
 }
 
-/* Starts worker number i (its log DIR/wI.log). */
-static pid_t dp_worker(const char *d, int i, const char *extra) {
-    char cmd[1024], log[256];
-    snprintf(cmd, sizeof cmd, "worker --connect ipc://%s/c.sock --secret-file %s/secret --train-shard "
-             "%s/s.train.bin --threads 1 --timeout 30 --give-up-after 120 --verbose 1 %s", d, d, d, extra);
+/* Starts the DiPaCo coordinator on ipc://DIR/c.sock, writing DIR/net. */
+static pid_t dp_coordinator(const char *d, const char *flags) {
+    char listen[128];
+    snprintf(listen, sizeof listen, "ipc://%s/c.sock", d);
+    return dp_coordinator_on(d, flags, listen);
+}
+
+/* Starts worker number i of the coordinator at ep (its log DIR/wI.log). */
+static pid_t dp_worker_at(const char *d, const char *ep, int i, const char *extra) {
+    char cmd[2048], log[256], sec[512];
+    snprintf(cmd, sizeof cmd, "worker --connect %s %s --train-shard %s/s.train.bin --threads 1 --timeout 30 "
+             "--give-up-after 120 --verbose 1 %s", ep, loco_test_net_security(sec, sizeof sec, d, ep, 0), d, extra);
     snprintf(log, sizeof log, "%s/w%d.log", d, i);
     return loco_test_start(cmd, log);
+}
+
+/* Starts worker number i of the coordinator on ipc://DIR/c.sock. */
+static pid_t dp_worker(const char *d, int i, const char *extra) {
+    char ep[128];
+    snprintf(ep, sizeof ep, "ipc://%s/c.sock", d);
+    return dp_worker_at(d, ep, i, extra);
 }
 
 /* 1 if every module file and dipaco.json of DIR/net are DIR/sim's, byte
@@ -93,7 +110,8 @@ static void dp_show(const char *d, const char *name) {
 
 LOCO_TEST(net_dipaco_matches_simulator) {
     /* Two workers, four paths: each round's tasks go to whichever worker
-     * asks first, and the modules are still the simulator's. */
+     * asks first, and the modules are still the simulator's, over ipc://
+     * and over tcp:// with CURVE. */
     char d[64];
     if (loco_test_net_scratch(d, "/tmp/loco_dpnet_XXXXXX", DP_SECRET)) { FAIL("setup"); return; }
     const char *flags = "--steps 12 --inner-steps 3";
@@ -101,18 +119,26 @@ LOCO_TEST(net_dipaco_matches_simulator) {
     /* Both workers join before round 1: on a loaded machine the first
      * could otherwise finish all 16 tiny tasks before the second joins,
      * which would then look for a coordinator that has gone. */
-    pid_t c = dp_coordinator(d, "--steps 12 --inner-steps 3 --workers 2 --min-workers 2");
-    pid_t w0 = dp_worker(d, 0, ""), w1 = dp_worker(d, 1, "");
-    int rc = loco_test_finish(c, 180);
-    CHECK(rc == 0, "coordinator exited with %d", rc);
-    CHECK(loco_test_finish(w0, 30) == 0 && loco_test_finish(w1, 30) == 0, "a worker did not end cleanly on BYE");
-    CHECK(dp_same_modules(d), "the modules differ from the simulator's");
-    CHECK(dp_last_metric(d, "tasks_done") == 16, "tasks_done %g, want 4 rounds x 4 paths",
-          dp_last_metric(d, "tasks_done"));
-    CHECK(dp_last_metric(d, "duplicates") == 0 && dp_last_metric(d, "requeued") == 0, "a fault-free run requeued");
-    CHECK(dp_last_metric(d, "bytes_in") > 16 * 4 * 30000.0, "bytes_in %g: less than 16 paths' parameters",
-          dp_last_metric(d, "bytes_in"));
-    if (*loco_test_failed_) dp_show(d, "coord.log");
+    /* Over ipc:// (the MAC), then over tcp:// (CURVE, the default there). */
+    for (int t = 0; t < 2; t++) {
+        char listen[128], ep[256], path[256];
+        snprintf(listen, sizeof listen, t ? "tcp://127.0.0.1:*" : "ipc://%s/c.sock", d);
+        snprintf(path, sizeof path, "%s/c.ep", d);
+        unlink(path);
+        pid_t c = dp_coordinator_on(d, "--steps 12 --inner-steps 3 --workers 2 --min-workers 2", listen);
+        CHECK(loco_test_endpoint_of(path, ep, sizeof ep) == 0, "no endpoint from the coordinator");
+        pid_t w0 = dp_worker_at(d, ep, 0, ""), w1 = dp_worker_at(d, ep, 1, "");
+        int rc = loco_test_finish(c, 180);
+        CHECK(rc == 0, "coordinator exited with %d (%s)", rc, listen);
+        CHECK(loco_test_finish(w0, 30) == 0 && loco_test_finish(w1, 30) == 0, "a worker did not end cleanly on BYE");
+        CHECK(dp_same_modules(d), "the modules differ from the simulator's (%s)", listen);
+        CHECK(dp_last_metric(d, "tasks_done") == 16, "tasks_done %g, want 4 rounds x 4 paths",
+              dp_last_metric(d, "tasks_done"));
+        CHECK(dp_last_metric(d, "duplicates") == 0 && dp_last_metric(d, "requeued") == 0, "a fault-free run requeued");
+        CHECK(dp_last_metric(d, "bytes_in") > 16 * 4 * 30000.0, "bytes_in %g: less than 16 paths' parameters",
+              dp_last_metric(d, "bytes_in"));
+        if (*loco_test_failed_) dp_show(d, "coord.log");
+    }
     loco_test_rmdir(d);
 }
 
