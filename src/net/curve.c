@@ -136,10 +136,6 @@ void loco__zap_stop(loco__zap *z) {
     free(z);
 }
 
-long loco__zap_refused(const loco__zap *z) {
-    return z ? atomic_load(&((loco__zap *)z)->refused) : 0;
-}
-
 int loco__curve_client(void *ctx, void *sock, const loco_net_security *s, void **monitor, char *msg,
                        size_t msglen) {
     *monitor = NULL;

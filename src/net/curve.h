@@ -26,9 +26,6 @@ int loco__curve_server(void *ctx, void *sock, const loco_net_security *s, const 
  * before zmq_ctx_term.  NULL is a no-op. */
 void loco__zap_stop(loco__zap *z);
 
-/* Connections the handler refused so far. */
-long loco__zap_refused(const loco__zap *z);
-
 /* Makes sock (a DEALER of ctx, not yet connected) a CURVE client with s's
  * key pair and server key, and opens *monitor: a PAIR socket of ctx that
  * receives sock's handshake failures.  Returns LOCO_OK, or LOCO_EIO with a
