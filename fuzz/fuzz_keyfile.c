@@ -33,11 +33,12 @@ static int load_both(const char *path, char *msg, size_t msglen) {
     return load_pubkeys(path, msg, msglen);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    loco_fuzz_hostile_paths(load_both);
-    const char *t = (const char *)data;
+/* Parses t as a key file: what parses is a matching pair that formats and
+ * parses again to itself; a refusal says why. */
+static void keypair_case(const char *t, size_t size) {
     char msg[256], text[512];
     loco_net_curve_key pub, sec, p2, s2;
+    msg[0] = 0;
     if (loco_net_keypair_parse(t, size, &pub, &sec, msg, sizeof msg) == LOCO_OK) {
         uint8_t d[32];
         if (crypto_scalarmult_base(d, sec.k) != 0 || memcmp(d, pub.k, 32)) abort();
@@ -48,6 +49,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     } else if (!memchr(msg, 0, sizeof msg) || !msg[0]) {
         abort();   /* a refusal always says why */
     }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    loco_fuzz_hostile_paths(load_both);
+    const char *t = (const char *)data;
+    char msg[256], text[512];
+    loco_net_curve_key p2;
+    keypair_case(t, size);
+    /* A valid key file with bytes of it replaced as the input says (two
+     * bytes of position, one of value, repeated): most of these stay close
+     * enough to the format to reach the pair check. */
+    static loco_net_curve_key vp, vs;
+    static char valid[512];
+    static size_t nvalid;
+    if (!nvalid) {
+        if (loco_net_curve_keypair(&vp, &vs)) abort();
+        nvalid = loco_net_keyfile_format(&vp, &vs, valid, sizeof valid);
+    }
+    char mutated[512];
+    memcpy(mutated, valid, nvalid);
+    for (size_t i = 0; i + 3 <= size && i < 48; i += 3)
+        mutated[(data[i] | data[i + 1] << 8) % nvalid] = (char)data[i + 2];
+    keypair_case(mutated, nvalid);
     enum { CAP = 64 };
     static loco_net_curve_key keys[CAP];
     size_t count = 0;
