@@ -18,12 +18,63 @@ int args_given(const void *dst) {
     return 0;
 }
 
+/* The choices of the specs that args_parse_choices is parsing. */
+static const arg_spec *choice_specs;
+static const char *const *choice_list;
+static int n_choice;
+
+static const char *choices_of(const arg_spec *s) {
+    return choice_list && s >= choice_specs && s < choice_specs + n_choice ? choice_list[s - choice_specs] : NULL;
+}
+
+int args_parse_choices(const arg_spec *specs, const char *const *choices, int nspecs, int argc, char **argv,
+                       const char *usage_head, char *err, size_t errlen) {
+    choice_specs = specs;
+    choice_list = choices;
+    n_choice = nspecs;
+    int r = args_parse(specs, nspecs, argc, argv, usage_head, err, errlen);
+    choice_list = NULL;
+    return r;
+}
+
+int args_choice(const char *choices, const char *v) {
+    size_t n = strlen(v);
+    for (const char *c = choices; *c;) {
+        size_t len = strcspn(c, "|");
+        if (len == n && !strncmp(c, v, n)) return 1;
+        c += len + (c[len] == '|');
+    }
+    return 0;
+}
+
+const char *args_choices_text(const char *choices, char *buf, size_t n) {
+    /* "a|b|c" -> "a, b or c" */
+    size_t k = 0, items = 1;
+    for (const char *c = choices; *c; c++) items += *c == '|';
+    buf[0] = 0;
+    size_t i = 0;
+    for (const char *c = choices; *c && k + 1 < n; i++) {
+        size_t len = strcspn(c, "|");
+        const char *sep = i == 0 ? "" : i + 1 == items ? " or " : ", ";
+        k += (size_t)snprintf(buf + k, n - k, "%s%.*s", sep, (int)len, c);
+        c += len + (c[len] == '|');
+    }
+    return buf;
+}
+
 /* Returns 0 and stores the value, or -1 with a reason in err. */
 static int parse_value(const arg_spec *s, const char *v, char *err, size_t errlen) {
     if (!args_given(s->dst) && n_given < ARGS_MAX_GIVEN) given[n_given++] = s->dst;
     char *end;
     errno = 0;
     if (s->kind == ARG_STR) {
+        const char *choices = choices_of(s);
+        if (choices && !args_choice(choices, v)) {
+            char list[256];
+            snprintf(err, errlen, "--%s must be %s (got '%s')", s->name, args_choices_text(choices, list, sizeof list),
+                     v);
+            return -1;
+        }
         *(const char **)s->dst = v;
         return 0;
     }
@@ -85,7 +136,7 @@ int args_parse(const arg_spec *specs, int nspecs, int argc, char **argv,
         if (!strncmp(argv[i], "--config=", 9)) continue;
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            args_usage(specs, nspecs, usage_head);
+            if (usage_head) args_usage(specs, nspecs, usage_head);
             return 1;
         }
         if (strncmp(a, "--", 2) != 0) {

@@ -13,10 +13,10 @@
 #include <unistd.h>
 #include "cli/args.h"
 #include "cli/cli.h"
-#include "cli/net_security.h"
 #include "cli/net_cmd.h"
+#include "cli/run_setup.h"
+#include "cli/run_spec.h"
 #include "cli/train_dipaco.h"
-#include "cli/train_dist.h"
 #include "loco/checkpoint.h"
 #include "loco/file.h"
 #include "loco/data.h"
@@ -25,144 +25,11 @@
 #include "loco/sim.h"
 #include "loco/source.h"
 
-/* Every flag of the command. */
-typedef struct {
-    loco_gpt_config cfg;
-    int B, T, steps, threads, eval_every, log_every, eval_batches, ckpt_every, stop_after;
-    uint64_t seed;
-    const char *data, *train_shard, *val_shard, *out, *resume, *tokenizer;
-    loco_adamw_config oc;
-    float min_lr_frac;
-    train_dist_args dist;
-    /* the network */
-    const char *listen, *endpoint_file;
-    net_security_args sec;     /* --security, --secret-file, --key-file, --allow-file */
-    float round_timeout, heartbeat, worker_timeout, join_timeout, max_skew;
-    int quorum, min_workers, verbose;
-} coord_args;
-
-static void defaults(coord_args *a) {
-    memset(a, 0, sizeof *a);
-    a->cfg = (loco_gpt_config){.max_seq_len = 0, .vocab_size = 256, .n_layer = 4, .n_head = 4, .channels = 128};
-    a->B = 16;
-    a->T = 64;
-    a->eval_every = 500;
-    a->log_every = 100;
-    a->eval_batches = 8;
-    a->seed = 1337;
-    loco_adamw_config_default(&a->oc, 0);
-    a->oc.lr = 2e-3f;
-    a->oc.warmup_steps = 50;
-    a->min_lr_frac = 0.1f;
-    train_dist_defaults(&a->dist);
-    a->heartbeat = 1.0f;
-    a->worker_timeout = 30.0f;
-    a->max_skew = 300.0f;
-}
-
-/* Fills specs; returns how many.  The first block is `loco train`'s, so
- * that `loco train --launch local` can pass its flags on unchanged. */
-static int specs_of(coord_args *a, arg_spec *s) {
-    const arg_spec t[] = {
-        {"data", ARG_STR, &a->data, 0, 0, "text file to train on, byte level (default: embedded addition corpus)"},
-        {"train-shard", ARG_STR, &a->train_shard, 0, 0, "token shard to train on (from loco data prepare)"},
-        {"val-shard", ARG_STR, &a->val_shard, 0, 0, "token shard to validate on (with --train-shard)"},
-        {"tokenizer", ARG_STR, &a->tokenizer, 0, 0, "tokenizer of the shards, recorded in the checkpoint"},
-        {"out", ARG_STR, &a->out, 0, 0, "directory for model.safetensors, metrics.jsonl, loss.svg"},
-        {"resume", ARG_STR, &a->resume, 0, 0, "directory whose coord.state to continue (same flags)"},
-        {"ckpt-every", ARG_INT, &a->ckpt_every, 0, 1e9, "rounds (--algo async: pushes) between state files in "
-         "--out (0: none); resumes by itself from --out's"},
-        {"stop-after", ARG_INT, &a->stop_after, 0, 1e9, "(not supported by the coordinator yet)"},
-        {"layers", ARG_INT, &a->cfg.n_layer, -1e9, 1e9, "number of transformer blocks L"},
-        {"channels", ARG_INT, &a->cfg.channels, -1e9, 1e9, "embedding width C"},
-        {"heads", ARG_INT, &a->cfg.n_head, -1e9, 1e9, "attention heads NH (must divide C)"},
-        {"seq-len", ARG_INT, &a->T, -1e9, 1e9, "sequence length T"},
-        {"max-seq-len", ARG_INT, &a->cfg.max_seq_len, -1e9, 1e9, "position embeddings (0: = seq-len)"},
-        {"batch", ARG_INT, &a->B, -1e9, 1e9, "sequences per step B, per worker"},
-        {"steps", ARG_INT, &a->steps, 1, 1e9, "inner steps per worker (default 3000)"},
-        {"lr", ARG_FLOAT, &a->oc.lr, 0, 10, "peak learning rate"},
-        {"min-lr-frac", ARG_FLOAT, &a->min_lr_frac, 0, 1, "final learning rate as a fraction of --lr"},
-        {"warmup", ARG_INT, &a->oc.warmup_steps, 0, 1e9, "linear warm-up steps"},
-        {"weight-decay", ARG_FLOAT, &a->oc.weight_decay, 0, 10, "AdamW decoupled weight decay (matrices only)"},
-        {"beta1", ARG_FLOAT, &a->oc.beta1, 0, 0.999999, "AdamW beta1"},
-        {"beta2", ARG_FLOAT, &a->oc.beta2, 0, 0.999999, "AdamW beta2"},
-        {"grad-clip", ARG_FLOAT, &a->oc.grad_clip, 0, 1e9, "max global gradient norm (0: off)"},
-        {"seed", ARG_U64, &a->seed, 0, 1.8e19, "seed for initialisation and data order"},
-        {"threads", ARG_INT, &a->threads, 0, 1024, "threads for evaluation (0: OMP_NUM_THREADS or all cores)"},
-        {"eval-every", ARG_INT, &a->eval_every, 0, 1e9, "steps between validation evaluations (0: end only)"},
-        {"eval-batches", ARG_INT, &a->eval_batches, 1, 1e6, "batches per validation evaluation"},
-        {"log-every", ARG_INT, &a->log_every, 1, 1e9, "steps between progress lines"},
-        {"listen", ARG_STR, &a->listen, 0, 0, "ZeroMQ endpoint to bind: tcp://0.0.0.0:PORT, tcp://127.0.0.1:*, ipc://PATH"},
-        {"endpoint-file", ARG_STR, &a->endpoint_file, 0, 0, "write the bound endpoint (with its port) here"},
-        {"min-workers", ARG_INT, &a->min_workers, 0, 1e6, "workers that must join before round 1 (0: --workers)"},
-        {"join-timeout", ARG_FLOAT, &a->join_timeout, 0, 1e9, "seconds to wait for them (0: forever)"},
-        {"round-timeout", ARG_FLOAT, &a->round_timeout, 0, 1e9, "seconds after which a round closes with a quorum (0: never)"},
-        {"quorum", ARG_INT, &a->quorum, 0, 1e6, "contributions that close a round at its deadline (0: --workers)"},
-        {"heartbeat", ARG_FLOAT, &a->heartbeat, 0.001, 3600, "seconds between heartbeats"},
-        {"worker-timeout", ARG_FLOAT, &a->worker_timeout, 0.01, 1e9, "seconds of silence after which a worker is dead"},
-        {"max-skew", ARG_FLOAT, &a->max_skew, 1, 1e9, "seconds a HELLO's timestamp may differ from this clock"},
-        {"verbose", ARG_INT, &a->verbose, 0, 1, "1: a line per worker joining, leaving or dying"},
-    };
-    memcpy(s, t, sizeof t);
-    int n = (int)(sizeof t / sizeof t[0]);
-    n += net_security_specs(&a->sec, 1, s + n);
-    return n + train_dist_specs(&a->dist, s + n);
-}
+typedef run_spec coord_args;
 
 /* 1 for --algo async. */
 static int is_async(const coord_args *a) {
-    return a->dist.algo && !strcmp(a->dist.algo, "async");
-}
-
-/* Returns 0, or 2 with a reason in msg for flags the coordinator cannot run. */
-static int check_usage(const coord_args *a, char *msg, size_t msglen) {
-    train_dist_args z;
-    train_dist_defaults(&z);
-    const train_dist_args *d = &a->dist;
-    const char *why = NULL;
-    char ep[320], sec[320];
-    if (!a->listen) why = "--listen ENDPOINT is required (e.g. tcp://0.0.0.0:5555)";
-    else if (loco_net_endpoint_check(a->listen, 1, ep, sizeof ep)) why = ep;
-    else if (net_security_check(&a->sec, 1, a->listen, sec, sizeof sec)) why = sec;
-    else if (d->algo && strcmp(d->algo, "diloco") && strcmp(d->algo, "async"))
-        why = "--algo must be diloco or async for the coordinator";
-    else if (a->stop_after) why = "--stop-after is not supported by the coordinator";
-    else if (a->ckpt_every && !a->out) why = "--ckpt-every needs --out DIR, where the state is written";
-    else if (d->drop != z.drop || strcmp(d->schedule, z.schedule))
-        why = "--drop and --schedule are simulator flags; real workers drop and come and go on their own";
-    else if (d->grace || strcmp(d->hetero, z.hetero) || d->speeds || d->jitter || d->preempt_prob ||
-             d->preempt_seconds)
-        why = "--grace, --hetero, --speeds, --jitter and --preempt-* are simulator flags; real workers have "
-              "their own speeds (loco worker --slowdown makes one slow)";
-    else if (!is_async(a) && (strcmp(d->rule, z.rule) || d->period || strcmp(d->stale, z.stale) ||
-                              d->stale_power != z.stale_power || d->dylu || d->shards))
-        why = "--rule, --period, --stale*, --dylu and --shards need --algo async";
-    else if (is_async(a) && d->shards && d->shards != d->workers)
-        why = "over the network, --algo async has one shard per worker (--shards = --workers)";
-    else if (is_async(a) && strcmp(d->outer_opt, "nesterov"))
-        why = "--outer-opt does not apply to --algo async (its rules are Nesterov-based)";
-    else if (d->workers < 1) why = "--workers must be at least 1";
-    else if (a->quorum > d->workers || a->min_workers > d->workers) why = "--quorum and --min-workers cannot exceed --workers";
-    else if ((a->train_shard != NULL) != (a->val_shard != NULL)) why = "--train-shard and --val-shard go together";
-    else if (a->data && a->train_shard) why = "give either --data or --train-shard/--val-shard, not both";
-    else if (a->T <= 0 || a->B <= 0) why = "--seq-len and --batch must be positive";
-    if (why) snprintf(msg, msglen, "%s", why);
-    return why ? 2 : 0;
-}
-
-/* Opens the data as `loco train` does.  Returns 0, or 1 with a reason. */
-static int open_data(const coord_args *a, loco_source *src, char *msg, size_t msglen) {
-    if (a->train_shard)
-        return loco_source_open_shards(src, a->train_shard, a->val_shard, (uint64_t)a->T + 1, msg, msglen) ? 1 : 0;
-    loco_bytes_dataset d;
-    if (a->data) {
-        if (loco_dataset_load(&d, a->data, 0.1, (size_t)a->T + 1, msg, msglen) != LOCO_OK) return 1;
-    } else if (loco_dataset_synthetic(&d, 1 << 20, a->seed, 0.1) != LOCO_OK) {
-        snprintf(msg, msglen, "cannot build the default corpus");
-        return 1;
-    }
-    loco_source_from_bytes(src, &d);
-    return 0;
+    return run_spec_algo(a, RUN_COORD) == ALGO_ASYNC;
 }
 
 /* Writes text to path atomically (a temporary file renamed over it). */
@@ -244,18 +111,14 @@ static int run(coord_args *a, loco_source *src) {
         return 1;
     }
     loco_outer_config_default(&cc.outer);
-    if (loco_outer_parse(a->dist.outer_opt, &cc.outer.kind)) {
-        fprintf(stderr, "loco coordinator: --outer-opt must be nesterov, sgd or adam (got '%s')\n", a->dist.outer_opt);
+    /* The names are the run spec's choices, checked when parsed. */
+    if (loco_outer_parse(a->dist.outer_opt, &cc.outer.kind) || loco_codec_parse(a->dist.compress, &r->codec)) {
+        fprintf(stderr, "loco coordinator: unknown --outer-opt or --compress\n");
         return 2;
     }
     cc.outer.lr = a->dist.outer_lr;
     cc.outer.momentum = a->dist.outer_momentum;
     cc.outer.beta2 = a->dist.outer_beta2;
-    if (loco_codec_parse(a->dist.compress, &r->codec)) {
-        fprintf(stderr, "loco coordinator: --compress must be fp32, fp16, bf16, int8, int8-row or int8-tensor "
-                "(got '%s')\n", a->dist.compress);
-        return 2;
-    }
     /* The simulator's checks, so that the two refuse the same runs. */
     loco_sim_config sc;
     loco_sim_config_default(&sc);
@@ -305,13 +168,8 @@ static int run(coord_args *a, loco_source *src) {
         cc.pushes = (long)M * loco_round_count(a->steps, a->dist.inner_steps);
         r->inner.max_steps = (int)(cc.pushes * a->dist.inner_steps / M);
         loco_async_config_default(&cc.rule, M);
-        if (loco_async_rule_parse(a->dist.rule, &cc.rule.rule) || cc.rule.rule == LOCO_ASYNC_SYNC) {
-            fprintf(stderr, "loco coordinator: --rule must be naive, buffer or dn over the network (got '%s'; "
-                    "sync is --algo diloco)\n", a->dist.rule);
-            return 2;
-        }
-        if (loco_stale_parse(a->dist.stale, &cc.rule.stale)) {
-            fprintf(stderr, "loco coordinator: --stale must be constant or poly (got '%s')\n", a->dist.stale);
+        if (loco_async_rule_parse(a->dist.rule, &cc.rule.rule) || loco_stale_parse(a->dist.stale, &cc.rule.stale)) {
+            fprintf(stderr, "loco coordinator: unknown --rule or --stale\n");
             return 2;
         }
         cc.rule.lr = a->dist.outer_lr;
@@ -478,70 +336,21 @@ done:
 }
 
 int loco_cmd_coordinator(int argc, char **argv) {
-    if (loco_cli_wants_dipaco(argc, argv)) return loco_cmd_coordinator_dipaco(argc, argv);
-    coord_args a;
-    defaults(&a);
-    arg_spec specs[96];
-    const int ns = specs_of(&a, specs);
-    char err[512];
-    int r = args_parse(specs, ns, argc, argv,
-                       "usage: loco coordinator --listen ENDPOINT --workers M [security flags] [loco train flags]\n\n"
-                       "Holds theta and the outer optimizer of a DiLoCo run whose workers are `loco worker`\n"
-                       "processes on this or other hosts (docs/distributed.md).  With --algo dipaco it holds\n"
-                       "a DiPaCo run's modules instead (see `loco coordinator --algo dipaco --help`).\n"
-                       "On tcp:// the connections are encrypted with CURVE: --key-file (this coordinator's\n"
-                       "key pair) and --allow-file (the workers' public keys), from `loco keygen`; on ipc://\n"
-                       "every message carries a MAC keyed by --secret-file.  --security changes either.",
-                       err, sizeof err);
-    if (r == 1) return 0;
-    if (r < 0) {
-        fprintf(stderr, "loco coordinator: %s\n", err);
-        return 2;
-    }
-    if (check_usage(&a, err, sizeof err)) {
-        fprintf(stderr, "loco coordinator: %s\n", err);
-        return 2;
-    }
-    if (!a.steps) a.steps = 3000;
-    char msg[512];
-    /* A warm start takes its model shape from the checkpoint. */
-    if (a.dist.init && loco_cli_init_config(a.dist.init, &a.cfg, msg, sizeof msg) != LOCO_OK) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        return 1;
-    }
-    if (a.cfg.max_seq_len == 0) a.cfg.max_seq_len = a.T;
-    if (a.T > LOCO_MAX_SEQ_LEN || a.T > a.cfg.max_seq_len) {
-        fprintf(stderr, "loco coordinator: --seq-len %d exceeds the maximum %d\n", a.T,
-                a.T > LOCO_MAX_SEQ_LEN ? LOCO_MAX_SEQ_LEN : a.cfg.max_seq_len);
-        return 2;
-    }
-    if (a.tokenizer && strlen(a.tokenizer) >= 256) {
-        fprintf(stderr, "loco coordinator: --tokenizer path is longer than 255 bytes\n");
-        return 2;
-    }
-    a.threads = loco_threads_set(a.threads);
+    run_spec s;
     loco_source src;
-    if (open_data(&a, &src, msg, sizeof msg)) {
+    char msg[512];
+    int st = run_spec_parse(&s, RUN_COORD, argc, argv, msg, sizeof msg);
+    if (st < 0) return 0;   /* --help */
+    if (!st) st = run_spec_check(&s, RUN_COORD, msg, sizeof msg);
+    if (!st) st = run_prepare(&s, 0, &src, msg, sizeof msg);
+    if (st) {
         fprintf(stderr, "loco coordinator: %s\n", msg);
-        return 1;
+        args_free_config();
+        return st;
     }
-    if (!a.dist.init) a.cfg.vocab_size = src.vocab_size;
-    int status = 0;
-    if (a.cfg.vocab_size != src.vocab_size) {
-        fprintf(stderr, "loco coordinator: %s has vocabulary %d but the data has %d\n", a.dist.init,
-                a.cfg.vocab_size, src.vocab_size);
-        status = 1;
-    } else if (loco_gpt_config_check(&a.cfg, msg, sizeof msg) != LOCO_OK) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        status = 2;
-    } else if (a.out && loco_cli_mkdir(a.out, msg, sizeof msg)) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        status = 1;
-    } else {
-        status = run(&a, &src);
-        net_security_free(&a.sec);
-    }
+    st = run_spec_algo(&s, RUN_COORD) == ALGO_DIPACO ? coord_dipaco_run(&s, &src) : run(&s, &src);
+    net_security_free(&s.sec);
     loco_source_close(&src);
     args_free_config();
-    return status;
+    return st;
 }

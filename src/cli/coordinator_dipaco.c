@@ -16,9 +16,9 @@
 #include <unistd.h>
 #include "cli/args.h"
 #include "cli/cli.h"
-#include "cli/net_security.h"
+#include "cli/net_cmd.h"
+#include "cli/run_setup.h"
 #include "cli/train_dipaco.h"
-#include "cli/train_dist.h"
 #include "loco/checkpoint.h"
 #include "loco/file.h"
 #include "loco/data.h"
@@ -27,133 +27,7 @@
 #include "loco/net_engine.h"
 #include "loco/source.h"
 
-typedef struct {
-    loco_gpt_config cfg;
-    int B, T, steps, threads, log_every, ckpt_every, min_workers, verbose, eval_every, eval_batches;
-    uint64_t seed;
-    const char *data, *train_shard, *val_shard, *out, *tokenizer;
-    loco_adamw_config oc;
-    float min_lr_frac;
-    train_dist_args dist;
-    const char *listen, *endpoint_file;
-    net_security_args sec;     /* --security, --secret-file, --key-file, --allow-file */
-    float heartbeat, worker_timeout, join_timeout, max_skew, lease_timeout;
-} dpc_args;
-
-static void defaults(dpc_args *a) {
-    memset(a, 0, sizeof *a);
-    a->cfg = (loco_gpt_config){.max_seq_len = 0, .vocab_size = 256, .n_layer = 4, .n_head = 4, .channels = 128};
-    a->B = 16;
-    a->T = 64;
-    a->log_every = 100;
-    a->eval_every = 500;
-    a->eval_batches = 8;
-    a->seed = 1337;
-    loco_adamw_config_default(&a->oc, 0);
-    a->oc.lr = 2e-3f;
-    a->oc.warmup_steps = 50;
-    a->min_lr_frac = 0.1f;
-    train_dist_defaults(&a->dist);
-    a->heartbeat = 1.0f;
-    a->worker_timeout = 30.0f;
-    a->max_skew = 300.0f;
-    a->lease_timeout = 3600.0f;
-}
-
-/* The flags: `loco train`'s that DiPaCo uses (others are accepted so that
- * `loco train --launch local` can pass its command line on), then the
- * network's. */
-static int specs_of(dpc_args *a, arg_spec *s) {
-    const arg_spec t[] = {
-        {"data", ARG_STR, &a->data, 0, 0, "text file to train on, byte level (default: embedded addition corpus)"},
-        {"train-shard", ARG_STR, &a->train_shard, 0, 0, "token shard to train on (from loco data prepare)"},
-        {"val-shard", ARG_STR, &a->val_shard, 0, 0, "token shard to validate on (accepted; eval with loco eval --dipaco)"},
-        {"tokenizer", ARG_STR, &a->tokenizer, 0, 0, "tokenizer of the shards, recorded in dipaco.json"},
-        {"out", ARG_STR, &a->out, 0, 0, "directory for dipaco.json, the module files and metrics.jsonl"},
-        {"ckpt-every", ARG_INT, &a->ckpt_every, 0, 1e9, "rounds between saves of the modules and the outer state "
-         "in --out (0: at the end only); resumes by itself from --out's"},
-        {"layers", ARG_INT, &a->cfg.n_layer, -1e9, 1e9, "number of transformer blocks L"},
-        {"channels", ARG_INT, &a->cfg.channels, -1e9, 1e9, "embedding width C"},
-        {"heads", ARG_INT, &a->cfg.n_head, -1e9, 1e9, "attention heads NH (must divide C)"},
-        {"seq-len", ARG_INT, &a->T, -1e9, 1e9, "sequence length T"},
-        {"max-seq-len", ARG_INT, &a->cfg.max_seq_len, -1e9, 1e9, "position embeddings (0: = seq-len)"},
-        {"batch", ARG_INT, &a->B, -1e9, 1e9, "sequences per step B, per path"},
-        {"steps", ARG_INT, &a->steps, 1, 1e9, "inner steps per path (default 3000)"},
-        {"lr", ARG_FLOAT, &a->oc.lr, 0, 10, "peak learning rate"},
-        {"min-lr-frac", ARG_FLOAT, &a->min_lr_frac, 0, 1, "final learning rate as a fraction of --lr"},
-        {"warmup", ARG_INT, &a->oc.warmup_steps, 0, 1e9, "linear warm-up steps"},
-        {"weight-decay", ARG_FLOAT, &a->oc.weight_decay, 0, 10, "AdamW decoupled weight decay (matrices only)"},
-        {"beta1", ARG_FLOAT, &a->oc.beta1, 0, 0.999999, "AdamW beta1"},
-        {"beta2", ARG_FLOAT, &a->oc.beta2, 0, 0.999999, "AdamW beta2"},
-        {"grad-clip", ARG_FLOAT, &a->oc.grad_clip, 0, 1e9, "max global gradient norm (0: off)"},
-        {"seed", ARG_U64, &a->seed, 0, 1.8e19, "seed for initialisation and data order"},
-        {"threads", ARG_INT, &a->threads, 0, 1024, "threads (0: OMP_NUM_THREADS or all cores)"},
-        {"eval-every", ARG_INT, &a->eval_every, 0, 1e9, "(accepted; DiPaCo is evaluated by loco eval --dipaco)"},
-        {"eval-batches", ARG_INT, &a->eval_batches, 1, 1e6, "(accepted; see --eval-every)"},
-        {"log-every", ARG_INT, &a->log_every, 1, 1e9, "steps between progress lines"},
-        {"listen", ARG_STR, &a->listen, 0, 0, "ZeroMQ endpoint to bind: tcp://0.0.0.0:PORT, tcp://127.0.0.1:*, ipc://PATH"},
-        {"endpoint-file", ARG_STR, &a->endpoint_file, 0, 0, "write the bound endpoint (with its port) here"},
-        {"min-workers", ARG_INT, &a->min_workers, 0, 1e6, "workers that must join before round 1 (0: none)"},
-        {"join-timeout", ARG_FLOAT, &a->join_timeout, 0, 1e9, "seconds to wait for them (0: forever)"},
-        {"heartbeat", ARG_FLOAT, &a->heartbeat, 0.001, 3600, "seconds between heartbeats"},
-        {"worker-timeout", ARG_FLOAT, &a->worker_timeout, 0.01, 1e9, "seconds of silence after which a worker is "
-         "dead and its lease goes back to the queue"},
-        {"lease-timeout", ARG_FLOAT, &a->lease_timeout, 0.01, 1e9, "seconds a lease lasts before its task goes back "
-         "to the queue"},
-        {"max-skew", ARG_FLOAT, &a->max_skew, 1, 1e9, "seconds a HELLO's timestamp may differ from this clock"},
-        {"verbose", ARG_INT, &a->verbose, 0, 1, "1: a line per worker joining, leaving or dying, and per requeue"},
-    };
-    memcpy(s, t, sizeof t);
-    int n = (int)(sizeof t / sizeof t[0]);
-    n += net_security_specs(&a->sec, 1, s + n);
-    return n + train_dist_specs(&a->dist, s + n);
-}
-
-/* Returns 0, or 2 with a reason in msg. */
-static int check_usage(const dpc_args *a, char *msg, size_t msglen) {
-    train_dist_args z;
-    train_dist_defaults(&z);
-    const train_dist_args *d = &a->dist;
-    const char *why = NULL;
-    char ep[320], sec[320];
-    if (!a->listen) why = "--listen ENDPOINT is required (e.g. tcp://0.0.0.0:5555)";
-    else if (loco_net_endpoint_check(a->listen, 1, ep, sizeof ep)) why = ep;
-    else if (net_security_check(&a->sec, 1, a->listen, sec, sizeof sec)) why = sec;
-    else if (!d->modules) why = "--algo dipaco needs --modules, e.g. 1x4,1x4";
-    else if (d->reset_inner != 1)
-        why = "--algo dipaco over the network needs --reset-inner 1: a task must be a function of the modules "
-              "and (seed, path, round), so that any worker can take it";
-    else if (d->em_round) why = "--em-round is not supported over the network yet";
-    else if (d->route_topk != 1)
-        why = "--route-topk is not supported over the network (WELCOME gives each document one path)";
-    else if (strcmp(d->compress, "fp32") || d->prune != 1.0f || d->error_feedback || d->drop ||
-             strcmp(d->schedule, "constant") || strcmp(d->rule, z.rule) || d->dylu || d->shards ||
-             strcmp(d->hetero, "none") || d->speeds)
-        why = "--algo dipaco sends fp32 parameters; --compress, --prune, --error-feedback, --drop, --schedule and "
-              "the async flags do not apply";
-    else if (d->workers < 1) why = "--workers must be at least 1";
-    else if (a->ckpt_every && !a->out) why = "--ckpt-every needs --out DIR, where the state is written";
-    else if ((a->train_shard != NULL) != (a->val_shard != NULL)) why = "--train-shard and --val-shard go together";
-    else if (a->data && a->train_shard) why = "give either --data or --train-shard/--val-shard, not both";
-    else if (a->T <= 0 || a->B <= 0) why = "--seq-len and --batch must be positive";
-    if (why) snprintf(msg, msglen, "%s", why);
-    return why ? 2 : 0;
-}
-
-/* Opens the data as `loco train` does.  Returns 0, or 1 with a reason. */
-static int open_data(const dpc_args *a, loco_source *src, char *msg, size_t msglen) {
-    if (a->train_shard)
-        return loco_source_open_shards(src, a->train_shard, a->val_shard, (uint64_t)a->T + 1, msg, msglen) ? 1 : 0;
-    loco_bytes_dataset d;
-    if (a->data) {
-        if (loco_dataset_load(&d, a->data, 0.1, (size_t)a->T + 1, msg, msglen) != LOCO_OK) return 1;
-    } else if (loco_dataset_synthetic(&d, 1 << 20, a->seed, 0.1) != LOCO_OK) {
-        snprintf(msg, msglen, "cannot build the default corpus");
-        return 1;
-    }
-    loco_source_from_bytes(src, &d);
-    return 0;
-}
+typedef run_spec dpc_args;
 
 static void log_round(loco_metrics *log, const loco_dpc_stats *st, double t) {
     if (!log) return;
@@ -195,8 +69,8 @@ static int resume(const dpc_args *a, loco_dpc *co, const char *state, double *el
     return 0;
 }
 
-/* The run, once the flags are checked.  Returns the exit status. */
-static int run(dpc_args *a, loco_source *src) {
+/* The run, once the flags are checked (src/cli/net_cmd.h). */
+int coord_dipaco_run(dpc_args *a, loco_source *src) {
     char msg[512], b1[32], b2[32];
     loco_dpc_config cc;
     memset(&cc, 0, sizeof cc);
@@ -217,8 +91,8 @@ static int run(dpc_args *a, loco_source *src) {
         return 1;
     }
     loco_outer_config_default(&cc.outer);
-    if (loco_outer_parse(a->dist.outer_opt, &cc.outer.kind)) {
-        fprintf(stderr, "loco coordinator: --outer-opt must be nesterov, sgd or adam (got '%s')\n", a->dist.outer_opt);
+    if (loco_outer_parse(a->dist.outer_opt, &cc.outer.kind)) {   /* a run spec choice, checked when parsed */
+        fprintf(stderr, "loco coordinator: unknown --outer-opt\n");
         return 2;
     }
     cc.outer.lr = a->dist.outer_lr;
@@ -381,77 +255,4 @@ done:
     free(weights);
     free(init);
     return status;
-}
-
-int loco_cmd_coordinator_dipaco(int argc, char **argv) {
-    dpc_args a;
-    defaults(&a);
-    arg_spec specs[96];
-    const int ns = specs_of(&a, specs);
-    char err[512];
-    int r = args_parse(specs, ns, argc, argv,
-                       "usage: loco coordinator --algo dipaco --modules 1x4,1x4 --reset-inner 1 --listen ENDPOINT "
-                       "[security flags] [loco train flags]\n\n"
-                       "Holds the modules of a DiPaCo run and leases (path, round) tasks to `loco worker`\n"
-                       "processes (docs/dipaco.md, \"Over the wire\").",
-                       err, sizeof err);
-    if (r == 1) return 0;
-    if (r < 0 || check_usage(&a, err, sizeof err)) {
-        fprintf(stderr, "loco coordinator: %s\n", err);
-        return 2;
-    }
-    if (!a.steps) a.steps = 3000;
-    char msg[512];
-    if (a.dist.init && loco_cli_init_config(a.dist.init, &a.cfg, msg, sizeof msg) != LOCO_OK) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        return 1;
-    }
-    if (a.cfg.max_seq_len == 0) a.cfg.max_seq_len = a.T;
-    if (a.T > LOCO_MAX_SEQ_LEN || a.T > a.cfg.max_seq_len) {
-        fprintf(stderr, "loco coordinator: --seq-len %d exceeds the maximum %d\n", a.T,
-                a.T > LOCO_MAX_SEQ_LEN ? LOCO_MAX_SEQ_LEN : a.cfg.max_seq_len);
-        return 2;
-    }
-    if (a.tokenizer && strlen(a.tokenizer) >= 256) {
-        fprintf(stderr, "loco coordinator: --tokenizer path is longer than 255 bytes\n");
-        return 2;
-    }
-    loco_dipaco_config dc;
-    if (loco_dipaco_parse(a.dist.modules, &dc, msg, sizeof msg)) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        return 2;
-    }
-    a.threads = loco_threads_set(a.threads);
-    loco_source src;
-    if (open_data(&a, &src, msg, sizeof msg)) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        return 1;
-    }
-    if (!a.dist.init) a.cfg.vocab_size = src.vocab_size;
-    int status;
-    if (a.cfg.vocab_size != src.vocab_size) {
-        fprintf(stderr, "loco coordinator: %s has vocabulary %d but the data has %d\n", a.dist.init,
-                a.cfg.vocab_size, src.vocab_size);
-        status = 1;
-    } else if (loco_gpt_config_check(&a.cfg, msg, sizeof msg) != LOCO_OK) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        status = 2;
-    } else if (a.out && loco_cli_mkdir(a.out, msg, sizeof msg)) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        status = 1;
-    } else {
-        status = run(&a, &src);
-        net_security_free(&a.sec);
-    }
-    loco_source_close(&src);
-    args_free_config();
-    return status;
-}
-
-int loco_cli_wants_dipaco(int argc, char **argv) {
-    for (int i = 0; i < argc; i++)
-        if ((!strcmp(argv[i], "--algo") && i + 1 < argc && !strcmp(argv[i + 1], "dipaco")) ||
-            !strcmp(argv[i], "--algo=dipaco"))
-            return 1;
-    return 0;
 }

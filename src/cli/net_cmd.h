@@ -18,6 +18,12 @@ int loco_cli_wants_launch(int argc, char **argv);
  * the coordinator's exit status (2 for bad usage of --launch itself). */
 int loco_cli_launch(int argc, char **argv);
 
+/* `loco coordinator --algo dipaco` (src/cli/coordinator_dipaco.c): the run
+ * of a checked and prepared spec.  Returns the exit status. */
+#include "cli/run_spec.h"
+#include "loco/source.h"
+int coord_dipaco_run(run_spec *a, loco_source *src);
+
 /* What `loco coordinator --algo async` needs for its loop. */
 #include "loco/metrics.h"
 #include "loco/net_engine.h"

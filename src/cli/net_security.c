@@ -4,25 +4,6 @@
 #include <string.h>
 #include "cli/net_security.h"
 
-int net_security_specs(net_security_args *a, int coordinator, arg_spec *s) {
-    int n = 0;
-    s[n++] = (arg_spec){"security", ARG_STR, &a->security, 0, 0,
-                        "mac, curve or both: the run's secret authenticates every message (mac), CURVE encrypts "
-                        "and authenticates the connection (curve) (default: curve on tcp://, mac on ipc://)"};
-    s[n++] = (arg_spec){"secret-file", ARG_STR, &a->secret_file, 0, 0,
-                        "file holding the run's secret, at least 16 bytes (--security mac or both)"};
-    s[n++] = (arg_spec){"key-file", ARG_STR, &a->key_file, 0, 0,
-                        coordinator ? "this coordinator's CURVE key pair, from loco keygen (--security curve or both)"
-                                    : "this worker's CURVE key pair, from loco keygen (--security curve or both)"};
-    if (coordinator)
-        s[n++] = (arg_spec){"allow-file", ARG_STR, &a->allow_file, 0, 0,
-                            "the workers' CURVE public keys that may connect: their .pub files, concatenated"};
-    else
-        s[n++] = (arg_spec){"server-key", ARG_STR, &a->server_key, 0, 0,
-                            "the coordinator's CURVE public key: its .pub file (--security curve or both)"};
-    return n;
-}
-
 /* The mode the flags ask for on endpoint, or -1 for an unknown name. */
 static int mode_of(const net_security_args *a, const char *endpoint) {
     int m = a->security ? loco_net_sec_parse(a->security) : LOCO_NET_SEC_DEFAULT;

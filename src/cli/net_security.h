@@ -1,11 +1,11 @@
-/* The transport security flags of `loco coordinator` and `loco worker`
- * (--security, --secret-file, --key-file, --allow-file, --server-key), in
- * one place for both commands (docs/distributed.md, "Security"). */
+/* The transport security of `loco coordinator` and `loco worker`: the
+ * rules between --security, --secret-file, --key-file, --allow-file and
+ * --server-key (declared in the run spec, src/cli/run_spec.c) and the
+ * loading of the keys they name (docs/distributed.md, "Security"). */
 #ifndef LOCO_CLI_NET_SECURITY_H
 #define LOCO_CLI_NET_SECURITY_H
 
 #include <stddef.h>
-#include "cli/args.h"
 #include "loco/net.h"
 #include "loco/net_security.h"
 
@@ -17,12 +17,6 @@ typedef struct {
     const char *server_key;   /* CURVE, worker: the coordinator's public key */
     loco_net_curve_key *allow;/* loaded by net_security_load; freed by net_security_free */
 } net_security_args;
-
-#define NET_SECURITY_SPECS 4  /* entries net_security_specs writes at most */
-
-/* Writes the flags' arg_spec entries for a coordinator (1) or a worker (0)
- * into s; returns how many. */
-int net_security_specs(net_security_args *a, int coordinator, arg_spec *s);
 
 /* Checks that the flags given fit the mode the endpoint gets.  Returns 0, or
  * 2 with a one-line reason in msg (usage). */

@@ -22,10 +22,4 @@ int train_dipaco_em(loco_dipaco_sim *sim, train_shards *ts, const char *router_p
 int train_dipaco_route_shards(train_shards *ts, const char *path, int P, int topk, const loco_source *src,
                               char *msg, size_t msglen);
 
-/* `loco coordinator --algo dipaco` (src/cli/coordinator_dipaco.c): the
- * command's whole life, from its flags.  Returns the exit status. */
-int loco_cmd_coordinator_dipaco(int argc, char **argv);
-/* 1 if the command line asks for --algo dipaco (either spelling). */
-int loco_cli_wants_dipaco(int argc, char **argv);
-
 #endif

@@ -18,96 +18,6 @@
 #include "loco/sim.h"
 #include "loco/split.h"
 
-void train_dist_defaults(train_dist_args *d) {
-    memset(d, 0, sizeof *d);
-    loco_outer_config oc;
-    loco_outer_config_default(&oc);
-    d->workers = 1;
-    d->inner_steps = 100;
-    d->outer_opt = "nesterov";
-    d->outer_lr = oc.lr;
-    d->outer_momentum = oc.momentum;
-    d->outer_beta2 = oc.beta2;
-    d->split = "iid";
-    d->compress = "fp32";
-    d->route_topk = 1;
-    d->schedule = "constant";
-    d->prune = 1.0f;
-    d->screen_k = LOCO_SCREEN_K_DEFAULT;
-    d->fault_worker = -1;
-    d->sim_flops = 100e12f;
-    d->net_gbps = 1.0f;
-    d->net_latency_ms = 50.0f;
-    d->rule = "dn";
-    d->stale = "constant";
-    d->stale_power = 0.5f;
-    d->hetero = "none";
-}
-
-int train_dist_specs(train_dist_args *d, arg_spec *s) {
-    const arg_spec t[] = {
-        {"algo", ARG_STR, &d->algo, 0, 0, "single (plain training), or simulated workers: ddp, diloco, async, dipaco"},
-        {"workers", ARG_INT, &d->workers, -1e9, 1e9, "simulated workers M (ddp, diloco)"},
-        {"inner-steps", ARG_INT, &d->inner_steps, -1e9, 1e9, "DiLoCo: inner steps H between outer steps"},
-        {"outer-opt", ARG_STR, &d->outer_opt, 0, 0, "DiLoCo outer optimizer: nesterov, sgd or adam"},
-        {"outer-lr", ARG_FLOAT, &d->outer_lr, -1e9, 1e9, "DiLoCo outer learning rate"},
-        {"outer-momentum", ARG_FLOAT, &d->outer_momentum, -1e9, 1e9, "DiLoCo outer momentum (Adam: beta1)"},
-        {"outer-beta2", ARG_FLOAT, &d->outer_beta2, 0, 0.999999, "DiLoCo outer Adam beta2"},
-        {"split", ARG_STR, &d->split, 0, 0, "data across workers: iid, kmeans or label (with --labels)"},
-        {"labels", ARG_STR, &d->labels, 0, 0, "file with one label per training document (--split label)"},
-        {"compress", ARG_STR, &d->compress, 0, 0, "pseudo-gradients: fp32, fp16, bf16, int8 (per row), int8-tensor"},
-        {"prune", ARG_FLOAT, &d->prune, -1e9, 1e9, "keep this fraction of each pseudo-gradient tensor (top |x|)"},
-        {"error-feedback", ARG_INT, &d->error_feedback, 0, 1, "1: carry what compression lost into the next round"},
-        {"drop", ARG_FLOAT, &d->drop, -1e9, 1e9, "probability that a worker's pseudo-gradient is lost"},
-        {"screen-k", ARG_FLOAT, &d->screen_k, 0, 1e30, "drop a contribution whose norm is over this many times the "
-         "others' median (0: only non-finite ones; docs/diloco.md)"},
-        {"fault-worker", ARG_INT, &d->fault_worker, -1, 1e6, "testing aid: this simulated worker (-1: none) sends "
-         "parameters all equal to --fault-value, as a faulty accelerator would"},
-        {"fault-value", ARG_FLOAT, &d->fault_value, -3.4e38, 3.4e38, "testing aid: see --fault-worker"},
-        {"schedule", ARG_STR, &d->schedule, 0, 0, "active workers: constant, doubling, halving, ramp-up, ramp-down"},
-        {"init", ARG_STR, &d->init, 0, 0, "warm start: parameters (and model shape) from this checkpoint or Hugging Face GPT-2 folder"},
-        {"sim-step-time", ARG_FLOAT, &d->sim_step_time, 0, 1e9, "simulated seconds per inner step (0: from --sim-flops)"},
-        {"sim-flops", ARG_FLOAT, &d->sim_flops, 1, 1e30, "simulated FLOP/s of a worker (step time = 6 P B T / this)"},
-        {"net-gbps", ARG_FLOAT, &d->net_gbps, 1e-9, 1e9, "simulated link bandwidth per worker and direction, Gbit/s"},
-        {"net-latency-ms", ARG_FLOAT, &d->net_latency_ms, 0, 1e9, "simulated one-way latency, milliseconds"},
-        {"rule", ARG_STR, &d->rule, 0, 0, "async server rule: sync, naive, buffer or dn (Delayed Nesterov)"},
-        {"period", ARG_INT, &d->period, -1e9, 1e9, "async: buffer size / DN momentum period N (0: --workers)"},
-        {"stale", ARG_STR, &d->stale, 0, 0, "async staleness weighting: constant or poly ((1+s)^-power)"},
-        {"stale-power", ARG_FLOAT, &d->stale_power, -1e9, 1e9, "async: the power of --stale poly"},
-        {"dylu", ARG_INT, &d->dylu, 0, 1, "async: 1 = Dynamic Local Updates (H scaled by measured speed)"},
-        {"grace", ARG_FLOAT, &d->grace, -1e9, 1e9, "async: pushes within this many simulated seconds apply together"},
-        {"shards", ARG_INT, &d->shards, -1e9, 1e9, "async: data shards, tasks take the least visited (0: --workers)"},
-        {"hetero", ARG_STR, &d->hetero, 0, 0, "async worker speeds: none, slight, moderate or very (docs/async.md)"},
-        {"speeds", ARG_STR, &d->speeds, 0, 0, "async: seconds per inner step per worker, e.g. 0.58,0.75,1.51,3.33"},
-        {"jitter", ARG_FLOAT, &d->jitter, -1e9, 1e9, "async: task time times exp(jitter N(0,1))"},
-        {"preempt-prob", ARG_FLOAT, &d->preempt_prob, -1e9, 1e9, "async: chance a task starts with a preemption"},
-        {"preempt-seconds", ARG_FLOAT, &d->preempt_seconds, -1e9, 1e9, "async: length of a preemption"},
-        {"modules", ARG_STR, &d->modules, 0, 0, "dipaco: levels as BLOCKSxMODULES, e.g. 1x4,1x4 (16 paths)"},
-        {"router", ARG_STR, &d->router, 0, 0, "dipaco: router file (loco route fit) giving each document a path"},
-        {"private-base", ARG_INT, &d->private_base, 0, 1, "dipaco: 1 = embeddings and final norm per path"},
-        {"reset-inner", ARG_INT, &d->reset_inner, 0, 1, "dipaco: 1 = every (path, round) task starts afresh"},
-        {"em-round", ARG_INT, &d->em_round, 0, 1e9, "dipaco: after this round, re-route by the paths' losses (0: never)"},
-        {"route-topk", ARG_INT, &d->route_topk, 1, 256, "dipaco: give each document to its K best paths (overlapping "
-         "shards; default 1)"},
-    };
-    memcpy(s, t, sizeof t);
-    return (int)(sizeof t / sizeof t[0]);
-}
-
-int train_dist_requested(const train_dist_args *d) {
-    train_dist_args z;
-    train_dist_defaults(&z);
-    return d->workers != z.workers || d->inner_steps != z.inner_steps ||
-           strcmp(d->outer_opt, z.outer_opt) || d->outer_lr != z.outer_lr ||
-           d->outer_momentum != z.outer_momentum || strcmp(d->split, z.split) || d->labels ||
-           strcmp(d->compress, z.compress) || d->prune != z.prune || d->error_feedback ||
-           d->drop != z.drop || strcmp(d->schedule, z.schedule) || d->init || strcmp(d->rule, z.rule) ||
-           d->period != z.period || strcmp(d->stale, z.stale) || d->stale_power != z.stale_power || d->dylu ||
-           d->grace != z.grace || d->shards != z.shards || strcmp(d->hetero, z.hetero) || d->speeds ||
-           d->jitter != z.jitter || d->preempt_prob != z.preempt_prob || d->preempt_seconds != z.preempt_seconds ||
-           d->modules || d->router || d->private_base || d->reset_inner || d->em_round || d->route_topk != z.route_topk;
-}
-
 /* Parameters of a configuration: V C + T_max C, then per block 12 C^2 + 13 C
  * (qkv 3C^2+3C, projection C^2+C, MLP 8C^2+5C, two LayerNorms 4C), then the
  * final LayerNorm 2 C. */
@@ -116,114 +26,17 @@ static double param_count(const loco_gpt_config *g) {
     return (double)g->vocab_size * C + (double)g->max_seq_len * C + g->n_layer * (12 * C * C + 13 * C) + 2 * C;
 }
 
-/* Reads one label per line (documents in shard order).  Returns a malloc'd
- * array of n_docs strings in one block, or NULL with a reason in msg. */
-static char **read_labels(const char *path, int n_docs, char *msg, size_t msglen) {
-    FILE *f = loco_file_open_input(path, msg, msglen);
-    if (!f) return NULL;
-    size_t n;
-    uint8_t *text = loco_cli_read_all(f, &n);
-    fclose(f);
-    char **lab = text ? malloc(sizeof(char *) * (size_t)n_docs + n + 1) : NULL;
-    if (!lab) {
-        free(text);
-        snprintf(msg, msglen, "%s: cannot read labels", path);
-        return NULL;
-    }
-    char *buf = (char *)(lab + n_docs);
-    memcpy(buf, text, n);
-    buf[n] = 0;
-    free(text);
-    int k = 0;
-    for (char *p = buf, *nl; *p && k <= n_docs; p = nl + 1) {
-        nl = strchr(p, '\n');
-        if (nl) *nl = 0;
-        if (k < n_docs) lab[k] = p;
-        k++;
-        if (!nl) break;
-    }
-    if (k != n_docs) {
-        snprintf(msg, msglen, "%s: %d labels for %d training documents", path, k, n_docs);
-        free(lab);
-        return NULL;
-    }
-    return lab;
-}
-
-int train_shards_open(train_shards *ts, const train_dist_args *d, int M, const loco_source *src, uint64_t seed,
-                      char *msg, size_t msglen) {
-    memset(ts, 0, sizeof *ts);
-    loco_docs *docs = &ts->docs;
-    if (src->is_shards) {
-        *docs = (loco_docs){src->train.tokens, src->train.token_bytes, src->train.doc_offsets,
-                            (int)src->train.n_docs};
-    } else {
-        size_t n = src->bytes.n_train, chunk = 1024, nd = (n + chunk - 1) / chunk;
-        ts->ids = malloc(n * sizeof *ts->ids);
-        ts->offsets = malloc((nd + 1) * sizeof *ts->offsets);
-        if (!ts->ids || !ts->offsets) {
-            snprintf(msg, msglen, "out of memory for the documents");
-            return 1;
-        }
-        for (size_t i = 0; i < n; i++) ts->ids[i] = src->bytes.bytes[i];
-        for (size_t k = 0; k <= nd; k++) ts->offsets[k] = k * chunk < n ? k * chunk : n;
-        *docs = (loco_docs){ts->ids, 2, ts->offsets, (int)nd};
-    }
-    int e;
-    int *assign = malloc(sizeof(int) * (size_t)docs->n_docs);
-    if (!assign) {
-        snprintf(msg, msglen, "out of memory for the split");
-        return 1;
-    }
-    if (!strcmp(d->split, "iid")) {
-        e = loco_split_iid_tokens(docs, M, seed, assign, msg, msglen);
-    } else if (!strcmp(d->split, "kmeans")) {
-        e = loco_split_kmeans(docs, M, seed, 1 << 16, 30, assign, NULL, msg, msglen);
-    } else if (!strcmp(d->split, "label")) {
-        char **labels = d->labels ? read_labels(d->labels, docs->n_docs, msg, msglen) : NULL;
-        if (!d->labels) snprintf(msg, msglen, "--split label needs --labels FILE");
-        e = labels ? loco_split_by_label((const char *const *)labels, docs->n_docs, M, assign, NULL, msg, msglen)
-                   : LOCO_EINVAL;
-        free(labels);
-    } else {
-        snprintf(msg, msglen, "--split must be iid, kmeans or label (got '%s')", d->split);
-        e = LOCO_EINVAL;
-    }
-    if (e == LOCO_OK) e = loco_split_create(&ts->split, docs, assign, M, msg, msglen);
-    free(assign);
-    return e == LOCO_OK ? 0 : e == LOCO_EINVAL ? 2 : 1;
-}
-
-void train_shards_close(train_shards *ts) {
-    loco_split_free(ts->split);
-    free(ts->ids);
-    free(ts->offsets);
-    memset(ts, 0, sizeof *ts);
-}
-
 /* Parses the names into a simulator configuration; returns 0 or 2 (bad
  * usage) with a reason in msg. */
 static int make_config(const train_dist_args *d, const train_common *c, loco_sim_config *sc,
                        char *msg, size_t msglen) {
     loco_sim_config_default(sc);
-    if (!strcmp(d->algo, "ddp")) sc->algo = LOCO_ALGO_DDP;
-    else if (!strcmp(d->algo, "diloco")) sc->algo = LOCO_ALGO_DILOCO;
-    else {
-        snprintf(msg, msglen, "--algo must be single, ddp, diloco, async or dipaco (got '%s')", d->algo);
-        return 2;
-    }
-    if (loco_outer_parse(d->outer_opt, &sc->outer.kind)) {
-        snprintf(msg, msglen, "--outer-opt must be nesterov, sgd or adam (got '%s')", d->outer_opt);
-        return 2;
-    }
-    if (loco_codec_parse(d->compress, &sc->codec)) {
-        snprintf(msg, msglen, "--compress must be fp32, fp16, bf16, int8, int8-row or int8-tensor (got '%s')",
-                 d->compress);
-        return 2;
-    }
-    if (loco_schedule_parse(d->schedule, &sc->schedule)) {
-        snprintf(msg, msglen, "--schedule must be constant, doubling, halving, ramp-up or ramp-down (got '%s')",
-                 d->schedule);
+    sc->algo = !strcmp(d->algo, "ddp") ? LOCO_ALGO_DDP : LOCO_ALGO_DILOCO;
+    /* The names are the run spec's choices (src/cli/run_spec.c), checked
+     * when parsed. */
+    if (loco_outer_parse(d->outer_opt, &sc->outer.kind) || loco_codec_parse(d->compress, &sc->codec) ||
+        loco_schedule_parse(d->schedule, &sc->schedule)) {
+        snprintf(msg, msglen, "unknown --outer-opt, --compress or --schedule");
         return 2;
     }
     sc->workers = d->workers;
@@ -250,14 +63,6 @@ static int make_config(const train_dist_args *d, const train_common *c, loco_sim
     return loco_sim_config_check(sc, sc->workers, msg, msglen) ? 2 : 0;
 }
 
-const char *train_fmt_bytes(double b, char *buf, size_t n) {
-    const char *u[] = {"B", "kB", "MB", "GB", "TB", "PB"};
-    int i = 0;
-    while (b >= 1000 && i < 5) { b /= 1000; i++; }
-    snprintf(buf, n, i ? "%.2f %s" : "%.0f %s", b, u[i]);
-    return buf;
-}
-
 static void log_event(loco_metrics *log, const char *kind, long step, float loss, const loco_sim_stats *st,
                       double t) {
     if (!log) return;
@@ -268,74 +73,8 @@ static void log_event(loco_metrics *log, const char *kind, long step, float loss
     loco_metrics_log(log, kind, step, k, v, (int)(sizeof v / sizeof v[0]));
 }
 
-int train_load_init(const char *path, const train_common *c, float **out, char *msg, size_t msglen) {
-    loco_gpt *w = NULL;
-    *out = NULL;
-    if (loco_cli_init_load(path, &w, 1, 1, msg, msglen) != LOCO_OK) return 1;
-    size_t P = loco_gpt_num_params(w);
-    *out = malloc(P * sizeof(float));
-    if (*out) memcpy(*out, loco_gpt_params(w), P * sizeof(float));
-    loco_gpt_free(w);
-    if (!*out) snprintf(msg, msglen, "out of memory for the parameters of %s", path);
-    return *out ? 0 : 1;
-}
-
-int train_open_log(const char *out, loco_metrics **log, char *msg, size_t msglen) {
-    *log = NULL;
-    if (!out) return 0;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/metrics.jsonl", out);
-    return loco_metrics_open(log, path, msg, msglen) == LOCO_OK ? 0 : 1;
-}
-
-int train_save_global(const char *out, const char *who, loco_gpt *m, long step, const loco_adamw_config *oc,
-                      uint64_t seed, const char *tokenizer, loco_metrics **log, char *msg, size_t msglen) {
-    if (!out) return 0;
-    char ckpt[4096], logp[4096], svg[4096];
-    snprintf(ckpt, sizeof ckpt, "%s/model.safetensors", out);
-    snprintf(logp, sizeof logp, "%s/metrics.jsonl", out);
-    snprintf(svg, sizeof svg, "%s/loss.svg", out);
-    loco_checkpoint_meta meta;
-    memset(&meta, 0, sizeof meta);
-    meta.step = step;
-    meta.opt = *oc;
-    meta.seed = seed;
-    snprintf(meta.tokenizer, sizeof meta.tokenizer, "%s", tokenizer ? tokenizer : "");
-    char *tok_json = NULL;   /* embedded, so that the checkpoint works wherever it is copied */
-    if (loco_cli_tokenizer_json(NULL, tokenizer, &tok_json, msg, msglen) != LOCO_OK) return 1;
-    meta.tokenizer_json = tok_json;
-    /* The global model alone: the workers' AdamW states and the server's
-     * outer state do not fit one model's checkpoint. */
-    int e = loco_checkpoint_save(ckpt, m, &meta, 0, msg, msglen);
-    free(tok_json);
-    if (e != LOCO_OK) return 1;
-    loco_metrics_close(*log);
-    *log = NULL;
-    const char *logs[] = {logp};
-    char pmsg[512];
-    if (loco_plot_svg(logs, 1, svg, pmsg, sizeof pmsg) != LOCO_OK)
-        fprintf(stderr, "%s: warning: no plot: %s\n", who, pmsg);
-    return 0;
-}
-
 int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) {
-    if (!strcmp(d->algo, "async")) return train_async_run(d, c, src);
-    if (!strcmp(d->algo, "dipaco")) return train_dipaco_run(d, c, src);
-    if (d->modules || d->router || d->private_base || d->reset_inner || d->em_round || d->route_topk != 1) {
-        fprintf(stderr, "loco train: --modules, --router, --private-base, --reset-inner, --em-round and "
-                "--route-topk apply to --algo dipaco\n");
-        return 2;
-    }
     char msg[512], b1[32], b2[32], b3[32];
-    train_dist_args z;
-    train_dist_defaults(&z);
-    if (strcmp(d->rule, z.rule) || d->period || strcmp(d->stale, z.stale) || d->stale_power != z.stale_power ||
-        d->dylu || d->grace || d->shards || strcmp(d->hetero, z.hetero) || d->speeds || d->jitter ||
-        d->preempt_prob || d->preempt_seconds) {
-        fprintf(stderr, "loco train: --rule, --period, --stale*, --dylu, --grace, --shards, --hetero, --speeds, "
-                "--jitter and --preempt-* apply to --algo async\n");
-        return 2;
-    }
     loco_sim_config sc;
     int status = make_config(d, c, &sc, msg, sizeof msg);
     if (status) {
