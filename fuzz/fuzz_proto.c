@@ -13,8 +13,6 @@
 #include <string.h>
 #include "loco/diloco_msg.h"
 #include "loco/net.h"
-#include "net/dipaco_wire.h"
-#include "net/payload_async.h"
 
 static loco_net_key key;
 static loco_gpt *model;

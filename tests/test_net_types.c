@@ -5,8 +5,6 @@
  */
 #include <string.h>
 #include "loco/net.h"
-#include "net/dipaco_wire.h"
-#include "net/payload_async.h"
 #include "test.h"
 
 /* The bytes the encoder of `type` writes for a message whose variable part

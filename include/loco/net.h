@@ -68,11 +68,11 @@ typedef enum {
     LOCO_NET_HEARTBEAT = 6, /* either way: still alive (round, inner steps done) */
     LOCO_NET_BYE = 7,     /* either way: leaving / the run is over */
     LOCO_NET_ERROR = 8,   /* either way: a refusal, with a code and a line of text */
-    /* Asynchronous DiLoCo (src/net/payload_async.h). */
+    /* Asynchronous DiLoCo and the compressed download (below). */
     LOCO_NET_ATASK = 9,   /* coordinator -> worker: a task with its shard's data stream */
     LOCO_NET_OSYNC = 10,  /* coordinator -> worker: the outer optimizer's state (resync) */
     LOCO_NET_DOWN = 11,   /* coordinator -> worker: the mean pseudo-gradient of an outer step */
-    /* DiPaCo (src/net/dipaco_wire.h). */
+    /* DiPaCo (below). */
     LOCO_NET_DPASK = 20,  /* worker -> coordinator: asks for a path to train */
     LOCO_NET_DPTASK = 21, /* coordinator -> worker: a lease on a path, with its parameters */
     LOCO_NET_DPPUSH = 22  /* worker -> coordinator: the path's parameters after the lease */
@@ -103,6 +103,16 @@ typedef struct {
     uint64_t seq, run_id, session, payload_len;
     uint64_t checksum;   /* always 0 since version 3 (the field is reserved on the wire); kept for the API */
 } loco_net_header;
+
+/* The network engines print nothing.  Each event line ("loco coordinator:
+ * worker 2 joined", "loco worker: dropped a message: bad MAC ...") goes,
+ * without a newline, to the caller's log function; with fn NULL it is
+ * dropped.  The command line prints them on stderr. */
+typedef void (*loco_net_log_fn)(void *ctx, const char *line);
+typedef struct {
+    loco_net_log_fn fn;
+    void *ctx;
+} loco_net_log;
 
 /* The MAC key derived from a run's secret. */
 typedef struct {
@@ -198,10 +208,28 @@ typedef struct {
 /* What a WELCOME's run is.  DiLoCo (0): worker_id < workers is the worker's
  * shard.  DiPaCo (1): workers is the number of paths P (the assignment maps
  * documents to paths), worker_id is only the worker's slot, and the tasks
- * come as leases (src/net/dipaco_wire.h). */
+ * come as leases (DPTASK, below). */
 #define LOCO_NET_RUN_DILOCO 0u
 #define LOCO_NET_RUN_DIPACO 1u
 #define LOCO_NET_WELCOME_FIXED 168        /* bytes before the assignment */
+
+/* WELCOME's first fields (docs/protocol.md, "WELCOME"): the worker id at 0,
+ * the workers at 4, the HELLO's nonce at 8, and from byte 24 on the run's
+ * configuration and data split.  What identifies a run is every byte of
+ * its WELCOME but the two per-worker fields, the id and the nonce: the
+ * coordinator's state file and a worker joining again both recognise the
+ * run by these bytes, and by nothing else. */
+#define LOCO_NET_WELCOME_AT_ID 0
+#define LOCO_NET_WELCOME_AT_WORKERS 4
+#define LOCO_NET_WELCOME_AT_NONCE 8
+#define LOCO_NET_WELCOME_AT_RUN 24
+
+/* 1 if the WELCOME payloads a (na bytes) and b (nb bytes) describe the same
+ * run (equal but for the worker id and the nonce), 0 otherwise. */
+int loco_net_welcome_same_run(const uint8_t *a, size_t na, const uint8_t *b, size_t nb);
+/* A 64-bit FNV-1a digest of the same bytes, folded into h: two WELCOMEs of
+ * one run give one digest whoever they were sent to. */
+uint64_t loco_net_welcome_identity(uint64_t h, const uint8_t *p, size_t n);
 
 typedef struct {
     uint64_t round, version;              /* the round, and theta's version it starts from */
@@ -271,6 +299,177 @@ int loco_net_decode_theta(const uint8_t *p, size_t n, loco_net_theta *x);
 int loco_net_decode_push(const uint8_t *p, size_t n, loco_net_push *x);
 int loco_net_decode_heartbeat(const uint8_t *p, size_t n, loco_net_heartbeat *x);
 int loco_net_decode_error(const uint8_t *p, size_t n, loco_net_error *x);
+
+/* ------------------------------------------------- asynchronous DiLoCo, compressed downloads */
+
+/*
+ * The message that asynchronous DiLoCo over the wire adds (docs/protocol.md,
+ * "ATASK").
+ *
+ * ATASK (type 9, coordinator -> worker, 64 bytes) follows a THETA and asks
+ * the worker to train on a shard the coordinator chose, from the shard's
+ * own data stream, because in the asynchronous engine (as in the
+ * simulator, src/sim/async_sim.c) a data shard and its stream belong to
+ * the task queue, not to a worker:
+ *    0  task         u64, the coordinator's task counter (echoed as PUSH's round)
+ *    8  version      u64, the version of the THETA it starts from (echoed as PUSH's base_version)
+ *   16  shard        u32, the data shard, < the run's workers (= shards)
+ *   20  inner_steps  u32, h >= 1 (Dynamic Local Updates may make it less than H)
+ *   24  first_step   u64, the schedule step of the first of them (the shard's step count)
+ *   32  rng          4 x u64, the shard's xoshiro256** state at the task's start
+ * The PUSH that answers it carries the pseudo-gradient theta - theta_local
+ * as fp32 (4P bytes), not the worker's parameters, since the coordinator's
+ * theta has moved on by the time it arrives.
+ */
+/*
+ * Two more carry the compressed download of synchronous DiLoCo with a lossy
+ * codec (fp16, bf16, int8, pruning): instead of theta in fp32, a worker
+ * that holds the previous theta and the outer optimizer's state receives
+ * the round's mean pseudo-gradient in the upload's encoding and takes the
+ * same outer step itself (the simulator's "target, re-encoded download",
+ * src/algo/diloco_msg.c), reaching the coordinator's theta bit for bit:
+ *
+ * OSYNC (type 10, coordinator -> worker) follows a THETA of the same
+ * version: the outer optimizer and its state, so that the worker can apply
+ * later DOWNs.
+ *    0  version      u64, theta's version (= outer steps taken)
+ *    8  kind         u32, loco_outer_kind (0 nesterov, 1 sgd, 2 adam)
+ *   12  lr, momentum, beta2, eps   4 x f32
+ *   28  reserved     u32, 0
+ *   32  n_state      u64, loco_outer_state_floats() of the model
+ *   40  state        n_state fp32
+ *
+ * DOWN (type 11, coordinator -> worker) replaces THETA for a worker that
+ * holds version base = version - 1:
+ *    0  version      u64, the new version (the outer step's count t)
+ *    8  base         u64, version - 1
+ *   16  bytes        u64, the encoded mean pseudo-gradient's length
+ *   24  wire         the mean pseudo-gradient, encoded tensor by tensor
+ *                    with the run's codec (diloco_msg.h's layout)
+ */
+#define LOCO_NET_ATASK_BYTES 64
+
+typedef struct {
+    uint64_t task, version;
+    uint32_t shard, inner_steps;
+    uint64_t first_step;
+    loco_rng rng;
+} loco_net_atask;
+
+/* Writes the 64 bytes of x into out (cap bytes); returns 64, or 0 if cap is
+ * too small or an argument is NULL. */
+size_t loco_net_encode_atask(const loco_net_atask *x, uint8_t *out, size_t cap);
+
+/* Parses exactly n bytes; returns LOCO_EINVAL for a wrong length, zero inner
+ * steps, or an all-zero rng state (which xoshiro never leaves). */
+int loco_net_decode_atask(const uint8_t *p, size_t n, loco_net_atask *x);
+
+#define LOCO_NET_OSYNC_FIXED 40
+#define LOCO_NET_DOWN_FIXED 24
+
+typedef struct {
+    uint64_t version;
+    uint32_t kind;
+    float lr, momentum, beta2, eps;
+    uint64_t n_state;
+    const uint8_t *state;     /* n_state fp32, little-endian; borrowed */
+} loco_net_osync;
+
+typedef struct {
+    uint64_t version, base, bytes;
+    const uint8_t *wire;      /* borrowed */
+} loco_net_down;
+
+/* Fixed parts only (the state or wire follows as a second buffer); return
+ * the bytes written, or 0 if cap is too small or an argument is NULL. */
+size_t loco_net_encode_osync_head(const loco_net_osync *x, uint8_t *out, size_t cap);
+size_t loco_net_encode_down_head(const loco_net_down *x, uint8_t *out, size_t cap);
+/* Exactly n bytes; LOCO_EINVAL for a wrong length, an unknown optimizer
+ * kind, a non-zero reserved field or non-finite hyper-parameters (OSYNC),
+ * or base + 1 != version (DOWN). */
+int loco_net_decode_osync(const uint8_t *p, size_t n, loco_net_osync *x);
+int loco_net_decode_down(const uint8_t *p, size_t n, loco_net_down *x);
+
+/* ------------------------------------------------------------ DiPaCo */
+
+/*
+ * The three messages that DiPaCo's task queue adds (docs/protocol.md,
+ * "DiPaCo").
+ *
+ * A DiPaCo run's WELCOME says run_kind = LOCO_NET_RUN_DIPACO; its `workers`
+ * is the number of paths P and its assignment maps documents to paths.
+ * From then on a worker holds no shard: it asks for work, and trains the
+ * (path, round) task it is leased.
+ *
+ * DPASK (type 20, worker -> coordinator, 8 bytes): the worker is idle and
+ * wants a task.
+ *    0  done         u64, tasks this worker pushed so far (informational)
+ * The coordinator remembers the request and answers it with a DPTASK when a
+ * task is in the queue (at once, or when one is given back or the next
+ * round begins).  A DPASK from a worker that holds a lease says the worker
+ * does not have it (it never arrived): the lease goes back to the queue.
+ *
+ * DPTASK (type 21, coordinator -> worker): a lease and the path's
+ * parameters, gathered from the modules at the start of the round.
+ *    0  lease        u64, the lease's id, unique in the coordinator's run, > 0
+ *    8  round        u64, the round r
+ *   16  path         u32, the path p, < P
+ *   20  inner_steps  u32, h >= 1
+ *   24  first_step   u64, the schedule step of the first of them, r H
+ *   32  timeout_ms   u32, the lease's duration (informational: the
+ *                    coordinator's clock decides)
+ *   36  reserved     u32, 0
+ *   40  n_params     u64, the path's parameters, > 0
+ *   48  params       n_params fp32, little-endian
+ *
+ * DPPUSH (type 22, worker -> coordinator): the task's result.
+ *    0  lease        u64, echoed
+ *    8  round        u64, echoed
+ *   16  path         u32, echoed
+ *   20  n_losses     u32, = h, the inner steps' losses
+ *   24  n_params     u64, the path's parameters
+ *   32  losses       n_losses fp32, finite
+ *   ...  params      n_params fp32, the path's parameters after h steps
+ */
+#define LOCO_NET_DPASK_BYTES 8
+#define LOCO_NET_DPTASK_FIXED 48
+#define LOCO_NET_DPPUSH_FIXED 32
+
+typedef struct {
+    uint64_t lease, round;
+    uint32_t path, inner_steps;
+    uint64_t first_step;
+    uint32_t timeout_ms;
+    uint64_t n_params;
+    const uint8_t *params;    /* n_params fp32; borrowed */
+} loco_net_dptask;
+
+typedef struct {
+    uint64_t lease, round;
+    uint32_t path, n_losses;
+    uint64_t n_params;
+    const uint8_t *losses;    /* n_losses fp32; borrowed */
+    const uint8_t *params;    /* n_params fp32; borrowed */
+} loco_net_dppush;
+
+/* Bytes of a whole DPTASK / DPPUSH payload (0 if it would overflow). */
+size_t loco_net_dptask_bytes(uint64_t n_params);
+size_t loco_net_dppush_bytes(uint32_t n_losses, uint64_t n_params);
+
+/* Writers: return the bytes written, or 0 if cap is too small or an
+ * argument is NULL.  The _head writers write the fixed part only (DPPUSH's
+ * with its losses), the parameters following as a second buffer. */
+size_t loco_net_encode_dpask(uint64_t done, uint8_t *out, size_t cap);
+size_t loco_net_encode_dptask_head(const loco_net_dptask *x, uint8_t *out, size_t cap);
+size_t loco_net_encode_dppush_head(const loco_net_dppush *x, uint8_t *out, size_t cap);
+
+/* Readers: parse exactly n bytes.  LOCO_EINVAL for a wrong length, a zero
+ * lease, no inner steps or losses, no parameters, a non-zero reserved field
+ * or a loss that is not finite.  The parameters are checked by whoever
+ * decodes them (loco_codec_decode fp32 refuses non-finite values). */
+int loco_net_decode_dpask(const uint8_t *p, size_t n, uint64_t *done);
+int loco_net_decode_dptask(const uint8_t *p, size_t n, loco_net_dptask *x);
+int loco_net_decode_dppush(const uint8_t *p, size_t n, loco_net_dppush *x);
 
 /* ------------------------------------------------------------ replay */
 

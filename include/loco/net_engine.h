@@ -55,7 +55,8 @@ typedef struct {
     int quorum;                /* contributions that close a round at the deadline, in [1, M] */
     double worker_timeout;     /* seconds of silence after which a worker is dead */
     uint64_t max_skew_ms;      /* HELLO timestamps accepted within this of the coordinator's clock */
-    int verbose;               /* 1: a line on stderr per join and death */
+    int verbose;               /* 1: a log line per join and death */
+    loco_net_log log;          /* where the event lines go (include/loco/net.h); the engine prints nothing */
     float screen_k;            /* drop a contribution whose norm exceeds screen_k times the robust
                                   reference (loco_outer_screen); 0: only non-finite ones */
     /* Asynchronous DiLoCo (loco_coord_async_next): 0 for the synchronous rounds. */
@@ -188,7 +189,8 @@ typedef struct {
     double coordinator_timeout;/* seconds of silence from the coordinator before joining it again; 0: never */
     double give_up_after;      /* seconds of silence from any coordinator before giving up; 0: never */
     int threads;               /* informational */
-    int verbose;               /* 1: a line on stderr when rejoining */
+    int verbose;               /* 1: a log line when rejoining */
+    loco_net_log log;          /* where the event lines go; the worker prints nothing */
     double step_sleep;         /* a testing aid: seconds to sleep after each inner step (slows the worker) */
     float fault_value;         /* a testing aid: != 0 makes every contribution start from parameters all
                                   equal to it (loco__worker_fault), as a faulty accelerator would */
@@ -197,12 +199,17 @@ typedef struct {
 
 typedef struct loco_netw loco_netw;
 
-/* Connects and joins: sends HELLO every 0.5 s until a WELCOME arrives ("the
- * run is full" is waited out: a spare worker takes the next free id).
- * *welcome is the run configuration; its assignment points into memory the
- * worker owns until loco_netw_serve joins again or loco_netw_free.  Returns
- * LOCO_ERANGE on the join timeout, LOCO_EIO if the socket fails,
- * LOCO_EINVAL if the coordinator refused (its ERROR's text in msg). */
+/* Connects and joins, whatever the run (DiLoCo, asynchronous DiLoCo or
+ * DiPaCo: welcome->run_kind says which, and loco_netw_serve or
+ * loco_dpw_serve then serves it): sends HELLO every 0.5 s until a WELCOME
+ * arrives.  "The run is full" is waited out (a spare worker takes the next
+ * free slot); any other refusal is final, joining first or again
+ * (src/net/session_worker.c).  *welcome is the run configuration; its
+ * assignment points into memory the worker owns until it joins again or
+ * loco_netw_free.  Returns LOCO_ERANGE on the join timeout (msg says
+ * whether the coordinator was silent or the run full), LOCO_EIO if the
+ * socket fails, LOCO_EINVAL if the coordinator refused (its ERROR's text
+ * in msg). */
 int loco_netw_join(loco_netw **out, const loco_netw_config *c, loco_net_welcome *welcome, char *msg,
                    size_t msglen);
 
@@ -228,7 +235,7 @@ int loco_netw_serve(loco_netw *w, const loco_split *split, char *msg, size_t msg
  * its id is free at once rather than after worker_timeout. */
 void loco_netw_leave(loco_netw *w, const char *text);
 
-/* Rounds this worker trained and pushed so far. */
+/* Rounds (DiLoCo) or tasks (DiPaCo) this worker trained and pushed so far. */
 long loco_netw_rounds(const loco_netw *w);
 void loco_netw_free(loco_netw *w);
 
@@ -263,7 +270,8 @@ typedef struct {
     double worker_timeout;     /* seconds of silence after which a worker is dead */
     uint64_t max_skew_ms;
     int max_workers;           /* slots: workers connected at once, the dead not yet reaped included */
-    int verbose;               /* 1: a line on stderr per join, death, requeue */
+    int verbose;               /* 1: a log line per join, death, requeue */
+    loco_net_log log;          /* where the event lines go; the engine prints nothing */
 } loco_dpc_config;
 
 typedef struct {
@@ -314,17 +322,17 @@ const loco_dipaco_layout *loco_dpc_layout(const loco_dpc *c);
 const float *loco_dpc_modules(const loco_dpc *c);
 const loco_dpc_stats *loco_dpc_get_stats(const loco_dpc *c);
 
-/* A DiPaCo worker: joins c->connect (a DiPaCo coordinator, whose WELCOME
- * must describe the run of `first` but for the worker id and nonce), asks
- * for work, trains every task leased to it on shard `path` of split (P
- * shards, from first's assignment) and pushes, until BYE.  It joins again
- * when the coordinator forgets it or is silent for coordinator_timeout.
+/* A DiPaCo worker: w has joined (loco_netw_join) a coordinator whose
+ * WELCOME describes a DiPaCo run; it asks for work, trains every task
+ * leased to it on shard `path` of split (P shards, from the WELCOME's
+ * assignment) and pushes, until BYE.  It joins again, in the same session
+ * layer as loco_netw_serve, when the coordinator forgets it or is silent
+ * for coordinator_timeout; the new WELCOME must describe the same run.
  * *tasks (may be NULL) receives the tasks pushed.  Returns LOCO_OK on BYE,
  * LOCO_ERANGE (no coordinator for give_up_after), LOCO_ENONFINITE,
  * LOCO_EINVAL, LOCO_EIO, LOCO_ENOMEM, or with cuda the device's error
  * (reason in msg). */
-int loco_dpw_serve(const loco_netw_config *c, const loco_net_welcome *first, const loco_split *split, long *tasks,
-                   char *msg, size_t msglen);
+int loco_dpw_serve(loco_netw *w, const loco_split *split, long *tasks, char *msg, size_t msglen);
 
 #ifdef __cplusplus
 }

@@ -80,3 +80,9 @@ uint8_t *loco_cli_read_all(FILE *f, size_t *n) {
     }
     return buf;
 }
+
+/* The network engines' event lines (loco_net_log), one per line on stderr. */
+void loco_cli_net_log(void *ctx, const char *line) {
+    (void)ctx;
+    fprintf(stderr, "%s\n", line);
+}

@@ -41,4 +41,7 @@ int loco_cli_split_list(char *list, const char **items, int max);
  * a read error or when out of memory. */
 uint8_t *loco_cli_read_all(FILE *f, size_t *n);
 
+/* Prints a network engine's event line on stderr (a loco_net_log_fn). */
+void loco_cli_net_log(void *ctx, const char *line);
+
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/args.h"
+#include "cli/common.h"
 #include "cli/cli.h"
 #include "cli/net_cmd.h"
 #include "cli/run_setup.h"
@@ -159,6 +160,7 @@ static int run(coord_args *a, loco_source *src) {
     cc.worker_timeout = a->worker_timeout;
     cc.max_skew_ms = (uint64_t)(a->max_skew * 1000);
     cc.verbose = a->verbose;
+    cc.log.fn = loco_cli_net_log;
     cc.screen_k = a->dist.screen_k;
     if (is_async(a)) {
         /* `loco train --algo async`'s configuration (src/cli/train_async.c):

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/args.h"
+#include "cli/common.h"
 #include "cli/cli.h"
 #include "cli/net_cmd.h"
 #include "cli/run_setup.h"
@@ -127,6 +128,7 @@ int coord_dipaco_run(dpc_args *a, loco_source *src) {
      * replace are declared dead. */
     cc.max_workers = 2 * a->dist.workers + 8;
     cc.verbose = a->verbose;
+    cc.log.fn = loco_cli_net_log;
 
     train_shards ts = {0};
     float *init = NULL;

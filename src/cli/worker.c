@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/args.h"
+#include "cli/common.h"
 #include "cli/cluster_env.h"
 #include "cli/net_cmd.h"
 #include "cli/run_setup.h"
@@ -102,6 +103,7 @@ int loco_cmd_worker(int argc, char **argv) {
     wc.step_sleep = s.slowdown;
     wc.fault_value = s.dist.fault_value;
     wc.cuda = s.cuda;
+    wc.log.fn = loco_cli_net_log;
     wc.threads = loco_threads_set(s.threads);
     loco_netw *w = NULL;
     loco_net_welcome wel;
@@ -143,10 +145,8 @@ int loco_cmd_worker(int argc, char **argv) {
         loco_netw_leave(w, msg);
     } else if (wel.run_kind == LOCO_NET_RUN_DIPACO) {
         /* A DiPaCo coordinator leases tasks instead of giving this worker a
-         * shard: give the slot back and serve its task queue.  wel (and the
-         * assignment it borrows from w) stays valid until loco_netw_free. */
-        loco_netw_leave(w, "dipaco: serving the task queue");
-        if (loco_dpw_serve(&wc, &wel, split, &tasks, msg, sizeof msg) != LOCO_OK) status = 1;
+         * shard: the same session serves its task queue. */
+        if (loco_dpw_serve(w, split, &tasks, msg, sizeof msg) != LOCO_OK) status = 1;
     } else if (loco_netw_serve(w, split, msg, sizeof msg) != LOCO_OK) {
         status = 1;
     }

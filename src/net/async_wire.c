@@ -7,9 +7,9 @@
  * each shard's own data stream and schedule step), the same pure server
  * rules and staleness weights (src/algo/async_rules.c), and Dynamic Local
  * Updates from speeds measured on the wall clock.  The joins, heartbeats,
- * deaths and message checks are the synchronous coordinator's
- * (src/net/coord.c); this file only decides what to send and applies what
- * arrives.  A worker's pushes are applied in arrival order, so with one
+ * deaths and message checks are the session layer's (src/net/session.c);
+ * this file only decides what to send and applies what arrives, and
+ * src/net/coord.c calls it, never the other way.  A worker's pushes are applied in arrival order, so with one
  * worker the order is the simulator's and the run is the simulator's bit
  * for bit.
  */
@@ -20,7 +20,6 @@
 #include "loco/sim.h"
 #include "loco/split.h"
 #include "net/net_coord.h"
-#include "net/payload_async.h"
 #include "net/state.h"
 #include "net/wire.h"
 
@@ -88,8 +87,11 @@ static void give_up_task(loco_coord *c, int w) {
     c->st.tasks_lost++;
 }
 
-void loco__async_forget(loco_coord *c, int w) {
-    if (c->c.async) give_up_task(c, w);
+void loco__async_forget(loco_coord *c, int w, int say) {
+    const slot *s = &c->slots[w];
+    if (!c->c.async || !s->in_flight || s->lost) return;
+    give_up_task(c, w);
+    if (say) loco__session_say(&c->ss, w, "died with a task in flight: the task goes back to the queue");
 }
 
 /* Sends the current theta (already in msg theta, sealed by s) and the next
@@ -101,7 +103,7 @@ static void send_atask(loco_coord *c, int w, const loco_net_sealer *sealer, zmq_
      * cannot be sent. */
     for (int i = 0; i < c->M; i++) {
         c->aspeed[i] = c->slots[i].speed;
-        c->alive[i] = c->slots[i].state == SLOT_ALIVE;
+        c->alive[i] = (unsigned char)loco__coord_alive(c, i);
     }
     loco_async_queue q = {c->M, c->visits, c->shard_steps, c->M, c->aspeed, c->alive, c->H, c->c.dylu,
                           c->c.dylu_min};
@@ -112,15 +114,12 @@ static void send_atask(loco_coord *c, int w, const loco_net_sealer *sealer, zmq_
                         (uint64_t)task.first_step, c->shard_rng[shard]};
     uint8_t buf[LOCO_NET_ATASK_BYTES];
     loco_net_encode_atask(&t, buf, sizeof buf);
-    int e = loco__link_send_sealed(&c->link, sl->ident, sl->ident_len, LOCO_NET_THETA, sl->session, sealer, theta);
-    if (!e) e = loco__link_send(&c->link, sl->ident, sl->ident_len, LOCO_NET_ATASK, sl->session, buf, sizeof buf,
-                                NULL, 0);
+    int e = loco__session_send_sealed(&c->ss, w, LOCO_NET_THETA, sealer, theta);
+    if (!e) e = loco__session_send(&c->ss, w, LOCO_NET_ATASK, buf, sizeof buf, NULL, 0);
     if (e) {
         c->visits[shard]--;
         c->shard_steps[shard] -= H;
-        sl->state = SLOT_DEAD;
-        c->st.deaths++;
-        loco__coord_say(c, w, "cannot be reached; its shard is free");
+        loco__session_drop(&c->ss, w, "cannot be reached; its shard is free");
         return;
     }
     /* The worker draws exactly these batches from the stream; the next
@@ -144,36 +143,28 @@ static void send_atask(loco_coord *c, int w, const loco_net_sealer *sealer, zmq_
  * Returns LOCO_ENOMEM or LOCO_EIO (reason in msg). */
 static int assign(loco_coord *c, char *msg, size_t msglen) {
     int idle = 0;
-    for (int w = 0; w < c->M; w++) idle += c->slots[w].state == SLOT_ALIVE && !c->slots[w].in_flight;
+    for (int w = 0; w < c->M; w++) idle += loco__coord_alive(c, w) && !c->slots[w].in_flight;
     if (!idle || c->started >= c->c.pushes || loco_coord_async_done(c)) return LOCO_OK;
     zmq_msg_t theta;
-    size_t n = loco_net_theta_bytes(c->P);
-    if (zmq_msg_init_size(&theta, n)) {
-        snprintf(msg, msglen, "out of memory for theta's message");
-        return LOCO_ENOMEM;
-    }
-    uint8_t *d = zmq_msg_data(&theta);
-    loco_net_encode_theta_head((uint64_t)c->ast.updates, c->P, d, LOCO_NET_THETA_FIXED);
-    loco_codec_encode(LOCO_CODEC_FP32, 1.0f, c->theta, 1, c->P, d + LOCO_NET_THETA_FIXED, NULL);
     loco_net_sealer s;
-    int e = loco_net_seal_begin(&s, &c->link.key, d, n);
-    for (int w = 0; w < c->M && !e && c->started < c->c.pushes; w++)
-        if (c->slots[w].state == SLOT_ALIVE && !c->slots[w].in_flight) send_atask(c, w, &s, &theta);
+    int e = loco__coord_theta(c, (uint64_t)c->ast.updates, &theta, &s, msg, msglen);
+    if (e) return e;
+    for (int w = 0; w < c->M && c->started < c->c.pushes; w++)
+        if (loco__coord_alive(c, w) && !c->slots[w].in_flight) send_atask(c, w, &s, &theta);
     zmq_msg_close(&theta);
-    if (e) snprintf(msg, msglen, "libsodium cannot start");
-    return e;
+    return LOCO_OK;
 }
 
 void loco__async_on_push(loco_coord *c, int w, loco__msg *m) {
     slot *s = &c->slots[w];
     loco_net_push p;
     if (loco_net_decode_push(m->data, m->n, &p) != LOCO_OK) {
-        loco__link_reject(&c->link, "malformed PUSH");
+        loco__link_reject(&c->ss.link, "malformed PUSH");
         return;
     }
     if (!s->in_flight || loco_coord_async_done(c)) {
         c->st.late_total++;
-        loco__coord_say(c, w, "pushed a task that is no longer wanted: dropped");
+        loco__session_say(&c->ss, w, "pushed a task that is no longer wanted: dropped");
         return;
     }
     const size_t P = c->P;
@@ -182,12 +173,12 @@ void loco__async_on_push(loco_coord *c, int w, loco__msg *m) {
         (loco_diloco_dense(&c->lay)
              ? loco_codec_decode(LOCO_CODEC_FP32, 1.0f, p.contrib, (size_t)p.contrib_len, 1, P, c->g)
              : loco_diloco_decode(&c->lay, p.contrib, (size_t)p.contrib_len, c->g)) != LOCO_OK) {
-        loco__link_reject(&c->link, "PUSH that does not match the worker's task");
+        loco__link_reject(&c->ss.link, "PUSH that does not match the worker's task");
         return;
     }
     for (size_t j = 0; j < P; j++)
         if (!isfinite(c->g[j])) {
-            loco__link_reject(&c->link, "PUSH with a pseudo-gradient that is not finite");
+            loco__link_reject(&c->ss.link, "PUSH with a pseudo-gradient that is not finite");
             return;
         }
     /* Staleness: the server updates since the task's theta, exactly the
@@ -209,7 +200,7 @@ void loco__async_on_push(loco_coord *c, int w, loco__msg *m) {
         char why[160];
         snprintf(why, sizeof why, "pushed a pseudo-gradient of norm %.3g, outside the recent ones (--screen-k %g): "
                  "dropped", norm, (double)c->c.screen_k);
-        loco__coord_say(c, w, why);
+        loco__session_say(&c->ss, w, why);
     }
     double secs = loco__now() - s->sent_at;
     s->speed = secs > 0 ? s->steps / secs : 0;
@@ -237,7 +228,7 @@ void loco__async_on_push(loco_coord *c, int w, loco__msg *m) {
     if (stale > 0 && c->c.verbose) {
         char line[96];
         snprintf(line, sizeof line, "pushed a task %ld updates old (staleness %ld)", stale, stale);
-        loco__coord_say(c, w, line);
+        loco__session_say(&c->ss, w, line);
     }
 }
 
@@ -249,11 +240,6 @@ int loco_coord_async_next(loco_coord *c, char *msg, size_t msglen) {
     }
     c->applied = 0;
     for (;;) {
-        for (int w = 0; w < c->M; w++)
-            if (c->slots[w].state != SLOT_ALIVE && c->slots[w].in_flight && !c->slots[w].lost) {
-                give_up_task(c, w);
-                loco__coord_say(c, w, "died with a task in flight: the task goes back to the queue");
-            }
         int e = assign(c, msg, msglen);
         if (e) return e;
         if (c->applied) {
@@ -264,10 +250,7 @@ int loco_coord_async_next(loco_coord *c, char *msg, size_t msglen) {
             loco__coord_refresh(c);
             return LOCO_OK;
         }
-        if (loco__coord_serve(c, 200) != LOCO_OK) {
-            snprintf(msg, msglen, "the socket failed: %s", zmq_strerror(zmq_errno()));
-            return LOCO_EIO;
-        }
+        if ((e = loco__session_serve(&c->ss, 200, msg, msglen)) != LOCO_OK) return e;
     }
 }
 

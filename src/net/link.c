@@ -1,5 +1,6 @@
 /* ZeroMQ sockets speaking the protocol (src/net/link.h). */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -233,11 +234,21 @@ int loco__link_send(loco__link *l, const uint8_t *ident, size_t ident_len, int t
     return e;
 }
 
+void loco__log(const loco_net_log *log, const char *fmt, ...) {
+    if (!log || !log->fn) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    log->fn(log->ctx, line);
+}
+
 void loco__link_reject(loco__link *l, const char *reason) {
     l->rejected++;
     if (l->rejected <= 20 || l->rejected % 1000 == 0) {
         l->logged++;
-        fprintf(stderr, "%s: dropped a message: %s (%ld dropped so far)\n", l->who, reason, l->rejected);
+        loco__log(&l->log, "%s: dropped a message: %s (%ld dropped so far)", l->who, reason, l->rejected);
     }
 }
 

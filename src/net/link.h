@@ -31,6 +31,7 @@ typedef struct {
     long rejected;              /* messages dropped by loco__link_recv */
     long logged;                /* of which a line was printed */
     const char *who;            /* prefix of log lines: "loco coordinator" */
+    loco_net_log log;           /* where its lines go (include/loco/net.h) */
 } loco__link;
 
 /* A message that passed loco_net_open.  payload stays valid until
@@ -80,8 +81,8 @@ int loco__link_send_sealed(loco__link *l, const uint8_t *ident, size_t ident_len
 int loco__link_recv(loco__link *l, int timeout_ms, loco__msg *m);
 void loco__msg_close(loco__msg *m);
 
-/* Prints "<who>: dropped <reason>" for the first 20 rejections and every
- * 1000th after, and counts it. */
+/* Logs "<who>: dropped a message: <reason>" for the first 20 rejections
+ * and every 1000th after, and counts it. */
 void loco__link_reject(loco__link *l, const char *reason);
 /* The same, naming the message's type from the protocol's table
  * ("... (a DPTASK)"), for a message that is not wanted where it came. */
@@ -95,6 +96,9 @@ const char *loco__link_error(loco__link *l);
  * end a "no answer from ...: is a coordinator listening there, and ..."
  * line: "does it share this worker's secret?", ... */
 const char *loco__link_silence_hint(const loco__link *l);
+
+/* Formats one line and hands it to log's function, if any. */
+void loco__log(const loco_net_log *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Seconds on a monotonic clock. */
 double loco__now(void);

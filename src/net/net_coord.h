@@ -1,7 +1,10 @@
 /*
- * The coordinator's insides, shared by src/net/coord.c (the synchronous
- * rounds, joins, heartbeats, state files) and src/net/async_wire.c (the
- * asynchronous engine).  Internal to src/net.
+ * DiLoCo's coordinator, shared by src/net/coord.c (the configuration, the
+ * synchronous rounds, the state files), src/net/async_wire.c (the
+ * asynchronous engine) and src/net/net_down.c (compressed downloads).
+ * coord.c calls into async_wire.c, never the other way: both stand on the
+ * session layer (src/net/session.h), which owns the workers' slots,
+ * sessions, heartbeats and deaths.  Internal to src/net.
  */
 #ifndef LOCO_NET_COORD_H
 #define LOCO_NET_COORD_H
@@ -9,17 +12,11 @@
 #include "loco/async.h"
 #include "loco/diloco_msg.h"
 #include "loco/net_engine.h"
-#include "net/link.h"
+#include "net/session.h"
 
-enum { SLOT_FREE = 0, SLOT_ALIVE, SLOT_DEAD };
-
-/* One worker id (= one data shard) and whoever holds it. */
+/* What the algorithm keeps for one worker id (= one data shard); who
+ * holds it is the session layer's (c->ss.peer[w]). */
 typedef struct {
-    int state;
-    uint8_t ident[LOCO__IDENT_MAX];
-    size_t ident_len;
-    uint64_t session, last_seq;
-    double last_heard;
     int tasked, pushed;         /* this round: sent the task; its push is held or reduced */
     zmq_msg_t held;             /* the push's payload, until reduced */
     int holding;
@@ -38,8 +35,7 @@ typedef struct {
 
 struct loco_coord {
     loco_coord_config c;
-    loco__link link;
-    char endpoint[256];
+    loco__session ss;           /* the workers' slots and sessions */
     int M, H;
     loco_gpt *model;            /* its parameters are theta */
     loco_diloco_layout lay;
@@ -47,12 +43,9 @@ struct loco_coord {
     float *theta, *block, *ostate, *dec, *avg;
     double *sum;
     uint8_t *wire;              /* the download, for lossy codecs */
-    uint8_t *welcome;           /* the WELCOME payload; worker id and nonce patched per join */
-    size_t welcome_len;
     uint64_t fingerprint;       /* of the run's configuration, for the state file */
     size_t state_n;             /* floats of outer optimizer state */
     slot *slots;
-    loco_net_nonces nonces;
     /* the round in progress */
     int in_round;
     long h, first;
@@ -61,7 +54,6 @@ struct loco_coord {
     double *norms;              /* (M) the held contributions' norms, for the screen */
     unsigned char *keep;        /* (M) the screen's verdicts */
     loco_screen_recent recent;  /* norms of recent accepted lone contributions and pushes */
-    double last_beat;
     loco_coord_stats st;
     /* the compressed download (src/net/net_down.c) */
     long down_version;          /* the version c->wire's download leads to; -1: none */
@@ -81,12 +73,26 @@ struct loco_coord {
     uint64_t *aextra;           /* the state file's extras (loco__async_pack) */
 };
 
+/* 1 if worker id w is held by a live worker. */
+static inline int loco__coord_alive(const loco_coord *c, int w) {
+    return c->ss.peer[w].state == LOCO__PEER_ALIVE;
+}
 
-void loco__coord_say(const loco_coord *c, long w, const char *what);
-void loco__coord_refresh(loco_coord *c);
-/* Waits up to timeout_ms for one message and handles it.  Returns LOCO_EIO
- * if the socket fails. */
-int loco__coord_serve(loco_coord *c, int timeout_ms);
+/* The statistics the session layer and the link keep, into c->st. */
+static inline void loco__coord_refresh(loco_coord *c) {
+    c->st.alive = loco__session_count(&c->ss);
+    c->st.joins = c->ss.joins;
+    c->st.deaths = c->ss.deaths;
+    c->st.rejected = c->ss.link.rejected;
+    c->st.bytes_in = c->ss.link.bytes_in;
+    c->st.bytes_out = c->ss.link.bytes_out;
+}
+
+/* Builds THETA (theta at version, fp32) in *theta, sealed once by *s for
+ * every worker it goes to.  Returns LOCO_ENOMEM or LOCO_EIO (libsodium),
+ * reason in msg; *theta is then not open. */
+int loco__coord_theta(loco_coord *c, uint64_t version, zmq_msg_t *theta, loco_net_sealer *s, char *msg,
+                      size_t msglen);
 
 /* Sends slot w what it needs to hold theta at the current version: THETA
  * (the fp32 theta in msg theta, sealed by s) for dense fp32 runs; for lossy
@@ -99,8 +105,10 @@ int loco__coord_send_theta(loco_coord *c, int w, const loco_net_sealer *s, zmq_m
 int loco__async_create(loco_coord *c, char *msg, size_t msglen);
 void loco__async_free(loco_coord *c);
 void loco__async_on_push(loco_coord *c, int w, loco__msg *m);
-/* Slot w is about to be given to a newcomer: its task in flight is lost. */
-void loco__async_forget(loco_coord *c, int w);
+/* Slot w's worker is gone (died or left; say: 1 to log it) or its slot is
+ * about to go to a newcomer (say 0): its task in flight goes back to the
+ * queue. */
+void loco__async_forget(loco_coord *c, int w, int say);
 
 /* The asynchronous engine's part of the state file (src/net/state.h): the
  * rule's counters, the totals, and each shard's visits, schedule step and

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include "loco/net.h"
+#include "loco/shard.h"
 #include "net/wire.h"
 
 /* A cursor over a payload being written or read; `ok` drops to 0 on the
@@ -160,6 +161,20 @@ size_t loco_net_encode_welcome(const loco_net_welcome *x, uint8_t *out, size_t c
     if (c.ok && x->n_assign > (c.n - c.at) / 4) c.ok = 0;
     wbytes(&c, x->assign, c.ok ? 4 * (size_t)x->n_assign : 0);
     return written(&c);
+}
+
+/* The run's bytes of a WELCOME: the workers (4 bytes at 4), and everything
+ * from LOCO_NET_WELCOME_AT_RUN on; the id and the nonce are the worker's. */
+int loco_net_welcome_same_run(const uint8_t *a, size_t na, const uint8_t *b, size_t nb) {
+    if (!a || !b || na != nb || na < LOCO_NET_WELCOME_FIXED) return 0;
+    return memcmp(a + LOCO_NET_WELCOME_AT_WORKERS, b + LOCO_NET_WELCOME_AT_WORKERS, 4) == 0 &&
+           memcmp(a + LOCO_NET_WELCOME_AT_RUN, b + LOCO_NET_WELCOME_AT_RUN, na - LOCO_NET_WELCOME_AT_RUN) == 0;
+}
+
+uint64_t loco_net_welcome_identity(uint64_t h, const uint8_t *p, size_t n) {
+    if (!p || n < LOCO_NET_WELCOME_FIXED) return h;
+    h = loco_fnv1a64(h, p + LOCO_NET_WELCOME_AT_WORKERS, 4);
+    return loco_fnv1a64(h, p + LOCO_NET_WELCOME_AT_RUN, n - LOCO_NET_WELCOME_AT_RUN);
 }
 
 static int finite_nonneg(float f) {

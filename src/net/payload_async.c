@@ -1,8 +1,8 @@
-/* ATASK, the asynchronous engine's task message (src/net/payload_async.h).
+/* ATASK, the asynchronous engine's task message (include/loco/net.h).
  * The bytes come from the network, so the decoder checks the length and
  * every field it can before trusting any. */
 #include <math.h>
-#include "net/payload_async.h"
+#include "loco/net.h"
 #include "net/wire.h"
 
 size_t loco_net_encode_atask(const loco_net_atask *x, uint8_t *out, size_t cap) {

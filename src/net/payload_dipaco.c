@@ -1,8 +1,8 @@
 /* DPASK, DPTASK and DPPUSH, the messages of DiPaCo's task queue
- * (src/net/dipaco_wire.h).  The bytes come from the network, so every
+ * (include/loco/net.h).  The bytes come from the network, so every
  * reader checks the exact length and every field it can before trusting any. */
 #include <math.h>
-#include "net/dipaco_wire.h"
+#include "loco/net.h"
 #include "net/wire.h"
 
 size_t loco_net_dptask_bytes(uint64_t n_params) {

@@ -6,8 +6,6 @@
 #include <string.h>
 #include <time.h>
 #include "loco/net.h"
-#include "net/dipaco_wire.h"
-#include "net/payload_async.h"
 #include "net/wire.h"
 #include "core/file.h"
 

@@ -25,6 +25,7 @@
 #include "loco/loco.h"
 #include "core/file.h"
 #include "loco/shard.h"
+#include "loco/sim.h"
 #include "net/state.h"
 #include "net/wire.h"
 
@@ -199,4 +200,37 @@ int loco__state_load(const char *path, loco__coord_state *s, char *msg, size_t m
         return LOCO_EINVAL;
     }
     return LOCO_OK;
+}
+
+int loco__state_fits(const loco__coord_state *s, long n_rounds, long H, long steps, const char *path, char *msg,
+                     size_t msglen) {
+    if (s->round >= 0 && s->round <= n_rounds && s->inner_step == (s->round < n_rounds ? s->round * H : steps))
+        return LOCO_OK;
+    snprintf(msg, msglen, "%s: round %lld does not fit this run of %ld rounds", path, (long long)s->round, n_rounds);
+    return LOCO_EINVAL;
+}
+
+int loco__round_open(long round, long n_rounds, long steps, int H, long *h, long *first, char *msg, size_t msglen) {
+    if (round >= n_rounds) {
+        snprintf(msg, msglen, "the run is over (%ld rounds)", n_rounds);
+        return LOCO_ERANGE;
+    }
+    *h = loco_round_steps(steps, H, round, first);
+    return LOCO_OK;
+}
+
+void loco__round_close(long *round, long *inner_step, double *seconds, long h, double took) {
+    ++*round;
+    *inner_step += h;
+    *seconds = took;
+}
+
+uint64_t loco__outer_fingerprint(uint64_t h, const loco_outer_config *oc) {
+    uint8_t o[20];
+    loco__put32(o, (uint32_t)oc->kind);
+    loco__putf(o + 4, oc->lr);
+    loco__putf(o + 8, oc->momentum);
+    loco__putf(o + 12, oc->beta2);
+    loco__putf(o + 16, oc->eps);
+    return loco_fnv1a64(h, o, sizeof o);
 }
