@@ -14,7 +14,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "loco/net.h"
-#include "net/dipaco_wire.h"
 #include "test.h"
 #include "proc.h"
 #include "util.h"
@@ -342,5 +341,29 @@ LOCO_TEST(net_dipaco_short_leases_duplicates) {
           "expected expired leases, late pushes accepted and duplicates dropped (late %g, duplicates %g)", late,
           dup);
     if (*loco_test_failed_) dp_show(d, "coord.log");
+    loco_test_rmdir(d);
+}
+
+LOCO_TEST(net_dipaco_worker_joins_once) {
+    /* A DiPaCo worker joins once and serves in the session it joined (it
+     * used to join as a DiLoCo worker, leave and join again): one join,
+     * no departure, and the simulator's modules. */
+    char d[64];
+    static char text[1 << 14];
+    if (loco_test_net_scratch(d, "/tmp/loco_dpnet_XXXXXX", DP_SECRET)) { FAIL("setup"); return; }
+    CHECK(dp_simulate(d, "--steps 6 --inner-steps 3") == 0, "simulator failed");
+    pid_t c = dp_coordinator(d, "--steps 6 --inner-steps 3 --workers 1 --min-workers 1");
+    pid_t w = dp_worker(d, 0, "");
+    CHECK(loco_test_finish(c, 120) == 0, "coordinator failed");
+    CHECK(loco_test_finish(w, 30) == 0, "the worker did not end cleanly on BYE");
+    CHECK(dp_same_modules(d), "the modules differ from the simulator's");
+    CHECK(dp_last_metric(d, "joins") == 1, "%g joins for one worker", dp_last_metric(d, "joins"));
+    char path[256];
+    snprintf(path, sizeof path, "%s/coord.log", d);
+    loco_test_slurp(path, text, sizeof text);
+    int joined = 0;
+    for (const char *q = strstr(text, " joined"); q; q = strstr(q + 1, " joined")) joined++;
+    CHECK(joined == 1 && !strstr(text, " left"), "the coordinator saw %d joins%s:\n%s", joined,
+          strstr(text, " left") ? " and a departure" : "", text);
     loco_test_rmdir(d);
 }
