@@ -33,23 +33,23 @@ static const char *fake_secret = "session-test-secret-0123456789";
 /* The WELCOME of a tiny run; run B differs from A in its seed only. */
 static size_t fake_welcome(const fake *f, int b, const uint8_t *nonce, uint8_t *out, size_t cap) {
     static const uint8_t assign[4] = {0, 0, 0, 0};
-    loco_net_welcome w = {0};
-    w.workers = 1;
+    loco_net_welcome w = {.workers = 1,
+                          .model = {16, 50, 1, 2, 16},
+                          .batch = 2,
+                          .seq_len = 16,
+                          .inner_steps = 3,
+                          .steps = 9,
+                          .codec = LOCO_CODEC_FP32,
+                          .keep = 1.0f,
+                          .seed = b ? 43 : 42,
+                          .heartbeat_ms = 100,
+                          .data_kind = LOCO_NET_DATA_EMBEDDED,
+                          .data_docs = 1,
+                          .n_assign = 1,
+                          .assign = assign,
+                          .run_kind = f->run_kind};
     memcpy(w.nonce, nonce, LOCO_NET_NONCE_BYTES);
-    w.model = (loco_gpt_config){16, 50, 1, 2, 16};
-    w.batch = 2;
-    w.seq_len = 16;
-    w.inner_steps = 3;
-    w.steps = 9;
     loco_adamw_config_default(&w.inner, 9);
-    w.codec = LOCO_CODEC_FP32;
-    w.keep = 1.0f;
-    w.seed = b ? 43 : 42;
-    w.heartbeat_ms = 100;
-    w.data_kind = LOCO_NET_DATA_EMBEDDED;
-    w.data_docs = w.n_assign = 1;
-    w.assign = assign;
-    w.run_kind = f->run_kind;
     return loco_net_encode_welcome(&w, out, cap);
 }
 

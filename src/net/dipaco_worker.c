@@ -18,8 +18,8 @@
 #include "net/session.h"
 #include "net/wire.h"
 
-/* Everything the worker allocates once: the model, and one block for the
- * rest. */
+/* The worker: everything it allocates once (the model, and one block for
+ * the rest), its session, and the task leased and not yet trained. */
 typedef struct {
     loco_gpt *m;
     loco_cuda_gpt *dev;         /* with cuda: the device model the tasks train */
@@ -79,7 +79,6 @@ static int run_task(loco_netw *w, kit *k, const loco_net_dptask *t, const loco_s
     ask(w);
     return LOCO_OK;
 }
-
 
 /* The session layer's callbacks (src/net/session.h). */
 static int ready(void *ctx) { return ((kit *)ctx)->have_task; }
