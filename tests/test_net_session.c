@@ -57,7 +57,7 @@ static void *fake_run(void *arg) {
     fake *f = arg;
     loco__link l;
     char msg[256];
-    if (loco__link_open(&l, 1, f->ep, &f->key, 1 << 20, msg, sizeof msg) != LOCO_OK) {
+    if (loco__link_open(&l, 1, f->ep, &f->key, NULL, 1 << 20, msg, sizeof msg) != LOCO_OK) {
         f->ready = -1;
         return NULL;
     }
