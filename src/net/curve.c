@@ -26,6 +26,8 @@
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define MONITOR_ENDPOINT "inproc://loco-curve-monitor"
 
+#define ZAP_LINES 8
+
 struct loco__zap {
     pthread_t thread;
     void *rep;                       /* owned by the thread once it runs */
@@ -33,6 +35,12 @@ struct loco__zap {
     size_t n_allow;
     const char *who;
     atomic_long refused;
+    /* The refusal lines the thread has to say, until the link's thread
+     * takes them (loco__zap_lines): the library prints nothing, and the
+     * caller's log function is called on the caller's thread only. */
+    pthread_mutex_t lock;
+    char lines[ZAP_LINES][320];
+    int n_lines;
 };
 
 static int frame_is(zmq_msg_t *f, const char *s) {
@@ -82,8 +90,12 @@ static void *zap_main(void *arg) {
                     addr[al] = 0;
                     for (size_t i = 0; i < al; i++)
                         if (addr[i] < 32 || addr[i] > 126) addr[i] = '?';
-                    fprintf(stderr, "%s: refused a connection from %s: its CURVE public key %s is not in the "
-                            "allow-list (%ld refused so far)\n", z->who, addr, user, r);
+                    pthread_mutex_lock(&z->lock);
+                    if (z->n_lines < ZAP_LINES)
+                        snprintf(z->lines[z->n_lines++], sizeof z->lines[0], "%s: refused a connection from %s: "
+                                 "its CURVE public key %s is not in the allow-list (%ld refused so far)", z->who,
+                                 addr, user, r);
+                    pthread_mutex_unlock(&z->lock);
                 }
                 user[0] = 0;
             }
@@ -111,6 +123,7 @@ int loco__curve_server(void *ctx, void *sock, const loco_net_security *s, const 
     z->n_allow = s->n_allow;
     z->who = who;
     atomic_init(&z->refused, 0);
+    pthread_mutex_init(&z->lock, NULL);
     z->rep = zmq_socket(ctx, ZMQ_REP);
     if (!z->rep || zmq_setsockopt(z->rep, ZMQ_LINGER, &zero, sizeof zero) || zmq_bind(z->rep, ZAP_ENDPOINT)) {
         snprintf(msg, msglen, "cannot start the ZAP handler: %s", zmq_strerror(zmq_errno()));
@@ -133,7 +146,19 @@ int loco__curve_server(void *ctx, void *sock, const loco_net_security *s, const 
 void loco__zap_stop(loco__zap *z) {
     if (!z) return;
     pthread_join(z->thread, NULL);
+    pthread_mutex_destroy(&z->lock);
     free(z);
+}
+
+void loco__zap_lines(loco__zap *z, void (*say)(void *ctx, const char *line), void *ctx) {
+    if (!z) return;
+    char lines[ZAP_LINES][320];
+    pthread_mutex_lock(&z->lock);
+    const int n = z->n_lines;
+    memcpy(lines, z->lines, sizeof lines);
+    z->n_lines = 0;
+    pthread_mutex_unlock(&z->lock);
+    for (int i = 0; i < n; i++) say(ctx, lines[i]);
 }
 
 int loco__curve_client(void *ctx, void *sock, const loco_net_security *s, void **monitor, char *msg,

@@ -17,7 +17,8 @@ typedef struct loco__zap loco__zap;
  * inproc://zeromq.zap.01, which ZeroMQ asks about every connection's
  * client key before the connection may carry a message.  It accepts the
  * keys of s->allow (sorted, borrowed for the handler's life) and refuses
- * any other, with one line on stderr prefixed by who (rate-limited).
+ * any other, with one line prefixed by who (rate-limited) kept for
+ * loco__zap_lines.
  * Returns LOCO_OK with *zap, or LOCO_EIO/LOCO_ENOMEM with a reason. */
 int loco__curve_server(void *ctx, void *sock, const loco_net_security *s, const char *who, loco__zap **zap,
                        char *msg, size_t msglen);
@@ -25,6 +26,11 @@ int loco__curve_server(void *ctx, void *sock, const loco_net_security *s, const 
 /* Stops the handler: call after zmq_ctx_shutdown(ctx) (which wakes it) and
  * before zmq_ctx_term.  NULL is a no-op. */
 void loco__zap_stop(loco__zap *z);
+
+/* Hands the refusal lines kept since the last call to say, on the
+ * caller's thread (at most 8 between two calls; the count in each line
+ * tells of any left out). */
+void loco__zap_lines(loco__zap *z, void (*say)(void *ctx, const char *line), void *ctx);
 
 /* Makes sock (a DEALER of ctx, not yet connected) a CURVE client with s's
  * key pair and server key, and opens *monitor: a PAIR socket of ctx that

@@ -264,8 +264,14 @@ void loco__msg_close(loco__msg *m) {
     m->n = 0;
 }
 
+/* A line the ZAP handler kept, to the link's log. */
+static void zap_say(void *ctx, const char *line) {
+    loco__log(ctx, "%s", line);
+}
+
 /* Returns LOCO_OK, LOCO_ERANGE (nothing valid in time) or LOCO_EIO. */
 int loco__link_recv(loco__link *l, int timeout_ms, loco__msg *m) {
+    if (l->zap) loco__zap_lines(l->zap, zap_say, &l->log);
     const double t_end = loco__now() + timeout_ms / 1000.0;
     for (;;) {
         if (l->failed) return LOCO_EIO;
