@@ -185,7 +185,7 @@ typedef struct {
     loco_net_key key;          /* from the run's secret (MAC) */
     loco_net_security security;/* MAC, CURVE or both; zero: the default */
     uint32_t want_id;          /* the id asked for, LOCO_NET_ANON for any */
-    double join_timeout;       /* seconds to keep asking to join (HELLO again every 2 s); 0: forever */
+    double join_timeout;       /* seconds to keep asking to join (HELLO again every 0.5 s); 0: forever */
     double coordinator_timeout;/* seconds of silence from the coordinator before joining it again; 0: never */
     double give_up_after;      /* seconds of silence from any coordinator before giving up; 0: never */
     int threads;               /* informational */
