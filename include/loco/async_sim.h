@@ -106,6 +106,8 @@ int loco_async_sim_next(loco_async_sim *s, char *msg, size_t msglen);
 
 int loco_async_sim_done(const loco_async_sim *s);
 const loco_async_sim_stats *loco_async_sim_get_stats(const loco_async_sim *s);
+/* The configuration it was created with. */
+const loco_async_sim_config *loco_async_sim_get_config(const loco_async_sim *s);
 /* A model holding the current global theta (for evaluation); its parameters
  * are refreshed by this call. */
 loco_gpt *loco_async_sim_model(loco_async_sim *s);

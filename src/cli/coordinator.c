@@ -14,6 +14,7 @@
 #include "cli/args.h"
 #include "cli/common.h"
 #include "cli/cli.h"
+#include "cli/drive.h"
 #include "cli/net_cmd.h"
 #include "cli/run_setup.h"
 #include "cli/run_spec.h"
@@ -39,65 +40,27 @@ static int write_atomic(const char *path, const char *text) {
     return loco_file_write(path, text, strlen(text), msg, sizeof msg) == LOCO_OK ? 0 : -1;
 }
 
-static void log_event(loco_metrics *log, const char *kind, long step, float loss, const loco_coord_stats *st,
-                      double t) {
-    if (!log) return;
-    const char *k[] = {"loss", "ppl", "bytes", "bytes_in", "bytes_out", "time_s", "round", "alive", "tasked",
-                       "received", "missing", "late", "rejected", "deaths", "round_s", "joins", "saves",
-                       "resumed_round", "down_full", "down_delta", "screened"};
-    double v[] = {loss, exp(loss), st->bytes_in + st->bytes_out, st->bytes_in, st->bytes_out, t, st->round,
-                  st->alive, st->tasked, st->received, st->missing_total, st->late_total, st->rejected,
-                  st->deaths, st->round_seconds, st->joins, st->saves, st->resumed_round, st->downloads_full,
-                  st->downloads_delta, st->screened_total};
-    loco_metrics_log(log, kind, step, k, v, (int)(sizeof v / sizeof v[0]));
-}
+/* What the synchronous rounds' lines print beside the driver's metrics. */
+typedef struct {
+    loco_coord *co;
+    int steps;
+} sync_view;
 
-/* 1 if path exists. */
-static int exists(const char *path) {
-    return access(path, F_OK) == 0;
-}
-
-/* Continues from --resume DIR's state, or from --out's when --ckpt-every is
- * given and it holds one (a supervisor restarts the same command line), and
- * opens the metrics log: appended to after the resumed step, or afresh.
- * Returns 0, or the exit status after one line on stderr. */
-static int resume(const coord_args *a, loco_coord *co, double *elapsed, loco_metrics **log) {
-    char path[4200] = "", logp[4200], msg[4400];
-    if (a->resume) snprintf(path, sizeof path, "%s/coord.state", a->resume);
-    else if (a->ckpt_every) snprintf(path, sizeof path, "%s/coord.state", a->out);
-    if (!a->resume && !(a->ckpt_every && exists(path))) {
-        if (train_open_log(a->out, log, msg, sizeof msg) == 0) return 0;
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        return 1;
-    }
-    if (loco_coord_resume(co, path, elapsed, msg, sizeof msg) != LOCO_OK) {
-        fprintf(stderr, "loco coordinator: cannot resume: %s\n", msg);
-        return 1;
-    }
-    const loco_coord_stats *st = loco_coord_get_stats(co);
-    if (is_async(a))
-        printf("loco coordinator: resuming at push %ld of %ld (version %ld) from %s\n", st->pushes,
-               (long)a->dist.workers * loco_round_count(a->steps, a->dist.inner_steps), st->version,
-               path);
-    else
-        printf("loco coordinator: resuming at round %ld of %ld (step %ld) from %s\n", st->round, st->n_rounds,
-               st->inner_step, path);
+/* The one-line live status of the synchronous rounds. */
+static void status_line(void *ctx, const loco_engine_metrics *m, int tty, double tps, double eta) {
+    (void)tps, (void)eta;
+    const loco_coord_stats *st = loco_coord_get_stats(((sync_view *)ctx)->co);
+    char b1[32], b2[32];
+    printf("%sround %ld/%ld  step %ld  loss %.4f  workers %d alive  %d/%d in  %.2f s/round  "
+           "in %s out %s  missing %ld late %ld rejected %ld%s", tty ? "\r" : "", st->round, st->n_rounds,
+           m->step, st->train_loss, st->alive, st->received, st->tasked, st->round_seconds,
+           train_fmt_bytes(st->bytes_in, b1, sizeof b1), train_fmt_bytes(st->bytes_out, b2, sizeof b2),
+           st->missing_total, st->late_total, st->rejected, tty ? "   " : "\n");
     fflush(stdout);
-    if (!a->out) return 0;
-    snprintf(logp, sizeof logp, "%s/metrics.jsonl", a->out);
-    /* Lines logged after the state was saved are logged again by the
-     * rounds redone (an asynchronous run's lines are numbered by push); a
-     * missing log (resuming into a new --out) is begun. */
-    if (exists(logp) &&
-        loco_metrics_truncate_after(logp, is_async(a) ? st->pushes : st->inner_step, msg, sizeof msg) != LOCO_OK) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        return 1;
-    }
-    if (loco_metrics_open_append(log, logp, msg, sizeof msg) != LOCO_OK) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        return 1;
-    }
-    return 0;
+}
+
+static void eval_line(void *ctx, const loco_engine_metrics *m, float vl) {
+    printf("step %5ld/%d  val_loss %.4f  val_ppl %.3f\n", m->step, ((sync_view *)ctx)->steps, vl, exp(vl));
 }
 
 /* The run, once the flags are checked.  Returns the exit status. */
@@ -190,13 +153,12 @@ static int run(coord_args *a, loco_source *src) {
     float *init = NULL;
     uint8_t *assign = NULL;
     loco_coord *co = NULL;
-    loco_metrics *log = NULL;
-    int *tok = malloc(sizeof(int) * a->B * a->T), *tgt = malloc(sizeof(int) * a->B * a->T);
+    loco_engine *eng = NULL;
     train_common tc = {a->cfg, a->B, a->T, a->steps, a->eval_every, a->eval_batches, a->log_every, a->threads,
                        a->seed, r->inner, a->out, a->tokenizer, "coordinator", 0};
-    int status = tok && tgt ? train_shards_open(&ts, &a->dist, M, src, a->seed, msg, sizeof msg) : 1;
+    int status = train_shards_open(&ts, &a->dist, M, src, a->seed, msg, sizeof msg);
     if (status) {
-        fprintf(stderr, "loco coordinator: %s\n", tok && tgt ? msg : "out of memory");
+        fprintf(stderr, "loco coordinator: %s\n", msg);
         goto done;
     }
     for (int w = 0; w < M; w++)
@@ -243,97 +205,42 @@ static int run(coord_args *a, loco_source *src) {
         status = 1;
         goto done;
     }
-    double elapsed = 0;
-    if ((status = resume(a, co, &elapsed, &log)) != 0) goto done;
-    int want = a->min_workers ? a->min_workers : M;
-    const int over = cc.async ? loco_coord_async_done(co) : st->round >= st->n_rounds;
-    if (!over && (e = loco_coord_wait_workers(co, want, a->join_timeout, msg, sizeof msg)) != LOCO_OK) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
+    if (loco_coord_engine(&eng, co, &cc, a->min_workers ? a->min_workers : M, a->join_timeout) != LOCO_OK) {
+        fprintf(stderr, "loco coordinator: out of memory\n");
         status = 1;
         goto done;
     }
+    /* --resume DIR, or --out's own state when --ckpt-every is given and it
+     * holds one (a supervisor restarts the same command line). */
+    const char *from = a->resume ? a->resume : a->ckpt_every && drive_has_state(eng, a->out) ? a->out : NULL;
+    sync_view sv = {co, a->steps};
+    drive_config run = {.who = "loco coordinator", .engine = eng, .src = src, .B = a->B, .T = a->T,
+                        .eval_batches = a->eval_batches, .log_every = a->log_every, .eval_every = a->eval_every,
+                        .screen_k = a->dist.screen_k, .out = a->out, .resume = from, .ckpt_every = a->ckpt_every,
+                        .inner = &r->inner, .seed = a->seed, .tokenizer = a->tokenizer,
+                        .progress = status_line, .eval = eval_line, .ctx = &sv};
+    async_wire_view av = {co, M, a->dist.inner_steps, cc.pushes};
+    if (cc.async) async_wire_setup(&run, &av, a->eval_every, a->log_every);
+    drive_result res;
+    if ((status = drive(&run, &res)) != 0) goto done;
     if (cc.async) {
-        async_wire_run ar = {M, a->dist.inner_steps, a->steps, a->B, a->T, a->eval_every, a->log_every,
-                             a->eval_batches, a->ckpt_every, a->seed, elapsed, a->out, a->tokenizer, &r->inner};
-        status = async_wire_loop(&ar, co, src, &log, tok, tgt);
+        async_wire_done(&av, &res, a->out);
         goto done;
     }
-    const int tty = isatty(STDOUT_FILENO);
-    double t0 = loco_cli_now() - elapsed;
-    float vl = NAN;
-    long next_log = a->log_every, next_eval = a->eval_every;
-    while (next_log <= st->inner_step) next_log += a->log_every;
-    while (a->eval_every && next_eval <= st->inner_step) next_eval += a->eval_every;
-    char state[4200];
-    snprintf(state, sizeof state, "%s/coord.state", a->out ? a->out : ".");
-    while (st->round < st->n_rounds) {
-        if ((e = loco_coord_round(co, msg, sizeof msg)) != LOCO_OK) {
-            fprintf(stderr, "loco coordinator: %s\n", msg);
-            status = 1;
-            goto done;
-        }
-        if (st->screened)
-            fprintf(stderr, "loco coordinator: round %ld: dropped %d contribution%s whose norm was far outside the "
-                    "others' (--screen-k %g)\n", st->round, st->screened, st->screened > 1 ? "s" : "",
-                    (double)a->dist.screen_k);
-        long step = st->inner_step;
-        int last = st->round == st->n_rounds;
-        double t = loco_cli_now();
-        if (step >= next_log || last || st->round == 1) {
-            /* The one-line live status. */
-            printf("%sround %ld/%ld  step %ld  loss %.4f  workers %d alive  %d/%d in  %.2f s/round  "
-                   "in %s out %s  missing %ld late %ld rejected %ld%s", tty ? "\r" : "", st->round, st->n_rounds,
-                   step, st->train_loss, st->alive, st->received, st->tasked, st->round_seconds,
-                   train_fmt_bytes(st->bytes_in, b1, sizeof b1), train_fmt_bytes(st->bytes_out, b2, sizeof b2),
-                   st->missing_total, st->late_total, st->rejected, tty ? "   " : "\n");
-            fflush(stdout);
-            log_event(log, "train", step, st->train_loss, st, t - t0);
-            while (next_log <= step) next_log += a->log_every;
-        }
-        if ((a->eval_every && step >= next_eval) || last) {
-            vl = loco_cli_eval_loss(m, src, a->B, a->T, a->eval_batches, tok, tgt);
-            if (tty) printf("\n");
-            printf("step %5ld/%d  val_loss %.4f  val_ppl %.3f\n", step, a->steps, vl, exp(vl));
-            fflush(stdout);
-            log_event(log, "eval", step, vl, st, loco_cli_now() - t0);
-            while (a->eval_every && next_eval <= step) next_eval += a->eval_every;
-        }
-        /* After the round's log lines, so that a resumed run's log keeps
-         * them and drops only what follows the state. */
-        if (a->ckpt_every && st->round % a->ckpt_every == 0 &&
-            loco_coord_save(co, state, loco_cli_now() - t0, msg, sizeof msg) != LOCO_OK) {
-            fprintf(stderr, "loco coordinator: %s\n", msg);
-            status = 1;
-            goto done;
-        }
-    }
-    if (isnan(vl)) {   /* resumed from the state of a run that had ended */
-        vl = loco_cli_eval_loss(m, src, a->B, a->T, a->eval_batches, tok, tgt);
-        log_event(log, "eval", st->inner_step, vl, st, loco_cli_now() - t0);
-    }
-    if (train_save_global(a->out, "loco coordinator", m, st->inner_step, &r->inner, a->seed,
-                          a->tokenizer, &log, msg, sizeof msg)) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        status = 1;
-        goto done;
-    }
-    loco_coord_finish(co, 2.0);
     printf("done: diloco over the network, M=%d, %ld rounds (%ld outer steps) in %.1f s; val_loss %.4f, "
            "val_ppl %.3f; %s in, %s out; %ld joins, %ld deaths, %ld contributions missing, %ld late, "
            "%ld messages rejected; downloads: %ld full, %ld compressed%s%s\n",
-           M, st->round, st->outer_steps, loco_cli_now() - t0, vl, exp(vl),
+           M, st->round, st->outer_steps, res.seconds, res.val_loss, exp(res.val_loss),
            train_fmt_bytes(st->bytes_in, b1, sizeof b1), train_fmt_bytes(st->bytes_out, b2, sizeof b2), st->joins,
            st->deaths, st->missing_total, st->late_total, st->rejected, st->downloads_full, st->downloads_delta,
            a->out ? "; wrote " : "",
            a->out ? a->out : "");
 done:
-    loco_metrics_close(log);
+    loco_engine_free(eng);
     loco_coord_free(co);
     train_shards_close(&ts);
     free(assign);
     free(init);
-    free(tok);
-    free(tgt);
     return status;
 }
 

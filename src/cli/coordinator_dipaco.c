@@ -17,6 +17,7 @@
 #include "cli/args.h"
 #include "cli/common.h"
 #include "cli/cli.h"
+#include "cli/drive.h"
 #include "cli/net_cmd.h"
 #include "cli/run_setup.h"
 #include "cli/train_dipaco.h"
@@ -30,44 +31,18 @@
 
 typedef run_spec dpc_args;
 
-static void log_round(loco_metrics *log, const loco_dpc_stats *st, double t) {
-    if (!log) return;
-    const char *k[] = {"loss", "ppl", "round", "tasks_done", "leased", "leases", "requeued", "expired",
-                       "late_accepted", "duplicates", "stale", "alive", "joins", "deaths", "rejected", "bytes",
-                       "bytes_in", "bytes_out", "round_s", "time_s", "saves", "resumed_round"};
-    double v[] = {st->train_loss, exp(st->train_loss), st->round, st->tasks_done, st->leased, st->leases,
-                  st->requeued, st->expired, st->late_accepted, st->duplicates, st->stale, st->alive, st->joins,
-                  st->deaths, st->rejected, st->bytes_in + st->bytes_out, st->bytes_in, st->bytes_out,
-                  st->round_seconds, t, st->saves, st->resumed_round};
-    loco_metrics_log(log, "train", st->inner_step, k, v, (int)(sizeof v / sizeof v[0]));
-}
-
-/* Continues from OUT/dipaco_coord.state when --ckpt-every is given and it
- * exists (a supervisor restarts the same command line), and opens the
- * metrics log.  Returns 0, or the exit status after one line on stderr. */
-static int resume(const dpc_args *a, loco_dpc *co, const char *state, double *elapsed, loco_metrics **log) {
-    char msg[4400], logp[4200];
-    if (!a->ckpt_every || access(state, F_OK) != 0) {
-        if (train_open_log(a->out, log, msg, sizeof msg) == 0) return 0;
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        return 1;
-    }
-    if (loco_dpc_resume(co, state, elapsed, msg, sizeof msg) != LOCO_OK) {
-        fprintf(stderr, "loco coordinator: cannot resume: %s\n", msg);
-        return 1;
-    }
-    const loco_dpc_stats *st = loco_dpc_get_stats(co);
-    printf("loco coordinator: resuming at round %ld of %ld from %s\n", st->round, st->n_rounds, state);
-    snprintf(logp, sizeof logp, "%s/metrics.jsonl", a->out);
-    if (access(logp, F_OK) == 0 && loco_metrics_truncate_after(logp, st->inner_step, msg, sizeof msg) != LOCO_OK) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        return 1;
-    }
-    if (loco_metrics_open_append(log, logp, msg, sizeof msg) != LOCO_OK) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        return 1;
-    }
-    return 0;
+/* The one-line live status. */
+static void status_line(void *ctx, const loco_engine_metrics *m, int tty, double tps, double eta) {
+    (void)m, (void)tps, (void)eta;
+    const loco_dpc_stats *st = loco_dpc_get_stats(ctx);
+    char b1[32], b2[32];
+    printf("%sround %ld/%ld  step %ld  loss %.4f  workers %d alive  tasks: %ld done, %ld leased, "
+           "%ld requeued, %ld duplicates, %ld stale  %.2f s/round  in %s out %s%s", tty ? "\r" : "",
+           st->round, st->n_rounds, st->inner_step, st->train_loss, st->alive, st->tasks_done, st->leases,
+           st->requeued, st->duplicates, st->stale, st->round_seconds,
+           train_fmt_bytes(st->bytes_in, b1, sizeof b1), train_fmt_bytes(st->bytes_out, b2, sizeof b2),
+           tty ? "   " : "\n");
+    fflush(stdout);
 }
 
 /* The run, once the flags are checked (src/cli/net_cmd.h). */
@@ -135,7 +110,7 @@ int coord_dipaco_run(dpc_args *a, loco_source *src) {
     uint8_t *assign = NULL;
     double *weights = NULL;
     loco_dpc *co = NULL;
-    loco_metrics *log = NULL;
+    loco_engine *eng = NULL;
     train_common tc = {a->cfg, a->B, a->T, a->steps, 0, a->eval_batches, a->log_every, a->threads,
                        a->seed, r->inner, a->out, a->tokenizer, "coordinator", 0};
     int status = a->dist.router ? train_dipaco_route_shards(&ts, a->dist.router, P, 1, src, msg, sizeof msg)
@@ -193,64 +168,26 @@ int coord_dipaco_run(dpc_args *a, loco_source *src) {
             goto done;
         }
     }
-    char state[4200];
-    snprintf(state, sizeof state, "%s/dipaco_coord.state", a->out ? a->out : ".");
-    double elapsed = 0;
-    if ((status = resume(a, co, state, &elapsed, &log)) != 0) goto done;
-    if (a->min_workers && (e = loco_dpc_wait_workers(co, a->min_workers, a->join_timeout, msg, sizeof msg))) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
+    if (loco_dpc_engine(&eng, co, a->min_workers, a->join_timeout, a->tokenizer, a->dist.router) != LOCO_OK) {
+        fprintf(stderr, "loco coordinator: out of memory\n");
         status = 1;
         goto done;
     }
-    const int tty = isatty(STDOUT_FILENO);
-    const char *router = a->dist.router ? a->dist.router : "", *tok = a->tokenizer ? a->tokenizer : "";
-    double t0 = loco_cli_now() - elapsed;
-    long next_log = a->log_every;
-    while (next_log <= st->inner_step) next_log += a->log_every;
-    while (st->round < st->n_rounds) {
-        if ((e = loco_dpc_round(co, msg, sizeof msg)) != LOCO_OK) {
-            fprintf(stderr, "loco coordinator: %s\n", msg);
-            status = 1;
-            goto done;
-        }
-        double t = loco_cli_now();
-        if (st->inner_step >= next_log || st->round == st->n_rounds || st->round == 1) {
-            printf("%sround %ld/%ld  step %ld  loss %.4f  workers %d alive  tasks: %ld done, %ld leased, "
-                   "%ld requeued, %ld duplicates, %ld stale  %.2f s/round  in %s out %s%s", tty ? "\r" : "",
-                   st->round, st->n_rounds, st->inner_step, st->train_loss, st->alive, st->tasks_done, st->leases,
-                   st->requeued, st->duplicates, st->stale, st->round_seconds,
-                   train_fmt_bytes(st->bytes_in, b1, sizeof b1), train_fmt_bytes(st->bytes_out, b2, sizeof b2),
-                   tty ? "   " : "\n");
-            fflush(stdout);
-            while (next_log <= st->inner_step) next_log += a->log_every;
-        }
-        log_round(log, st, t - t0);
-        /* The module files first, then the state that says which round
-         * they hold: a crash between the two redoes the round. */
-        if (a->ckpt_every && st->round % a->ckpt_every == 0 && st->round < st->n_rounds &&
-            (loco_dipaco_save(a->out, &lay, loco_dpc_modules(co), tok, router, msg, sizeof msg) ||
-             loco_dpc_save(co, state, loco_cli_now() - t0, msg, sizeof msg))) {
-            fprintf(stderr, "loco coordinator: %s\n", msg);
-            status = 1;
-            goto done;
-        }
-    }
-    if (tty) printf("\n");
-    if (a->out && (loco_dipaco_save(a->out, &lay, loco_dpc_modules(co), tok, router, msg, sizeof msg) ||
-                   (a->ckpt_every && loco_dpc_save(co, state, loco_cli_now() - t0, msg, sizeof msg)))) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        status = 1;
-        goto done;
-    }
-    loco_dpc_finish(co, 2.0);
+    /* With --ckpt-every, --out's own state when it holds one (a supervisor
+     * restarts the same command line). */
+    drive_config run = {.who = "loco coordinator", .engine = eng, .log_every = a->log_every, .log_all = 1,
+                        .out = a->out, .resume = a->ckpt_every && drive_has_state(eng, a->out) ? a->out : NULL,
+                        .ckpt_every = a->ckpt_every, .ckpt_last = 1, .progress = status_line, .ctx = co};
+    drive_result res;
+    if ((status = drive(&run, &res)) != 0) goto done;
     printf("done: dipaco over the network, %d paths, %ld rounds in %.1f s; last train loss %.4f; %s in, %s out; "
            "%ld tasks done, %ld leases, %ld requeued (%ld expired), %ld late accepted, %ld duplicates, %ld stale; "
-           "%ld joins, %ld deaths, %ld messages rejected%s%s\n", P, st->round, loco_cli_now() - t0, st->train_loss,
+           "%ld joins, %ld deaths, %ld messages rejected%s%s\n", P, st->round, res.seconds, st->train_loss,
            train_fmt_bytes(st->bytes_in, b1, sizeof b1), train_fmt_bytes(st->bytes_out, b2, sizeof b2),
            st->tasks_done, st->leases, st->requeued, st->expired, st->late_accepted, st->duplicates, st->stale,
            st->joins, st->deaths, st->rejected, a->out ? "; wrote " : "", a->out ? a->out : "");
 done:
-    loco_metrics_close(log);
+    loco_engine_free(eng);
     loco_dpc_free(co);
     train_shards_close(&ts);
     free(assign);

@@ -24,25 +24,21 @@ int loco_cli_launch(int argc, char **argv);
 #include "loco/source.h"
 int coord_dipaco_run(run_spec *a, loco_source *src);
 
-/* What `loco coordinator --algo async` needs for its loop. */
-#include "loco/metrics.h"
+/* `loco coordinator --algo async`'s lines (src/cli/async_wire_cmd.c). */
+#include "cli/drive.h"
 #include "loco/net_engine.h"
-#include "loco/source.h"
 typedef struct {
-    int M, H, steps, B, T, eval_every, log_every, eval_batches;
-    int ckpt_every;             /* pushes between state files in out (0: none) */
-    unsigned long long seed;
-    double elapsed;             /* seconds the run had taken when its state was saved (0: a fresh start) */
-    const char *out, *tokenizer;
-    const loco_adamw_config *inner;
-} async_wire_run;
+    loco_coord *co;
+    int M, H;
+    long total;                 /* pushes in the run */
+} async_wire_view;
 
-/* The coordinator's loop for --algo async (src/cli/async_wire_cmd.c):
- * applies pushes until the run has had them, logging each one (JSON Lines
- * "train" events) and a live status line, evaluating as `loco train --algo
- * async` does, and saving the global model.  *log is closed by the caller.
- * Returns the exit status, after one line on stderr for an error. */
-int async_wire_loop(const async_wire_run *r, loco_coord *co, loco_source *src, loco_metrics **log, int *tok,
-                    int *tgt);
+/* Sets run's schedule, counted in pushes as `loco train --algo async`
+ * counts them (eval_every and log_every in inner steps of one synchronous
+ * worker), and its status and evaluation lines, for view v (whose co, M, H
+ * and total the caller fills). */
+void async_wire_setup(drive_config *run, async_wire_view *v, int eval_every, int log_every);
+/* The line at the end of the run. */
+void async_wire_done(const async_wire_view *v, const drive_result *res, const char *out);
 
 #endif

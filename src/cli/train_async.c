@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/drive.h"
 #include "cli/train_dist.h"
 #include "loco/async_sim.h"
 #include "loco/checkpoint.h"
@@ -108,15 +109,15 @@ static int make_config(const train_dist_args *d, const train_common *c, int shar
     return loco_async_sim_config_check(ac, shards, msg, msglen) ? 2 : 0;
 }
 
-static void log_event(loco_metrics *log, const char *kind, long step, float loss, const loco_async_sim_stats *st,
-                      int M, double t) {
-    if (!log) return;
-    const char *k[] = {"loss", "ppl", "rounds", "pushes", "updates", "sim_s", "bytes", "staleness", "worker",
-                       "inner_steps", "time_s", "screened"};
-    double v[] = {loss, exp(loss), (double)st->pushes / M, st->pushes, st->updates, st->sim_seconds,
-                  st->bytes_up + st->bytes_down, st->last_staleness, st->last_worker, st->last_steps, t,
-                  st->screened};
-    loco_metrics_log(log, kind, step, k, v, (int)(sizeof v / sizeof v[0]));
+/* The evaluation line: the pushes, the synchronous rounds they are worth,
+ * the server's updates, the simulated clock and the staleness so far. */
+static void async_eval(void *ctx, const loco_engine_metrics *m, float vl) {
+    loco_async_sim *sim = ctx;
+    const loco_async_sim_stats *st = loco_async_sim_get_stats(sim);
+    const loco_async_sim_config *ac = loco_async_sim_get_config(sim);
+    printf("push %5ld/%ld  rounds %.2f  updates %ld  simulated %.1f s  val_loss %.4f  val_ppl %.3f  "
+           "staleness mean %.2f max %.0f\n", m->step, ac->pushes, (double)st->pushes / ac->workers, st->updates,
+           st->sim_seconds, vl, exp(vl), st->mean_staleness, st->max_staleness);
 }
 
 int train_async_run(const train_dist_args *d, train_common *c, loco_source *src) {
@@ -131,11 +132,9 @@ int train_async_run(const train_dist_args *d, train_common *c, loco_source *src)
     train_shards ts = {0};
     float *init = NULL;
     loco_async_sim *sim = NULL;
-    loco_metrics *log = NULL;
-    int *tok = malloc(sizeof(int) * c->B * c->T), *tgt = malloc(sizeof(int) * c->B * c->T);
-    status = tok && tgt ? train_shards_open(&ts, d, shards, src, c->seed, msg, sizeof msg) : 1;
-    if (status) {
-        fprintf(stderr, "loco train: %s\n", tok && tgt ? msg : "out of memory");
+    loco_engine *eng = NULL;
+    if ((status = train_shards_open(&ts, d, shards, src, c->seed, msg, sizeof msg)) != 0) {
+        fprintf(stderr, "loco train: %s\n", msg);
         goto done;
     }
     if (d->init && (status = train_load_init(d->init, c, &init, msg, sizeof msg)) != 0) {
@@ -169,8 +168,8 @@ int train_async_run(const train_dist_args *d, train_common *c, loco_source *src)
         goto done;
     }
     const loco_async_sim_stats *st = loco_async_sim_get_stats(sim);
-    if (train_open_log(c->out, &log, msg, sizeof msg)) {
-        fprintf(stderr, "loco train: %s\n", msg);
+    if ((e = loco_async_sim_engine(&eng, sim)) != LOCO_OK) {
+        fprintf(stderr, "loco train: out of memory\n");
         status = 1;
         goto done;
     }
@@ -178,48 +177,21 @@ int train_async_run(const train_dist_args *d, train_common *c, loco_source *src)
      * steps are worth M eval_every / H pushes. */
     long eval_pushes = c->eval_every ? (long)M * c->eval_every / ac.inner_steps : 0;
     if (c->eval_every && eval_pushes < 1) eval_pushes = 1;
-    long next_eval = eval_pushes;
-    double t0 = loco_cli_now();
-    float vl = NAN;
-    while (!loco_async_sim_done(sim)) {
-        const long screened = st->screened;
-        if ((e = loco_async_sim_next(sim, msg, sizeof msg)) != LOCO_OK) {
-            fprintf(stderr, "loco train: %s\n", msg);
-            status = 1;
-            goto done;
-        }
-        if (st->screened > screened)
-            fprintf(stderr, "loco train: push %ld (worker %d): dropped, its norm was far outside the recent "
-                    "pushes' (--screen-k %g)\n", st->pushes, st->last_worker, (double)d->screen_k);
-        log_event(log, "train", st->pushes, st->last_loss, st, M, loco_cli_now() - t0);
-        int last = loco_async_sim_done(sim);
-        if ((eval_pushes && st->pushes >= next_eval) || last) {
-            vl = loco_cli_eval_loss(loco_async_sim_model(sim), src, c->B, c->T, c->eval_batches, tok, tgt);
-            printf("push %5ld/%ld  rounds %.2f  updates %ld  simulated %.1f s  val_loss %.4f  val_ppl %.3f  "
-                   "staleness mean %.2f max %.0f\n", st->pushes, ac.pushes, (double)st->pushes / M, st->updates,
-                   st->sim_seconds, vl, exp(vl), st->mean_staleness, st->max_staleness);
-            fflush(stdout);
-            log_event(log, "eval", st->pushes, vl, st, M, loco_cli_now() - t0);
-            while (eval_pushes && next_eval <= st->pushes) next_eval += eval_pushes;
-        }
-    }
-    if (train_save_global(c->out, "loco train", loco_async_sim_model(sim), st->inner_steps, &ac.inner, c->seed,
-                          c->tokenizer, &log, msg, sizeof msg)) {
-        fprintf(stderr, "loco train: %s\n", msg);
-        status = 1;
-        goto done;
-    }
+    drive_config dc = {.who = "loco train", .engine = eng, .src = src, .B = c->B, .T = c->T,
+                       .eval_batches = c->eval_batches, .log_every = 1, .eval_every = eval_pushes, .log_all = 1,
+                       .screen_k = d->screen_k, .out = c->out, .inner = &ac.inner, .seed = c->seed,
+                       .tokenizer = c->tokenizer, .eval = async_eval, .ctx = sim};
+    drive_result res;
+    if ((status = drive(&dc, &res)) != 0) goto done;
     printf("done: async %s M=%d, %ld pushes, %ld updates, %ld inner steps in %.1f s (simulated %.1f s); "
            "val_loss %.4f, val_ppl %.3f; sent %s; staleness mean %.2f max %.0f%s%s\n",
-           loco_async_rule_name(ac.rule.rule), M, st->pushes, st->updates, st->inner_steps, loco_cli_now() - t0,
-           st->sim_seconds, vl, exp(vl), train_fmt_bytes(st->bytes_up + st->bytes_down, b1, sizeof b1),
+           loco_async_rule_name(ac.rule.rule), M, st->pushes, st->updates, st->inner_steps, res.seconds,
+           st->sim_seconds, res.val_loss, exp(res.val_loss), train_fmt_bytes(st->bytes_up + st->bytes_down, b1, sizeof b1),
            st->mean_staleness, st->max_staleness, c->out ? "; wrote " : "", c->out ? c->out : "");
 done:
-    loco_metrics_close(log);
+    loco_engine_free(eng);
     loco_async_sim_free(sim);
     train_shards_close(&ts);
     free(init);
-    free(tok);
-    free(tgt);
     return status;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/drive.h"
 #include "cli/train_dipaco.h"
 #include "cli/train_dist.h"
 #include "loco/checkpoint.h"
@@ -54,6 +55,32 @@ int train_dipaco_route_shards(train_shards *ts, const char *path, int P, int top
     return e == LOCO_OK ? 0 : e == LOCO_EINVAL ? 2 : 1;
 }
 
+/* What the DiPaCo lines need beside the driver's metrics. */
+typedef struct {
+    loco_dipaco_sim *sim;
+    train_shards *ts;
+    const train_dist_args *d;
+    const train_common *c;
+    char *router_used;         /* the router dipaco.json names: --router, then the one EM fits */
+    size_t router_len;
+} dipaco_view;
+
+static void dipaco_progress(void *ctx, const loco_engine_metrics *m, int tty, double tps, double eta) {
+    loco_progress_print(stdout, tty, m->step, ((dipaco_view *)ctx)->c->steps, m->train_loss, tps, eta);
+}
+
+/* Discriminative routing after round --em-round (src/cli/train_dipaco_em.c). */
+static int dipaco_after_step(void *ctx, const loco_engine_metrics *m, int tty) {
+    dipaco_view *v = ctx;
+    if (!v->d->em_round || m->event != v->d->em_round || m->event >= m->n_events) return 0;
+    if (tty) printf("\n");
+    char msg[512];
+    int status = train_dipaco_em(v->sim, v->ts, v->d->router, v->c->out, v->router_used, v->router_len, msg,
+                                 sizeof msg);
+    if (status) fprintf(stderr, "loco train: %s\n", msg);
+    return status;
+}
+
 int train_dipaco_run(const train_dist_args *d, train_common *c, loco_source *src) {
     char msg[512], b1[32], b2[32];
     loco_dipaco_sim_config dc;
@@ -92,7 +119,7 @@ int train_dipaco_run(const train_dist_args *d, train_common *c, loco_source *src
     train_shards ts = {0};
     float *init = NULL;
     loco_dipaco_sim *sim = NULL;
-    loco_metrics *log = NULL;
+    loco_engine *eng = NULL;
     status = d->router ? train_dipaco_route_shards(&ts, d->router, P, d->route_topk, src, msg, sizeof msg)
                        : train_shards_open(&ts, d, P, src, c->seed, msg, sizeof msg);
     if (status) {
@@ -130,58 +157,22 @@ int train_dipaco_run(const train_dist_args *d, train_common *c, loco_source *src
            (unsigned long long)c->seed, c->threads);
     if (c->out) printf("  output %s/{dipaco.json,<module>.safetensors,metrics.jsonl}\n", c->out);
     fflush(stdout);
-    if (train_open_log(c->out, &log, msg, sizeof msg)) {
-        fprintf(stderr, "loco train: %s\n", msg);
+    if ((e = loco_dipaco_sim_engine(&eng, sim, c->tokenizer, router_used)) != LOCO_OK) {
+        fprintf(stderr, "loco train: out of memory\n");
         status = 1;
         goto done;
     }
-    const int tty = isatty(STDOUT_FILENO);
-    double t0 = loco_cli_now(), tlog = t0, tokens_since = 0;
-    long next_log = c->log_every;
-    while (st->round < st->n_rounds) {
-        long before = st->inner_step;
-        if ((e = loco_dipaco_sim_round(sim, msg, sizeof msg)) != LOCO_OK) {
-            fprintf(stderr, "loco train: %s\n", msg);
-            status = 1;
-            goto done;
-        }
-        tokens_since += (double)c->B * c->T * (double)(st->inner_step - before) * P;
-        double t = loco_cli_now();
-        if (st->inner_step >= next_log || st->round == st->n_rounds || st->round == 1) {
-            double eta = (t - t0) / st->round * (st->n_rounds - st->round);
-            loco_progress_print(stdout, tty, st->inner_step, c->steps, st->train_loss, tokens_since / (t - tlog), eta);
-            if (log) {
-                const char *k[] = {"loss", "ppl", "bytes", "bytes_up", "bytes_down", "time_s", "round"};
-                double v[] = {st->train_loss, exp(st->train_loss), st->bytes_up + st->bytes_down, st->bytes_up,
-                              st->bytes_down, t - t0, (double)st->round};
-                loco_metrics_log(log, "train", st->inner_step, k, v, 7);
-            }
-            tlog = t;
-            tokens_since = 0;
-            while (next_log <= st->inner_step) next_log += c->log_every;
-        }
-        if (d->em_round && st->round == d->em_round && st->round < st->n_rounds) {
-            if (tty) printf("\n");
-            status = train_dipaco_em(sim, &ts, d->router, c->out, router_used, sizeof router_used, msg, sizeof msg);
-            if (status) {
-                fprintf(stderr, "loco train: %s\n", msg);
-                goto done;
-            }
-        }
-    }
-    if (tty) printf("\n");
-    if (c->out && loco_dipaco_save(c->out, &lay, loco_dipaco_sim_modules(sim), c->tokenizer ? c->tokenizer : "",
-                                   router_used, msg, sizeof msg)) {
-        fprintf(stderr, "loco train: %s\n", msg);
-        status = 1;
-        goto done;
-    }
+    dipaco_view view = {sim, &ts, d, c, router_used, sizeof router_used};
+    drive_config run = {.who = "loco train", .engine = eng, .B = c->B, .T = c->T, .log_every = c->log_every,
+                        .out = c->out, .progress = dipaco_progress, .after_step = dipaco_after_step, .ctx = &view};
+    drive_result res;
+    if ((status = drive(&run, &res)) != 0) goto done;
     printf("done: dipaco %d paths, %ld rounds, %ld steps per path in %.1f s; last train loss %.4f; sent %s up + "
-           "%s down%s%s\n", P, st->round, st->inner_step, loco_cli_now() - t0, st->train_loss,
+           "%s down%s%s\n", P, st->round, st->inner_step, res.seconds, st->train_loss,
            train_fmt_bytes(st->bytes_up, b1, sizeof b1), train_fmt_bytes(st->bytes_down, b2, sizeof b2),
            c->out ? "; wrote " : "", c->out ? c->out : "");
 done:
-    loco_metrics_close(log);
+    loco_engine_free(eng);
     loco_dipaco_sim_free(sim);
     train_shards_close(&ts);
     free(init);

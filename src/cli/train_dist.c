@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "cli/drive.h"
 #include "cli/train_dist.h"
 #include "loco/checkpoint.h"
 #include "loco/file.h"
@@ -63,18 +64,26 @@ static int make_config(const train_dist_args *d, const train_common *c, loco_sim
     return loco_sim_config_check(sc, sc->workers, msg, msglen) ? 2 : 0;
 }
 
-static void log_event(loco_metrics *log, const char *kind, long step, float loss, const loco_sim_stats *st,
-                      double t) {
-    if (!log) return;
-    const char *k[] = {"loss", "ppl", "bytes", "bytes_up", "bytes_down", "sim_s", "time_s", "active", "received",
-                       "screened"};
-    double v[] = {loss, exp(loss), st->bytes_up + st->bytes_down, st->bytes_up, st->bytes_down,
-                  st->sim_seconds, t, st->active, st->received, st->screened_total};
-    loco_metrics_log(log, kind, step, k, v, (int)(sizeof v / sizeof v[0]));
+/* What the simulator's lines print beside the driver's metrics. */
+typedef struct {
+    loco_sim *sim;
+    int steps;
+} sim_view;
+
+static void sim_progress(void *ctx, const loco_engine_metrics *m, int tty, double tps, double eta) {
+    loco_progress_print(stdout, tty, m->step, ((sim_view *)ctx)->steps, m->train_loss, tps, eta);
+}
+
+static void sim_eval(void *ctx, const loco_engine_metrics *m, float vl) {
+    const sim_view *v = ctx;
+    const loco_sim_stats *st = loco_sim_get_stats(v->sim);
+    char b[32];
+    printf("step %5ld/%d  val_loss %.4f  val_ppl %.3f  sent %s  simulated %.1f s\n", m->step, v->steps, vl, exp(vl),
+           train_fmt_bytes(st->bytes_up + st->bytes_down, b, sizeof b), st->sim_seconds);
 }
 
 int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) {
-    char msg[512], b1[32], b2[32], b3[32];
+    char msg[512], b1[32], b2[32];
     loco_sim_config sc;
     int status = make_config(d, c, &sc, msg, sizeof msg);
     if (status) {
@@ -84,11 +93,9 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
     train_shards ts = {0};
     float *init = NULL;
     loco_sim *sim = NULL;
-    loco_metrics *log = NULL;
-    int *tok = malloc(sizeof(int) * c->B * c->T), *tgt = malloc(sizeof(int) * c->B * c->T);
-    status = tok && tgt ? train_shards_open(&ts, d, d->workers, src, c->seed, msg, sizeof msg) : 1;
-    if (status) {
-        fprintf(stderr, "loco train: %s\n", tok && tgt ? msg : "out of memory");
+    loco_engine *eng = NULL;
+    if ((status = train_shards_open(&ts, d, d->workers, src, c->seed, msg, sizeof msg)) != 0) {
+        fprintf(stderr, "loco train: %s\n", msg);
         goto done;
     }
     if (d->init && (status = train_load_init(d->init, c, &init, msg, sizeof msg)) != 0) {
@@ -135,58 +142,21 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
     if (c->out) printf("  output %s/{model.safetensors,metrics.jsonl,loss.svg}\n", c->out);
     fflush(stdout);
 
-    if (train_open_log(c->out, &log, msg, sizeof msg)) {
-        fprintf(stderr, "loco train: %s\n", msg);
+    if ((e = loco_sim_engine(&eng, sim)) != LOCO_OK) {
+        fprintf(stderr, "loco train: out of memory\n");
         status = 1;
         goto done;
     }
-    const int tty = isatty(STDOUT_FILENO);
-    const double tokens_per_round = (double)c->B * c->T * (diloco ? sc.inner_steps : 1);
-    double t0 = loco_cli_now(), tlog = t0, tokens_since = 0;
-    float vl = NAN;
-    long next_log = c->log_every, next_eval = c->eval_every;
-    while (st->round < st->n_rounds) {
-        if ((e = loco_sim_round(sim, msg, sizeof msg)) != LOCO_OK) {
-            fprintf(stderr, "loco train: %s\n", msg);
-            status = 1;
-            goto done;
-        }
-        if (st->screened)
-            fprintf(stderr, "loco train: round %ld: dropped %d contribution%s whose norm was far outside the "
-                    "others' (--screen-k %g)\n", st->round, st->screened, st->screened > 1 ? "s" : "",
-                    (double)d->screen_k);
-        tokens_since += tokens_per_round * st->active;
-        long step = st->inner_step;
-        int last = st->round == st->n_rounds;
-        double t = loco_cli_now();
-        if (step >= next_log || last || st->round == 1) {
-            double tps = tokens_since / (t - tlog);
-            double eta = (t - t0) / st->round * (st->n_rounds - st->round);
-            loco_progress_print(stdout, tty, step, c->steps, st->train_loss, tps, eta);
-            log_event(log, "train", step, st->train_loss, st, t - t0);
-            tlog = t;
-            tokens_since = 0;
-            while (next_log <= step) next_log += c->log_every;
-        }
-        if ((c->eval_every && step >= next_eval) || last) {
-            vl = loco_cli_eval_loss(m, src, c->B, c->T, c->eval_batches, tok, tgt);
-            if (tty) printf("\n");
-            printf("step %5ld/%d  val_loss %.4f  val_ppl %.3f  sent %s  simulated %.1f s\n", step, c->steps, vl,
-                   exp(vl), train_fmt_bytes(st->bytes_up + st->bytes_down, b3, sizeof b3), st->sim_seconds);
-            fflush(stdout);
-            log_event(log, "eval", step, vl, st, loco_cli_now() - t0);
-            while (c->eval_every && next_eval <= step) next_eval += c->eval_every;
-        }
-    }
-    if (train_save_global(c->out, "loco train", m, st->inner_step, &c->oc, c->seed,
-                          c->tokenizer, &log, msg, sizeof msg)) {
-        fprintf(stderr, "loco train: %s\n", msg);
-        status = 1;
-        goto done;
-    }
+    sim_view v = {sim, c->steps};
+    drive_config dc = {.who = "loco train", .engine = eng, .src = src, .B = c->B, .T = c->T,
+                       .eval_batches = c->eval_batches, .log_every = c->log_every, .eval_every = c->eval_every,
+                       .screen_k = d->screen_k, .out = c->out, .inner = &c->oc, .seed = c->seed,
+                       .tokenizer = c->tokenizer, .progress = sim_progress, .eval = sim_eval, .ctx = &v};
+    drive_result res;
+    if ((status = drive(&dc, &res)) != 0) goto done;
     printf("done: %s M=%d, %ld rounds, %ld steps per worker in %.1f s (simulated %.1f s); val_loss %.4f, "
            "val_ppl %.3f; sent %s up + %s down (%ld contributions dropped, %ld screened out)%s%s\n",
-           d->algo, M, st->round, st->inner_step, loco_cli_now() - t0, st->sim_seconds, vl, exp(vl),
+           d->algo, M, st->round, st->inner_step, res.seconds, st->sim_seconds, res.val_loss, exp(res.val_loss),
            train_fmt_bytes(st->bytes_up, b1, sizeof b1), train_fmt_bytes(st->bytes_down, b2, sizeof b2), st->dropped_total,
            st->screened_total, c->out ? "; wrote " : "", c->out ? c->out : "");
     printf("  per worker, sent / received:");
@@ -195,11 +165,9 @@ int train_dist_run(const train_dist_args *d, train_common *c, loco_source *src) 
                train_fmt_bytes(loco_sim_worker_bytes(sim, w, 1), b2, sizeof b2));
     printf("\n");
 done:
-    loco_metrics_close(log);
+    loco_engine_free(eng);
     loco_sim_free(sim);
     train_shards_close(&ts);
     free(init);
-    free(tok);
-    free(tgt);
     return status;
 }

@@ -20,6 +20,7 @@
 #include "loco/cuda.h"
 #include "loco/metrics.h"
 #include "loco/sim.h"
+#include "loco/train.h"
 
 /* loco_cli_eval_loss on the device model: the same windows, the same sum. */
 static int eval_loss_cuda(loco_cuda_gpt *d, const loco_source *src, int B, int T, int n_batches, int *tok,
@@ -35,17 +36,6 @@ static int eval_loss_cuda(loco_cuda_gpt *d, const loco_source *src, int B, int T
     }
     *out = (float)(s / n_batches);
     return LOCO_OK;
-}
-
-/* One training step on the device: the CPU loop's forward, zero_grad,
- * backward and AdamW step.  Returns the first failure. */
-static int step_cuda(loco_cuda_gpt *d, const int *tok, const int *tgt, int B, int T, const loco_adamw_config *oc,
-                     int step, float *loss, float *norm) {
-    int e = loco_cuda_gpt_forward(d, tok, tgt, B, T);
-    if (e != LOCO_OK) return e;
-    *loss = loco_cuda_gpt_loss(d);
-    if ((e = loco_cuda_gpt_zero_grad(d)) != LOCO_OK || (e = loco_cuda_gpt_backward(d)) != LOCO_OK) return e;
-    return loco_cuda_gpt_adamw_step(d, oc, step, norm);
 }
 
 /* Greedy decoding of "a+b=" prompts: the fraction of sums the model
@@ -249,24 +239,15 @@ int train_plain_run(const run_spec *s, train_resumed *r, loco_source *src) {
     for (long step = start; step < end; step++) {
         loco_source_batch(src, 0, &rng, B, T, tok, tgt);
         float norm;
-        int se;
-        if (dev) {
-            se = step_cuda(dev, tok, tgt, B, T, &oc, (int)step, &loss, &norm);
-            if (se != LOCO_OK && se != LOCO_ENONFINITE) {
-                fprintf(stderr, "loco train: step %ld: --device cuda: %s\n", step, loco_cuda_gpt_error(dev));
-                status = 1;
-                break;
-            }
-        } else {
-            loco_gpt_forward(m, tok, tgt, B, T);
-            loss = loco_gpt_loss(m);
-            loco_gpt_zero_grad(m);
-            loco_gpt_backward(m);
-            se = loco_gpt_adamw_step(m, &oc, (int)step, &norm);
-        }
-        if (se != LOCO_OK || !isfinite(loss)) {
+        int se = loco_train_step(m, dev, tok, tgt, B, T, &oc, step, &loss, &norm, msg, sizeof msg);
+        if (se == LOCO_ENONFINITE) {
             fprintf(stderr, "loco train: step %ld: loss or gradient is not finite (loss %g, norm %g); "
                     "try a lower --lr\n", step, loss, norm);
+            status = 1;
+            break;
+        }
+        if (se != LOCO_OK) {
+            fprintf(stderr, "loco train: step %ld: %s\n", step, msg);
             status = 1;
             break;
         }

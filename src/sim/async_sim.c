@@ -356,6 +356,8 @@ int loco_async_sim_next(loco_async_sim *s, char *msg, size_t msglen) {
 
 const loco_async_sim_stats *loco_async_sim_get_stats(const loco_async_sim *s) { return &s->stats; }
 
+const loco_async_sim_config *loco_async_sim_get_config(const loco_async_sim *s) { return &s->c; }
+
 loco_gpt *loco_async_sim_model(loco_async_sim *s) {
     memcpy(loco_gpt_params(s->eval), s->theta, s->P * sizeof(float));
     return s->eval;

@@ -3,6 +3,7 @@
  * reproduces `loco train` bit for bit, on the CPU or on the device. */
 #include <math.h>
 #include <stdio.h>
+#include "loco/train.h"
 #include "train/worker.h"
 
 /* Reports a device failure of worker w with the device's own reason. */
@@ -12,42 +13,59 @@ static int device_error(int e, loco_cuda_gpt *dev, int w, const char *what, char
 }
 
 /* The same step on the device: the batch goes up, the loss and the norm come
- * back.  Returns LOCO_ENONFINITE as the CPU's, or the device's error. */
+ * back.  Returns LOCO_ENONFINITE as the CPU's, or the device's error with
+ * the phase that failed in *what. */
 static int step_device(loco_cuda_gpt *dev, const int *tok, const int *tgt, int B, int T,
-                       const loco_adamw_config *inner, long step, int w, float *loss, float *norm, char *msg,
-                       size_t msglen) {
+                       const loco_adamw_config *inner, long step, float *loss, float *norm, const char **what) {
+    *what = "forward";
     int e = loco_cuda_gpt_forward(dev, tok, tgt, B, T);
-    if (e) return device_error(e, dev, w, "forward", msg, msglen);
+    if (e) return e;
     *loss = loco_cuda_gpt_loss(dev);
-    if ((e = loco_cuda_gpt_zero_grad(dev)) != LOCO_OK || (e = loco_cuda_gpt_backward(dev)) != LOCO_OK)
-        return device_error(e, dev, w, "backward", msg, msglen);
-    e = loco_cuda_gpt_adamw_step(dev, inner, (int)step, norm);
-    return e == LOCO_ENONFINITE || e == LOCO_OK ? e : device_error(e, dev, w, "AdamW step", msg, msglen);
+    *what = "backward";
+    if ((e = loco_cuda_gpt_zero_grad(dev)) != LOCO_OK || (e = loco_cuda_gpt_backward(dev)) != LOCO_OK) return e;
+    *what = "AdamW step";
+    return loco_cuda_gpt_adamw_step(dev, inner, (int)step, norm);
+}
+
+int loco_train_step(loco_gpt *m, loco_cuda_gpt *dev, const int *tok, const int *tgt, int B, int T,
+                    const loco_adamw_config *oc, long step, float *loss, float *norm, char *msg, size_t msglen) {
+    *loss = *norm = NAN;
+    int bad;
+    if (dev) {
+        const char *what = "";
+        int e = step_device(dev, tok, tgt, B, T, oc, step, loss, norm, &what);
+        if (e && e != LOCO_ENONFINITE) {
+            snprintf(msg, msglen, "%s: --device cuda: %s", what, loco_cuda_gpt_error(dev));
+            return e;
+        }
+        bad = e == LOCO_ENONFINITE;
+    } else {
+        loco_gpt_forward(m, tok, tgt, B, T);
+        *loss = loco_gpt_loss(m);
+        loco_gpt_zero_grad(m);
+        loco_gpt_backward(m);
+        bad = loco_gpt_adamw_step(m, oc, (int)step, norm) != LOCO_OK;
+    }
+    return bad || !isfinite(*loss) ? LOCO_ENONFINITE : LOCO_OK;
 }
 
 int loco__worker_step(loco_gpt *m, loco_cuda_gpt *dev, const loco_split *split, int shard, loco_rng *rng, int B,
                       int T, const loco_adamw_config *inner, long step, int *tok, int *tgt, int w,
                       double *loss_sum, char *msg, size_t msglen) {
     loco_worker_batch(split, shard, rng, B, T, tok, tgt);
-    float loss = NAN, norm = NAN;
-    int bad;
-    if (dev) {
-        int e = step_device(dev, tok, tgt, B, T, inner, step, w, &loss, &norm, msg, msglen);
-        if (e && e != LOCO_ENONFINITE) return e;
-        bad = e == LOCO_ENONFINITE;
-    } else {
-        loco_gpt_forward(m, tok, tgt, B, T);
-        loss = loco_gpt_loss(m);
-        loco_gpt_zero_grad(m);
-        loco_gpt_backward(m);
-        bad = loco_gpt_adamw_step(m, inner, (int)step, &norm) != LOCO_OK;
-    }
-    if (bad || !isfinite(loss)) {
+    float loss, norm;
+    char why[400];
+    int e = loco_train_step(m, dev, tok, tgt, B, T, inner, step, &loss, &norm, why, sizeof why);
+    if (e == LOCO_ENONFINITE) {
         /* A worker starts each task from theta, which the outer steps moved:
          * an outer learning rate too high shows up here too. */
         snprintf(msg, msglen, "worker %d, step %ld: loss or gradient is not finite (loss %g, norm %g); "
                  "try a lower --lr or --outer-lr", w, step, loss, norm);
         return LOCO_ENONFINITE;
+    }
+    if (e) {
+        snprintf(msg, msglen, "worker %d: %s", w, why);
+        return e;
     }
     *loss_sum += loss;
     return LOCO_OK;
