@@ -81,7 +81,6 @@ typedef struct {
 /* The base every engine begins with. */
 struct loco_engine {
     const loco_engine_type *type;
-    const char *name;          /* "diloco", "async", "dipaco", ... */
 };
 
 static inline int loco_engine_step(loco_engine *e, char *msg, size_t msglen) {

@@ -49,7 +49,7 @@ static int open_run(const drive_config *c, double *elapsed, loco_metrics **log, 
     }
     loco_engine_metrics m;
     loco_engine_get_metrics(e, *elapsed, &m);
-    if (m.worker < 0)
+    if (m.step != m.event)   /* rounds: the inner steps they hold */
         printf("%s: resuming at %s %ld of %ld (step %ld) from %s\n", c->who, m.unit, m.event, m.n_events, m.step,
                path);
     else

@@ -129,7 +129,7 @@ int loco_coord_engine(loco_engine **out, loco_coord *c, const loco_coord_config 
                       double join_timeout) {
     coord_engine *k = calloc(1, sizeof *k);
     if (!k) return LOCO_ENOMEM;
-    k->base = cfg->async ? (loco_engine){&async_type, "async"} : (loco_engine){&sync_type, "diloco"};
+    k->base = cfg->async ? (loco_engine){&async_type} : (loco_engine){&sync_type};
     k->c = c;
     k->workers = (int)cfg->run.workers;
     k->pushes = cfg->pushes;
@@ -215,7 +215,7 @@ int loco_dpc_engine(loco_engine **out, loco_dpc *c, int min_workers, double join
                     const char *router) {
     dpc_engine *k = calloc(1, sizeof *k);
     if (!k) return LOCO_ENOMEM;
-    k->base = (loco_engine){&dpc_type, "dipaco"};
+    k->base = (loco_engine){&dpc_type};
     k->c = c;
     k->min_workers = min_workers;
     k->join_timeout = join_timeout;

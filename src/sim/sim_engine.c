@@ -51,7 +51,7 @@ static const loco_engine_type sim_type = {
 int loco_sim_engine(loco_engine **out, loco_sim *s) {
     sim_engine *e = calloc(1, sizeof *e);
     if (!e) return LOCO_ENOMEM;
-    e->base = (loco_engine){&sim_type, "diloco"};
+    e->base = (loco_engine){&sim_type};
     e->s = s;
     *out = &e->base;
     return LOCO_OK;
@@ -101,7 +101,7 @@ static const loco_engine_type async_type = {
 int loco_async_sim_engine(loco_engine **out, loco_async_sim *s) {
     async_engine *e = calloc(1, sizeof *e);
     if (!e) return LOCO_ENOMEM;
-    e->base = (loco_engine){&async_type, "async"};
+    e->base = (loco_engine){&async_type};
     e->s = s;
     e->screened_before = loco_async_sim_get_stats(s)->screened;
     *out = &e->base;
@@ -152,7 +152,7 @@ static const loco_engine_type dipaco_type = {
 int loco_dipaco_sim_engine(loco_engine **out, loco_dipaco_sim *s, const char *tokenizer, const char *router) {
     dipaco_engine *e = calloc(1, sizeof *e);
     if (!e) return LOCO_ENOMEM;
-    e->base = (loco_engine){&dipaco_type, "dipaco"};
+    e->base = (loco_engine){&dipaco_type};
     e->s = s;
     e->tokenizer = tokenizer ? tokenizer : "";
     e->router = router ? router : "";
