@@ -143,7 +143,7 @@ int loco_agent_demos_load(loco_agent_demos **out, const char *dir, const loco_ag
             if (loco_env_task_find(files[f][e].task) < 0) s.unsupported++;
     if (!nref) FAILF(LOCO_EINVAL, "%.200s: no successful demonstration of a known task", dir);
     if (loco_agent_batch_buf_alloc(&d->steps, c, 1, (int)steps))
-        FAILF(LOCO_ENOMEM, "out of memory for %ld demonstration steps (fewer with --max-per-task)", steps);
+        FAILF(LOCO_ENOMEM, "out of memory for %ld demonstration steps (take fewer per task)", steps);
     d->ep_start = calloc(nref, sizeof(int));
     d->ep_len = calloc(nref, sizeof(int));
     if (!d->ep_start || !d->ep_len) FAILF(LOCO_ENOMEM, "out of memory");

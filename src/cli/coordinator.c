@@ -14,6 +14,7 @@
 #include "cli/args.h"
 #include "cli/common.h"
 #include "cli/cli.h"
+#include "cli/coord_welcome.h"
 #include "cli/drive.h"
 #include "cli/net_cmd.h"
 #include "cli/run_setup.h"
@@ -70,19 +71,15 @@ static int run(coord_args *a, loco_source *src) {
     loco_coord_config cc;
     memset(&cc, 0, sizeof cc);
     loco_net_welcome *r = &cc.run;
-    if (net_security_load(&a->sec, 1, a->listen, &cc.key, &cc.security, msg, sizeof msg)) {
+    int status = coord_key_outer(a, &cc.key, &cc.security, &cc.outer, msg, sizeof msg);
+    if (!status && loco_codec_parse(a->dist.compress, &r->codec)) {   /* a run spec choice, checked when parsed */
+        snprintf(msg, sizeof msg, "unknown --compress '%s'", a->dist.compress);
+        status = 2;
+    }
+    if (status) {
         fprintf(stderr, "loco coordinator: %s\n", msg);
-        return 1;
+        return status;
     }
-    loco_outer_config_default(&cc.outer);
-    /* The names are the run spec's choices, checked when parsed. */
-    if (loco_outer_parse(a->dist.outer_opt, &cc.outer.kind) || loco_codec_parse(a->dist.compress, &r->codec)) {
-        fprintf(stderr, "loco coordinator: unknown --outer-opt or --compress\n");
-        return 2;
-    }
-    cc.outer.lr = a->dist.outer_lr;
-    cc.outer.momentum = a->dist.outer_momentum;
-    cc.outer.beta2 = a->dist.outer_beta2;
     /* The simulator's checks, so that the two refuse the same runs. */
     loco_sim_config sc;
     loco_sim_config_default(&sc);
@@ -99,24 +96,13 @@ static int run(coord_args *a, loco_source *src) {
         fprintf(stderr, "loco coordinator: %s\n", msg);
         return 2;
     }
+    coord_welcome_fill(r, a);
     r->workers = (uint32_t)M;
-    r->model = a->cfg;
-    r->batch = a->B;
-    r->seq_len = a->T;
-    r->inner_steps = a->dist.inner_steps;
-    r->steps = a->steps;
-    r->inner = a->oc;
-    r->inner.max_steps = a->steps;
-    r->inner.min_lr = a->oc.lr * a->min_lr_frac;
     r->keep = a->dist.prune;
     r->error_feedback = a->dist.error_feedback;
-    r->seed = a->seed;
-    r->heartbeat_ms = (uint32_t)(a->heartbeat * 1000 + 0.5);
-    if (r->heartbeat_ms < 1) r->heartbeat_ms = 1;
     /* Asynchronous workers keep no state for redoing pushes (see
      * src/net/async_wire.c, "state"): they need not know. */
     r->ckpt_every = is_async(a) ? 0 : (uint32_t)a->ckpt_every;
-    r->data_kind = a->train_shard ? LOCO_NET_DATA_SHARDS : a->data ? LOCO_NET_DATA_BYTES : LOCO_NET_DATA_EMBEDDED;
     cc.listen = a->listen;
     cc.round_timeout = a->round_timeout;
     cc.quorum = a->quorum ? a->quorum : M;
@@ -156,33 +142,12 @@ static int run(coord_args *a, loco_source *src) {
     loco_engine *eng = NULL;
     train_common tc = {a->cfg, a->B, a->T, a->steps, a->eval_every, a->eval_batches, a->log_every, a->threads,
                        a->seed, r->inner, a->out, a->tokenizer, "coordinator", 0};
-    int status = train_shards_open(&ts, &a->dist, M, src, a->seed, msg, sizeof msg);
+    status = train_shards_open(&ts, &a->dist, M, src, a->seed, msg, sizeof msg);
+    if (!status) status = coord_welcome_assign(r, &ts, M, a->T, "worker", &assign, msg, sizeof msg);
     if (status) {
         fprintf(stderr, "loco coordinator: %s\n", msg);
         goto done;
     }
-    for (int w = 0; w < M; w++)
-        if (loco_split_worker_tokens(ts.split, w) < (uint64_t)a->T + 1) {
-            fprintf(stderr, "loco coordinator: worker %d's shard holds %llu tokens, fewer than --seq-len + 1 = %d\n",
-                    w, (unsigned long long)loco_split_worker_tokens(ts.split, w), a->T + 1);
-            status = 2;
-            goto done;
-        }
-    assign = malloc(4 * (size_t)ts.docs.n_docs);
-    if (!assign) {
-        fprintf(stderr, "loco coordinator: out of memory for the split\n");
-        status = 1;
-        goto done;
-    }
-    for (int w = 0; w < M; w++) {
-        const int *list = loco_split_worker_doc_list(ts.split, w);
-        for (long i = 0; i < loco_split_worker_docs(ts.split, w); i++)
-            for (int b = 0; b < 4; b++) assign[4 * (size_t)list[i] + b] = (uint8_t)((unsigned)w >> (8 * b));
-    }
-    r->data_docs = r->n_assign = (uint64_t)ts.docs.n_docs;
-    r->data_tokens = ts.docs.offsets[ts.docs.n_docs];
-    r->data_fingerprint = loco_net_docs_fingerprint(&ts.docs);
-    r->assign = assign;
     cc.split = ts.split;
     if (a->dist.init && (status = train_load_init(a->dist.init, &tc, &init, msg, sizeof msg)) != 0) {
         fprintf(stderr, "loco coordinator: %s\n", msg);

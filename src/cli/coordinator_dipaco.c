@@ -17,6 +17,7 @@
 #include "cli/args.h"
 #include "cli/common.h"
 #include "cli/cli.h"
+#include "cli/coord_welcome.h"
 #include "cli/drive.h"
 #include "cli/net_cmd.h"
 #include "cli/run_setup.h"
@@ -62,39 +63,16 @@ int coord_dipaco_run(dpc_args *a, loco_source *src) {
         return 2;
     }
     const int P = lay.n_paths;
-    if (net_security_load(&a->sec, 1, a->listen, &cc.key, &cc.security, msg, sizeof msg)) {
+    int status = coord_key_outer(a, &cc.key, &cc.security, &cc.outer, msg, sizeof msg);
+    if (status) {
         fprintf(stderr, "loco coordinator: %s\n", msg);
-        return 1;
+        return status;
     }
-    loco_outer_config_default(&cc.outer);
-    if (loco_outer_parse(a->dist.outer_opt, &cc.outer.kind)) {   /* a run spec choice, checked when parsed */
-        fprintf(stderr, "loco coordinator: unknown --outer-opt\n");
-        return 2;
-    }
-    cc.outer.lr = a->dist.outer_lr;
-    cc.outer.momentum = a->dist.outer_momentum;
-    cc.outer.beta2 = a->dist.outer_beta2;
-    if (!(cc.outer.lr > 0) || !(cc.outer.momentum >= 0 && cc.outer.momentum < 1) || a->dist.inner_steps < 1) {
-        fprintf(stderr, "loco coordinator: --outer-lr must be positive, --outer-momentum in [0, 1) and "
-                "--inner-steps at least 1\n");
-        return 2;
-    }
+    coord_welcome_fill(r, a);
     r->run_kind = LOCO_NET_RUN_DIPACO;
     r->workers = (uint32_t)P;
-    r->model = a->cfg;
-    r->batch = a->B;
-    r->seq_len = a->T;
-    r->inner_steps = a->dist.inner_steps;
-    r->steps = a->steps;
-    r->inner = a->oc;
-    r->inner.max_steps = a->steps;
-    r->inner.min_lr = a->oc.lr * a->min_lr_frac;
     r->keep = 1.0f;
     r->codec = LOCO_CODEC_FP32;
-    r->seed = a->seed;
-    r->heartbeat_ms = (uint32_t)(a->heartbeat * 1000 + 0.5);
-    if (r->heartbeat_ms < 1) r->heartbeat_ms = 1;
-    r->data_kind = a->train_shard ? LOCO_NET_DATA_SHARDS : a->data ? LOCO_NET_DATA_BYTES : LOCO_NET_DATA_EMBEDDED;
     cc.listen = a->listen;
     cc.lease_timeout = a->lease_timeout;
     cc.worker_timeout = a->worker_timeout;
@@ -113,36 +91,20 @@ int coord_dipaco_run(dpc_args *a, loco_source *src) {
     loco_engine *eng = NULL;
     train_common tc = {a->cfg, a->B, a->T, a->steps, 0, a->eval_batches, a->log_every, a->threads,
                        a->seed, r->inner, a->out, a->tokenizer, "coordinator", 0};
-    int status = a->dist.router ? train_dipaco_route_shards(&ts, a->dist.router, P, 1, src, msg, sizeof msg)
-                                : train_shards_open(&ts, &a->dist, P, src, a->seed, msg, sizeof msg);
+    status = a->dist.router ? train_dipaco_route_shards(&ts, a->dist.router, P, 1, src, msg, sizeof msg)
+                            : train_shards_open(&ts, &a->dist, P, src, a->seed, msg, sizeof msg);
+    if (!status) status = coord_welcome_assign(r, &ts, P, a->T, "path", &assign, msg, sizeof msg);
+    weights = status ? NULL : malloc(sizeof(double) * (size_t)P);
+    if (!status && !weights) {
+        snprintf(msg, sizeof msg, "out of memory for the split");
+        status = 1;
+    }
     if (status) {
         fprintf(stderr, "loco coordinator: %s\n", msg);
         goto done;
     }
-    assign = malloc(4 * (size_t)ts.docs.n_docs);
-    weights = malloc(sizeof(double) * (size_t)P);
-    if (!assign || !weights) {
-        fprintf(stderr, "loco coordinator: out of memory for the split\n");
-        status = 1;
-        goto done;
-    }
-    for (int p = 0; p < P; p++) {
-        if (loco_split_worker_tokens(ts.split, p) < (uint64_t)a->T + 1) {
-            fprintf(stderr, "loco coordinator: path %d's shard holds %llu tokens, fewer than --seq-len + 1 = %d\n",
-                    p, (unsigned long long)loco_split_worker_tokens(ts.split, p), a->T + 1);
-            status = 2;
-            goto done;
-        }
-        /* The simulator's weights: the shard's tokens. */
-        weights[p] = (double)loco_split_worker_tokens(ts.split, p);
-        const int *list = loco_split_worker_doc_list(ts.split, p);
-        for (long i = 0; i < loco_split_worker_docs(ts.split, p); i++)
-            for (int b = 0; b < 4; b++) assign[4 * (size_t)list[i] + b] = (uint8_t)((unsigned)p >> (8 * b));
-    }
-    r->data_docs = r->n_assign = (uint64_t)ts.docs.n_docs;
-    r->data_tokens = ts.docs.offsets[ts.docs.n_docs];
-    r->data_fingerprint = loco_net_docs_fingerprint(&ts.docs);
-    r->assign = assign;
+    /* The simulator's weights: the shards' tokens. */
+    for (int p = 0; p < P; p++) weights[p] = (double)loco_split_worker_tokens(ts.split, p);
     cc.weights = weights;
     if (a->dist.init && (status = train_load_init(a->dist.init, &tc, &init, msg, sizeof msg)) != 0) {
         fprintf(stderr, "loco coordinator: %s\n", msg);

@@ -9,15 +9,13 @@
  * apply, and docs/cli.md (`loco help --markdown`).
  *
  * Adding an option is one row here and the field it fills in run_spec.h;
- * docs/cli.md shows a worked example.
+ * docs/architecture.md ("Adding an option") shows a worked example.
  */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "cli/args.h"
 #include "cli/run_spec.h"
-#include "loco/cuda.h"
-#include "loco/net.h"
 #include "loco/outer.h"
 
 /* One option (or, with name NULL, a heading of --help and the docs). */
@@ -45,12 +43,8 @@ typedef struct {
 
 enum {
     T = RUN_TRAIN, C = RUN_COORD, W = RUN_WORKER, TC = T | C, TW = T | W, CW = C | W, TCW = T | C | W,
-    ANY = ALGO_SINGLE | ALGO_DDP | ALGO_DILOCO | ALGO_ASYNC | ALGO_DIPACO,
     SINGLE = ALGO_SINGLE, DDP = ALGO_DDP, DILOCO = ALGO_DILOCO, ASYNC = ALGO_ASYNC, DIPACO = ALGO_DIPACO,
-    MANY = DDP | DILOCO | ASYNC | DIPACO,   /* every algorithm of many workers */
-    NET = DILOCO | ASYNC | DIPACO,          /* those that run over the network */
-    OUTER = DILOCO | ASYNC | DIPACO,        /* those with an outer step */
-    PSEUDO = DILOCO | ASYNC,                /* those that send compressible pseudo-gradients */
+    ANY = ALGO_ANY, MANY = ALGO_MANY, NET = ALGO_NET, OUTER = ALGO_OUTER, PSEUDO = ALGO_PSEUDO,
 };
 
 /* Options that differ between commands (--resume, --algo, --workers, ...)
@@ -343,79 +337,6 @@ int run_spec_parse(run_spec *s, run_cmd cmd, int argc, char **argv, char *msg, s
         if (!first_of_name(i)) continue;
         const run_opt *o = row_of(opts[i].name, cmd);
         if (!same_value(o, s, &z) && why_not(o->name, cmd, algo, msg, msglen)) return 2;
-    }
-    return 0;
-}
-
-/* The rules of the networked commands (cmd is RUN_COORD or RUN_WORKER). */
-static const char *check_net(const run_spec *s, run_cmd cmd, int algo, char *buf, size_t n) {
-    const char *ep = cmd == RUN_COORD ? s->listen : s->connect;
-    if (cmd == RUN_COORD && !ep) return "--listen ENDPOINT is required (e.g. tcp://0.0.0.0:5555)";
-    if (ep && loco_net_endpoint_check(ep, cmd == RUN_COORD, buf, n)) {
-        if (cmd == RUN_COORD) return buf;
-        char why[300];
-        snprintf(why, sizeof why, "%.290s", buf);
-        snprintf(buf, n, "--connect %s", why);
-        return buf;
-    }
-    if (cmd == RUN_WORKER && !ep) return "--connect ENDPOINT (or LOCO_COORDINATOR) is required";
-    if (net_security_check(&s->sec, cmd == RUN_COORD, ep, buf, n)) return buf;
-    if (cmd == RUN_WORKER) return NULL;
-    const train_dist_args *d = &s->dist;
-    if (algo == ALGO_DIPACO && d->modules && d->reset_inner != 1)
-        return "--algo dipaco over the network needs --reset-inner 1: a task must be a function of the modules "
-               "and (seed, path, round), so that any worker can take it";
-    if (algo == ALGO_ASYNC && d->rule && !strcmp(d->rule, "sync"))
-        return "--rule must be naive, buffer or dn over the network (got 'sync'; sync is --algo diloco)";
-    if (algo == ALGO_ASYNC && d->shards && d->shards != d->workers)
-        return "over the network, --algo async has one shard per worker (--shards = --workers)";
-    if (s->quorum > d->workers || s->min_workers > d->workers) return "--quorum and --min-workers cannot exceed --workers";
-    if (s->ckpt_every && !s->out) return "--ckpt-every needs --out DIR, where the state is written";
-    return NULL;
-}
-
-/* The rules of every command. */
-static const char *check_all(const run_spec *s, run_cmd cmd, int algo) {
-    const train_dist_args *d = &s->dist;
-    if (s->launch) return "--launch goes on the command line (loco train --launch local ...), not in a --config file";
-    if (cmd == RUN_WORKER) return s->data && s->train_shard ? "give either --data or --train-shard, not both" : NULL;
-    if ((s->train_shard != NULL) != (s->val_shard != NULL)) return "--train-shard and --val-shard go together";
-    if (s->data && s->train_shard) return "give either --data or --train-shard/--val-shard, not both";
-    if (d->init && s->resume) return "--init starts a new run; --resume continues one: give one of them";
-    if (d->prune <= 0) return "--prune keeps a fraction in (0, 1]";
-    if (algo == ALGO_DIPACO && !d->modules) return "--algo dipaco needs --modules, e.g. 1x4,1x4";
-    if (algo == ALGO_DIPACO && d->route_topk != 1 && (!d->router || d->em_round))
-        return "--route-topk needs a --router and does not combine with --em-round (which gives each document one "
-               "path)";
-    if (algo == ALGO_DIPACO && d->em_round && !d->router)
-        return "--em-round re-routes documents: it needs a --router with a feature model";
-    return NULL;
-}
-
-int run_spec_check(run_spec *s, run_cmd cmd, char *msg, size_t msglen) {
-    const int algo = run_spec_algo(s, cmd);
-    char buf[320];
-    const char *why = cmd == RUN_TRAIN ? NULL : check_net(s, cmd, algo, buf, sizeof buf);
-    if (!why) why = check_all(s, cmd, algo);
-    if (why) {
-        snprintf(msg, msglen, "%s", why);
-        return 2;
-    }
-    /* --device: checked before anything is loaded, trained or joined. */
-    s->cuda = s->device && !strcmp(s->device, "cuda");
-    if (s->cuda) {
-        int e = loco_cuda_available(s->device_name, sizeof s->device_name);
-        if (e != LOCO_OK) {
-            snprintf(msg, msglen, "--device cuda: %s", s->device_name);
-            return e == LOCO_ENOTSUP ? 2 : 1;
-        }
-        /* DDP's workers share one replica and sum their gradients on the
-         * host every step, which the device model does not do (docs/cuda.md). */
-        if (algo == ALGO_DDP) {
-            snprintf(msg, msglen, "--device cuda runs the workers of --algo diloco, async and dipaco; --algo ddp runs "
-                     "on the CPU only");
-            return 2;
-        }
     }
     return 0;
 }

@@ -18,6 +18,14 @@ typedef enum { RUN_TRAIN = 1, RUN_COORD = 2, RUN_WORKER = 4 } run_cmd;
 /* The algorithms (bits).  A worker has none: it runs what its coordinator
  * sends. */
 enum { ALGO_SINGLE = 1, ALGO_DDP = 2, ALGO_DILOCO = 4, ALGO_ASYNC = 8, ALGO_DIPACO = 16 };
+/* Groups of them. */
+enum {
+    ALGO_ANY = ALGO_SINGLE | ALGO_DDP | ALGO_DILOCO | ALGO_ASYNC | ALGO_DIPACO,
+    ALGO_MANY = ALGO_DDP | ALGO_DILOCO | ALGO_ASYNC | ALGO_DIPACO,   /* many workers */
+    ALGO_NET = ALGO_DILOCO | ALGO_ASYNC | ALGO_DIPACO,              /* those that run over the network */
+    ALGO_OUTER = ALGO_DILOCO | ALGO_ASYNC | ALGO_DIPACO,            /* those with an outer step */
+    ALGO_PSEUDO = ALGO_DILOCO | ALGO_ASYNC,                         /* compressible pseudo-gradients */
+};
 
 /* The options of the simulated and networked algorithms (the part of the
  * spec that src/cli/train_dist.c, train_async.c and train_dipaco.c read). */

@@ -43,7 +43,7 @@ int loco__async_create(loco_coord *c, char *msg, size_t msglen) {
     const char *why = NULL;
     if (!cf->split) why = "no data split";
     else if (loco_split_workers(cf->split) != c->M) why = "the split must have one shard per worker";
-    else if (cf->rule.rule == LOCO_ASYNC_SYNC) why = "the sync rule is --algo diloco over the network";
+    else if (cf->rule.rule == LOCO_ASYNC_SYNC) why = "the sync rule is synchronous DiLoCo over the network";
     else if (cf->pushes < 1) why = "the run needs at least one push";
     else if (cf->dylu && cf->dylu_min < 1) why = "DyLU's minimum inner steps must be at least 1";
     if (why) {
@@ -198,7 +198,7 @@ void loco__async_on_push(loco_coord *c, int w, loco__msg *m) {
     } else {
         loco_async_push_dropped(&c->c.rule, &c->ast, c->theta, c->g, P);
         char why[160];
-        snprintf(why, sizeof why, "pushed a pseudo-gradient of norm %.3g, outside the recent ones (--screen-k %g): "
+        snprintf(why, sizeof why, "pushed a pseudo-gradient of norm %.3g, outside the recent ones (screen k %g): "
                  "dropped", norm, (double)c->c.screen_k);
         loco__session_say(&c->ss, w, why);
     }

@@ -41,13 +41,13 @@ static int check_config(const loco_coord_config *c, char *msg, size_t msglen) {
     const loco_net_welcome *r = &c->run;
     const char *why = NULL;
     if (!c->listen || !*c->listen) why = "no endpoint to listen on";
-    else if (r->workers < 1) why = "--workers must be at least 1";
-    else if (r->inner_steps < 1) why = "--inner-steps must be at least 1";
-    else if (r->steps < 1) why = "--steps must be at least 1";
-    else if (r->batch < 1 || r->seq_len < 1) why = "--batch and --seq-len must be positive";
-    else if (c->quorum < 1 || c->quorum > (int)r->workers) why = "--quorum must be in [1, --workers]";
+    else if (r->workers < 1) why = "workers must be at least 1";
+    else if (r->inner_steps < 1) why = "inner_steps must be at least 1";
+    else if (r->steps < 1) why = "steps must be at least 1";
+    else if (r->batch < 1 || r->seq_len < 1) why = "batch and seq_len must be positive";
+    else if (c->quorum < 1 || c->quorum > (int)r->workers) why = "quorum must be in [1, workers]";
     else if (!(c->round_timeout >= 0) || !(c->worker_timeout > 0)) why = "timeouts must be positive";
-    else if (r->heartbeat_ms < 1) why = "--heartbeat must be positive";
+    else if (r->heartbeat_ms < 1) why = "the heartbeat must be positive";
     else if (!r->assign || r->n_assign < r->workers) why = "no data split";
     if (why) snprintf(msg, msglen, "%s", why);
     return why ? LOCO_EINVAL : LOCO_OK;
@@ -169,7 +169,7 @@ static void reduce_held(loco_coord *c) {
         if (!s->holding) continue;
         if (!c->keep[i++]) {
             char why[160];
-            snprintf(why, sizeof why, "pushed a pseudo-gradient of norm %.3g, outside the others' (--screen-k %g): "
+            snprintf(why, sizeof why, "pushed a pseudo-gradient of norm %.3g, outside the others' (screen k %g): "
                      "dropped", s->norm, (double)c->c.screen_k);
             loco__session_say(&c->ss, w, why);
         } else if (loco_diloco_accumulate(&c->lay, s->push.contrib, (size_t)s->push.contrib_len, c->sum, c->dec) ==

@@ -114,7 +114,7 @@ int loco_dpc_create(loco_dpc **out, const loco_dpc_config *cfg, const float *ini
     else if (r->run_kind != LOCO_NET_RUN_DIPACO || r->workers != (uint32_t)lay.n_paths)
         why = "the WELCOME must describe a DiPaCo run of P paths";
     else if (r->inner_steps < 1 || r->steps < 1 || r->batch < 1 || r->seq_len < 1)
-        why = "--inner-steps, --steps, --batch and --seq-len must be positive";
+        why = "inner_steps, steps, batch and seq_len must be positive";
     else if (!(cfg->lease_timeout > 0) || !(cfg->worker_timeout > 0) || r->heartbeat_ms < 1)
         why = "timeouts must be positive";
     else if (cfg->max_workers < 1) why = "no worker slots";

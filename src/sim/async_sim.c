@@ -74,21 +74,21 @@ void loco_async_sim_config_default(loco_async_sim_config *c) {
 /* Returns LOCO_EINVAL with the first problem found. */
 int loco_async_sim_config_check(const loco_async_sim_config *c, int shards, char *msg, size_t msglen) {
     const char *why = NULL;
-    if (c->workers < 1 || c->workers > LOCO_ASYNC_MAX_WORKERS) why = "--workers must be in [1, 1024]";
-    else if (c->inner_steps < 1) why = "--inner-steps must be at least 1";
+    if (c->workers < 1 || c->workers > LOCO_ASYNC_MAX_WORKERS) why = "workers must be in [1, 1024]";
+    else if (c->inner_steps < 1) why = "inner_steps must be at least 1";
     else if (c->pushes < 1) why = "the run needs at least one push";
-    else if (c->batch < 1 || c->seq_len < 1) why = "--batch and --seq-len must be positive";
+    else if (c->batch < 1 || c->seq_len < 1) why = "batch and seq_len must be positive";
     else if (c->dylu && c->dylu_min < 1) why = "DyLU's minimum inner steps must be at least 1";
-    else if (!(c->grace >= 0) || !isfinite(c->grace)) why = "--grace must be >= 0 seconds";
-    else if (c->grace > 0 && c->rule.rule == LOCO_ASYNC_SYNC) why = "--grace applies to asynchronous rules";
+    else if (!(c->grace >= 0) || !isfinite(c->grace)) why = "grace must be >= 0 seconds";
+    else if (c->grace > 0 && c->rule.rule == LOCO_ASYNC_SYNC) why = "grace applies to asynchronous rules";
     else if (c->rule.rule == LOCO_ASYNC_SYNC && c->rule.period != c->workers)
-        why = "the sync rule averages one push per worker (period = --workers)";
+        why = "the sync rule averages one push per worker (period = workers)";
     /* A task's time is multiplied by exp(jitter z), z ~ N(0, 1): beyond 10
      * the product overflows to Inf for a few-sigma z and no task ends. */
-    else if (!(c->jitter >= 0 && c->jitter <= 10)) why = "--jitter must be in [0, 10] (a task's time is multiplied "
+    else if (!(c->jitter >= 0 && c->jitter <= 10)) why = "jitter must be in [0, 10] (a task's time is multiplied "
                                                           "by exp(jitter z), z ~ N(0, 1))";
-    else if (!(c->preempt_prob >= 0 && c->preempt_prob <= 1)) why = "--preempt-prob must be in [0, 1]";
-    else if (!(c->preempt_seconds >= 0) || !isfinite(c->preempt_seconds)) why = "--preempt-seconds must be >= 0";
+    else if (!(c->preempt_prob >= 0 && c->preempt_prob <= 1)) why = "preempt_prob must be in [0, 1]";
+    else if (!(c->preempt_seconds >= 0) || !isfinite(c->preempt_seconds)) why = "preempt_seconds must be >= 0";
     else if (!(c->bandwidth > 0) || !(c->latency >= 0)) why = "the network needs bandwidth > 0 and latency >= 0";
     else if (shards < 1) why = "no data shards";
     for (int w = 0; !why && w < c->workers; w++)
@@ -203,7 +203,7 @@ int loco_async_sim_create(loco_async_sim **out, const loco_async_sim_config *c, 
     if (e) return e;
     for (int k = 0; k < K; k++)
         if (loco_split_worker_tokens(split, k) < (uint64_t)c->seq_len + 1) {
-            snprintf(msg, msglen, "shard %d holds %llu tokens, fewer than --seq-len + 1 = %d", k,
+            snprintf(msg, msglen, "shard %d holds %llu tokens, fewer than seq_len + 1 = %d", k,
                      (unsigned long long)loco_split_worker_tokens(split, k), c->seq_len + 1);
             return LOCO_EINVAL;
         }
@@ -289,8 +289,8 @@ int loco_async_sim_next(loco_async_sim *s, char *msg, size_t msglen) {
     for (int w = 0; w < M; w++)
         if (s->finish[w] < INFINITY && (first < 0 || s->finish[w] < s->finish[first])) first = w;
     if (first < 0) {
-        snprintf(msg, msglen, "no simulated task can finish (its simulated time is not finite; lower --jitter, "
-                 "--preempt-seconds or the step times)");
+        snprintf(msg, msglen, "no simulated task can finish (its simulated time is not finite; lower the jitter, "
+                 "the preemption time or the step times)");
         return LOCO_ERANGE;
     }
     /* The pushes handled now: the first, and with a grace period every push

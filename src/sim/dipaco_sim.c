@@ -73,11 +73,11 @@ int loco_dipaco_sim_create(loco_dipaco_sim **out, const loco_dipaco_sim_config *
     if (e) return e;
     const int P = lay.n_paths;
     const char *why = NULL;
-    if (c->inner_steps < 1) why = "--inner-steps must be at least 1";
-    else if (c->steps < 1) why = "--steps must be at least 1";
-    else if (c->batch < 1 || c->seq_len < 1) why = "--batch and --seq-len must be positive";
-    else if (!(c->outer.lr > 0) || !isfinite(c->outer.lr)) why = "--outer-lr must be positive";
-    else if (!(c->outer.momentum >= 0 && c->outer.momentum < 1)) why = "--outer-momentum must be in [0, 1)";
+    if (c->inner_steps < 1) why = "inner_steps must be at least 1";
+    else if (c->steps < 1) why = "steps must be at least 1";
+    else if (c->batch < 1 || c->seq_len < 1) why = "batch and seq_len must be positive";
+    else if (!(c->outer.lr > 0) || !isfinite(c->outer.lr)) why = "the outer learning rate must be positive";
+    else if (!(c->outer.momentum >= 0 && c->outer.momentum < 1)) why = "the outer momentum must be in [0, 1)";
     else if (!split || loco_split_workers(split) != P) why = "the data split does not have one shard per path";
     if (why) {
         snprintf(msg, msglen, "%s", why);
@@ -85,7 +85,7 @@ int loco_dipaco_sim_create(loco_dipaco_sim **out, const loco_dipaco_sim_config *
     }
     for (int p = 0; p < P; p++)
         if (loco_split_worker_tokens(split, p) < (uint64_t)c->seq_len + 1) {
-            snprintf(msg, msglen, "path %d's shard holds %llu tokens, fewer than --seq-len + 1 = %d", p,
+            snprintf(msg, msglen, "path %d's shard holds %llu tokens, fewer than seq_len + 1 = %d", p,
                      (unsigned long long)loco_split_worker_tokens(split, p), c->seq_len + 1);
             return LOCO_EINVAL;
         }
@@ -187,7 +187,7 @@ int loco_dipaco_sim_set_split(loco_dipaco_sim *s, const loco_split *split, char 
     }
     for (int p = 0; p < P; p++)
         if (loco_split_worker_tokens(split, p) < (uint64_t)s->c.seq_len + 1) {
-            snprintf(msg, msglen, "path %d's new shard holds %llu tokens, fewer than --seq-len + 1 = %d", p,
+            snprintf(msg, msglen, "path %d's new shard holds %llu tokens, fewer than seq_len + 1 = %d", p,
                      (unsigned long long)loco_split_worker_tokens(split, p), s->c.seq_len + 1);
             return LOCO_EINVAL;
         }

@@ -78,26 +78,26 @@ int loco_sim_config_check(const loco_sim_config *c, int split_workers, char *msg
     const char *why = NULL;
     int diloco = c->algo == LOCO_ALGO_DILOCO;
     if (c->algo != LOCO_ALGO_DDP && !diloco) why = "unknown algorithm";
-    else if (c->workers < 1) why = "--workers must be at least 1";
-    else if (diloco && c->inner_steps < 1) why = "--inner-steps must be at least 1";
-    else if (c->steps < 1) why = "--steps must be at least 1";
-    else if (c->batch < 1 || c->seq_len < 1) why = "--batch and --seq-len must be positive";
-    else if (!(c->drop_prob >= 0 && c->drop_prob <= 1)) why = "--drop must be a probability in [0, 1]";
-    else if (!(c->keep > 0 && c->keep <= 1)) why = "--prune keeps a fraction in (0, 1]";
-    else if (!(c->outer.lr > 0) || !isfinite(c->outer.lr)) why = "--outer-lr must be positive";
-    else if (!(c->screen_k >= 0) || !isfinite(c->screen_k)) why = "--screen-k must be >= 0 (0: keep every finite contribution)";
-    else if (!(c->outer.momentum >= 0 && c->outer.momentum < 1)) why = "--outer-momentum must be in [0, 1)";
+    else if (c->workers < 1) why = "workers must be at least 1";
+    else if (diloco && c->inner_steps < 1) why = "inner_steps must be at least 1";
+    else if (c->steps < 1) why = "steps must be at least 1";
+    else if (c->batch < 1 || c->seq_len < 1) why = "batch and seq_len must be positive";
+    else if (!(c->drop_prob >= 0 && c->drop_prob <= 1)) why = "drop_prob must be a probability in [0, 1]";
+    else if (!(c->keep > 0 && c->keep <= 1)) why = "keep is a fraction in (0, 1]";
+    else if (!(c->outer.lr > 0) || !isfinite(c->outer.lr)) why = "the outer learning rate must be positive";
+    else if (!(c->screen_k >= 0) || !isfinite(c->screen_k)) why = "screen_k must be >= 0 (0: keep every finite contribution)";
+    else if (!(c->outer.momentum >= 0 && c->outer.momentum < 1)) why = "the outer momentum must be in [0, 1)";
     else if (!diloco && (c->codec != LOCO_CODEC_FP32 || c->keep < 1 || c->error_feedback ||
                          c->drop_prob > 0 || c->schedule != LOCO_SCHED_CONSTANT))
         why = "compression, pruning, error feedback, drops and compute schedules apply to DiLoCo's "
-              "pseudo-gradients; --algo ddp averages fp32 gradients every step";
+              "pseudo-gradients; DDP averages fp32 gradients every step";
     else if (c->error_feedback && c->codec == LOCO_CODEC_FP32 && c->keep >= 1)
-        why = "--error-feedback needs a lossy --compress codec or --prune";
+        why = "error feedback needs a lossy codec or keep < 1";
     else if (!(c->bandwidth > 0) || !(c->latency >= 0) || !(c->step_seconds >= 0))
         why = "the simulated network needs bandwidth > 0, latency >= 0 and step time >= 0";
     else if (split_workers != c->workers) why = "the data split does not have one shard per worker";
     else if (c->cuda && !diloco)
-        why = "--device cuda runs DiLoCo's workers on the GPU; --algo ddp runs on the CPU only";
+        why = "the GPU runs DiLoCo's workers; DDP runs on the CPU only";
     if (why) {
         if (msg) snprintf(msg, msglen, "%s", why);
         return LOCO_EINVAL;
@@ -135,7 +135,7 @@ int loco_sim_create(loco_sim **out, const loco_sim_config *c, const loco_gpt_con
     const int M = c->workers;
     for (int w = 0; w < M; w++)
         if (loco_split_worker_tokens(split, w) < (uint64_t)c->seq_len + 1) {
-            snprintf(msg, msglen, "worker %d's shard holds %llu tokens, fewer than --seq-len + 1 = %d",
+            snprintf(msg, msglen, "worker %d's shard holds %llu tokens, fewer than seq_len + 1 = %d",
                      w, (unsigned long long)loco_split_worker_tokens(split, w), c->seq_len + 1);
             return LOCO_EINVAL;
         }

@@ -182,7 +182,7 @@ static void down(loco_browser *b, int graceful) {
 
 int loco_browser_create(loco_browser **out, const loco_browser_config *cfg, char *msg, size_t msglen) {
     *out = NULL;
-    if (!cfg->miniwob_dir) { snprintf(msg, msglen, "no MiniWoB++ directory (--miniwob-dir)"); return LOCO_EINVAL; }
+    if (!cfg->miniwob_dir) { snprintf(msg, msglen, "no MiniWoB++ directory given (miniwob_dir)"); return LOCO_EINVAL; }
     loco_browser *b = calloc(1, sizeof *b);
     if (!b) return LOCO_ENOMEM;
     b->cfg = *cfg;
