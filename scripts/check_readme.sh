@@ -57,12 +57,15 @@ EOF
 [ "$examples" = 1 ] || exit 0
 
 # Examples: the sh blocks between "## Examples" and the next "## " heading.
+# sh -e does not stop when a command before '&&' fails (`cmp A B && echo
+# same` would pass when A and B differ), so each 'A && B' runs as
+# 'A || exit 1; B'.
 make -s -j"$(nproc)" loco
 script=$(mktemp)
 trap 'rm -f "$script"' EXIT
 awk '/^## /{ ex = ($0 == "## Examples") }
      ex && /^```sh$/ { code = 1; print "echo \"== README.md:" NR "\""; next }
      ex && /^```$/   { code = 0; next }
-     code' README.md > "$script"
+     code { gsub(/ && /, " || exit 1; "); print }' README.md > "$script"
 sh -ex "$script"
 echo "check_readme: every example ran"
