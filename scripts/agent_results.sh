@@ -3,9 +3,6 @@
 #
 #   scripts/agent_results.sh ROW
 #
-# Shell functions share their variables: each names its loop variable "task",
-# and the rows' own variables have other names.
-#
 # Every row records what it needs (demonstrations of every task, written by
 # `loco env demos`), trains, evaluates on 100 unseen instances per task and
 # prints the evaluation table.  A row whose evaluation file exists only prints
@@ -22,7 +19,7 @@
 #   single-TASK      TASK alone, 100 demonstrations (multi-task against single-task)
 #   obs-OBS          the six subset tasks, 100 demonstrations per task, --obs OBS
 #                    (dom, pixels or both), $OBS_STEPS steps (default 100: a pixel step
-#                    costs about three DOM steps)
+#                    costs about seven DOM steps)
 #   seed-S           demos-100 again with --seed S (the spread between runs)
 #   steps-K          demos-1000 trained K steps instead of $SUB_STEPS
 #   subset           every subset row above, one after another
@@ -31,7 +28,7 @@
 # The subset rows train $SUB_STEPS steps (default 400) of 16 sequences x 16 steps.
 set -eu
 
-ROW=${1:?usage: scripts/agent_results.sh ROW (demos, main, demos-N, single-TASK, obs-OBS, subset, report, plots)}
+ROW=${1:?usage: scripts/agent_results.sh ROW (demos main demos-N single-TASK obs-OBS seed-S steps-K subset report plots)}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LOCO=${LOCO:-$ROOT/loco}
 DATA=${LOCO_AGENT_DATA:-$ROOT/agentdata}
@@ -45,6 +42,8 @@ EPISODES=${EPISODES:-100}
 [ -x "$LOCO" ] || { echo "agent_results.sh: $LOCO not found (run make)" >&2; exit 1; }
 mkdir -p "$DATA"
 
+# The functions share the script's variables (POSIX sh has no locals): their
+# loops use "task", a name no row uses.
 demos() {   # record every task's demonstrations once
     mkdir -p "$DATA/demos"
     for task in $("$LOCO" env list | awk 'NR > 1 { print $2 }'); do
@@ -109,10 +108,10 @@ steps-*)
     demos; subset_dir "$DATA/subset"
     run "$ROW" "$DATA/subset" "$comma" --obs dom $sub_flags --max-per-task 1000 --steps "${ROW#steps-}" ;;
 subset)
-    for r in demos-100 demos-10; do "$0" "$r"; done
-    for o in dom pixels both; do "$0" "obs-$o"; done
+    for r in demos-10 demos-30 demos-100 demos-300 demos-1000; do "$0" "$r"; done
     for t in $SUBSET; do "$0" "single-$t"; done
-    for r in demos-1000 demos-30 demos-300 seed-2 seed-3 steps-1200; do "$0" "$r"; done ;;
+    for o in dom pixels both; do "$0" "obs-$o"; done
+    for r in seed-2 seed-3 steps-1200; do "$0" "$r"; done ;;
 report) python3 "$ROOT/scripts/agent_report.py" "$DATA" ;;
 plots)
     R="$DATA/runs" P="$DATA/plots" D="${PLOT_OUT:-$ROOT/docs/results}"
