@@ -90,13 +90,14 @@ static int save_end(const drive_config *c, int model, const loco_engine_metrics 
                                  c->tokenizer, log, msg, msglen);
     if (!c->out) return 0;
     /* An engine's state is saved with its result files (DiPaCo's modules). */
-    if (c->ckpt_every && c->ckpt_last) return e->type->save(e, c->out, time_s, msg, msglen) != LOCO_OK;
+    if (c->ckpt_every && c->ckpt_last && e->type->save) return e->type->save(e, c->out, time_s, msg, msglen) != LOCO_OK;
     return e->type->result && e->type->result(e, c->out, msg, msglen) != LOCO_OK;
 }
 
 int drive(const drive_config *c, drive_result *r) {
     loco_engine *e = c->engine;
     const int model = loco_engine_model(e) != NULL;
+    int evaluated = 0;
     loco_metrics *log = NULL;
     char msg[4608];
     int status = 1;
@@ -142,16 +143,17 @@ int drive(const drive_config *c, drive_result *r) {
         if (log && (due || c->log_all)) loco_metrics_log(log, "train", m.step, m.keys, m.values, m.n);
         if (model && ((c->eval_every && m.step >= next_eval) || last)) {
             r->val_loss = evaluate(c, log, &m, t0, tty, 1, tok, tgt);
+            evaluated = 1;
             while (c->eval_every && next_eval <= m.step) next_eval += c->eval_every;
         }
         if (c->after_step && (status = c->after_step(c->ctx, &m, tty)) != 0) goto out;
-        if (c->ckpt_every && m.event % c->ckpt_every == 0 && !(last && c->ckpt_last) &&
+        if (c->ckpt_every && e->type->save && m.event % c->ckpt_every == 0 && !(last && c->ckpt_last) &&
             e->type->save(e, c->out, loco_cli_now() - t0, msg, sizeof msg) != LOCO_OK)
             goto fail;
     }
     if (tty && !model && c->progress) printf("\n");
     /* A run resumed from the state of a run that had ended takes no step. */
-    if (model && isnan(r->val_loss)) r->val_loss = evaluate(c, log, &m, t0, tty, 0, tok, tgt);
+    if (model && !evaluated) r->val_loss = evaluate(c, log, &m, t0, tty, 0, tok, tgt);
     if (save_end(c, model, &m, loco_cli_now() - t0, &log, msg, sizeof msg)) goto fail;
     if (e->type->finish) e->type->finish(e);
     r->seconds = loco_cli_now() - t0;
