@@ -65,7 +65,7 @@ static void eval_line(void *ctx, const loco_engine_metrics *m, float vl) {
 }
 
 /* The run, once the flags are checked.  Returns the exit status. */
-static int run(coord_args *a, loco_source *src) {
+static int run(coord_args *a, loco_source *src, const float *init) {
     char msg[512], b1[32], b2[32];
     const int M = a->dist.workers;
     loco_coord_config cc;
@@ -136,12 +136,9 @@ static int run(coord_args *a, loco_source *src) {
     }
 
     train_shards ts = {0};
-    float *init = NULL;
     uint8_t *assign = NULL;
     loco_coord *co = NULL;
     loco_engine *eng = NULL;
-    train_common tc = {a->cfg, a->B, a->T, a->steps, a->eval_every, a->eval_batches, a->log_every, a->threads,
-                       a->seed, r->inner, a->out, a->tokenizer, "coordinator", 0};
     status = train_shards_open(&ts, &a->dist, M, src, a->seed, msg, sizeof msg);
     if (!status) status = coord_welcome_assign(r, &ts, M, a->T, "worker", &assign, msg, sizeof msg);
     if (status) {
@@ -149,10 +146,6 @@ static int run(coord_args *a, loco_source *src) {
         goto done;
     }
     cc.split = ts.split;
-    if (a->dist.init && (status = train_load_init(a->dist.init, &tc, &init, msg, sizeof msg)) != 0) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        goto done;
-    }
     int e = loco_coord_create(&co, &cc, init, msg, sizeof msg);
     if (e) {
         fprintf(stderr, "loco coordinator: %s\n", e == LOCO_ENOMEM ? "out of memory" : msg);
@@ -205,7 +198,6 @@ done:
     loco_coord_free(co);
     train_shards_close(&ts);
     free(assign);
-    free(init);
     return status;
 }
 
@@ -222,7 +214,15 @@ int loco_cmd_coordinator(int argc, char **argv) {
         args_free_config();
         return st;
     }
-    st = run_spec_algo(&s, RUN_COORD) == ALGO_DIPACO ? coord_dipaco_run(&s, &src) : run(&s, &src);
+    /* --init: the starting parameters, for either algorithm. */
+    float *init = NULL;
+    if (s.dist.init) {
+        train_common c = run_common(&s);
+        st = train_load_init(s.dist.init, &c, &init, msg, sizeof msg);
+    }
+    if (st) fprintf(stderr, "loco coordinator: %s\n", msg);
+    else st = run_spec_algo(&s, RUN_COORD) == ALGO_DIPACO ? coord_dipaco_run(&s, &src, init) : run(&s, &src, init);
+    free(init);
     net_security_free(&s.sec);
     loco_source_close(&src);
     args_free_config();

@@ -47,7 +47,7 @@ static void status_line(void *ctx, const loco_engine_metrics *m, int tty, double
 }
 
 /* The run, once the flags are checked (src/cli/net_cmd.h). */
-int coord_dipaco_run(dpc_args *a, loco_source *src) {
+int coord_dipaco_run(dpc_args *a, loco_source *src, const float *init) {
     char msg[512], b1[32], b2[32];
     loco_dpc_config cc;
     memset(&cc, 0, sizeof cc);
@@ -84,13 +84,10 @@ int coord_dipaco_run(dpc_args *a, loco_source *src) {
     cc.log.fn = loco_cli_net_log;
 
     train_shards ts = {0};
-    float *init = NULL;
     uint8_t *assign = NULL;
     double *weights = NULL;
     loco_dpc *co = NULL;
     loco_engine *eng = NULL;
-    train_common tc = {a->cfg, a->B, a->T, a->steps, 0, a->eval_batches, a->log_every, a->threads,
-                       a->seed, r->inner, a->out, a->tokenizer, "coordinator", 0};
     status = a->dist.router ? train_dipaco_route_shards(&ts, a->dist.router, P, 1, src, msg, sizeof msg)
                             : train_shards_open(&ts, &a->dist, P, src, a->seed, msg, sizeof msg);
     if (!status) status = coord_welcome_assign(r, &ts, P, a->T, "path", &assign, msg, sizeof msg);
@@ -106,10 +103,6 @@ int coord_dipaco_run(dpc_args *a, loco_source *src) {
     /* The simulator's weights: the shards' tokens. */
     for (int p = 0; p < P; p++) weights[p] = (double)loco_split_worker_tokens(ts.split, p);
     cc.weights = weights;
-    if (a->dist.init && (status = train_load_init(a->dist.init, &tc, &init, msg, sizeof msg)) != 0) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
-        goto done;
-    }
     int e = loco_dpc_create(&co, &cc, init, msg, sizeof msg);
     if (e) {
         fprintf(stderr, "loco coordinator: %s\n", e == LOCO_ENOMEM ? "out of memory" : msg);
@@ -154,6 +147,5 @@ done:
     train_shards_close(&ts);
     free(assign);
     free(weights);
-    free(init);
     return status;
 }

@@ -19,10 +19,11 @@ int loco_cli_wants_launch(int argc, char **argv);
 int loco_cli_launch(int argc, char **argv);
 
 /* `loco coordinator --algo dipaco` (src/cli/coordinator_dipaco.c): the run
- * of a checked and prepared spec.  Returns the exit status. */
+ * of a checked and prepared spec, from init (--init; NULL: a fresh model).
+ * Returns the exit status. */
 #include "cli/run_spec.h"
 #include "loco/source.h"
-int coord_dipaco_run(run_spec *a, loco_source *src);
+int coord_dipaco_run(run_spec *a, loco_source *src, const float *init);
 
 /* `loco coordinator --algo async`'s lines (src/cli/async_wire_cmd.c). */
 #include "cli/drive.h"
