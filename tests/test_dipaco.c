@@ -148,7 +148,7 @@ LOCO_TEST(dipaco_layout) {
     CHECK(loco_dipaco_parse("2", &d, msg, sizeof msg) == LOCO_EINVAL, "%s", "");
     CHECK(loco_dipaco_parse("1x4,1x4", &d, msg, sizeof msg) == LOCO_OK, "%s", "");
     CHECK(loco_dipaco_layout_init(&l, &g, &d, msg, sizeof msg) == LOCO_ECONFIG, "%s", "");
-    CHECK(strstr(msg, "--layers 3") != NULL, "%s", "");
+    CHECK(strstr(msg, "has 3 layers") != NULL, "%s", "");
     free(dense);
     free(mods);
     free(path);

@@ -31,7 +31,7 @@ int loco_dipaco_parse(const char *text, loco_dipaco_config *out, char *msg, size
         long k = strtol(p, &end, 10);
         if (end == p || n < 1 || k < 1 || n > 1024 || k > LOCO_DIPACO_MAX_PATHS) goto bad;
         if (d.n_levels == LOCO_DIPACO_MAX_LEVELS) {
-            snprintf(msg, msglen, "--modules: at most %d levels", LOCO_DIPACO_MAX_LEVELS);
+            snprintf(msg, msglen, "'%s': at most %d levels", text, LOCO_DIPACO_MAX_LEVELS);
             return LOCO_EINVAL;
         }
         d.layers[d.n_levels] = (int)n;
@@ -43,7 +43,7 @@ int loco_dipaco_parse(const char *text, loco_dipaco_config *out, char *msg, size
     *out = d;
     return LOCO_OK;
 bad:
-    snprintf(msg, msglen, "--modules '%s': expected levels like 1x4,1x4 (blocks x modules per level)",
+    snprintf(msg, msglen, "'%s': expected levels like 1x4,1x4 (blocks x modules per level)",
              text ? text : "");
     return LOCO_EINVAL;
 }
@@ -90,7 +90,7 @@ int loco_dipaco_layout_init(loco_dipaco_layout *l, const loco_gpt_config *g, con
         }
     }
     if (blocks != g->n_layer) {
-        snprintf(msg, msglen, "the levels hold %ld blocks but the model has --layers %d", blocks, g->n_layer);
+        snprintf(msg, msglen, "the levels hold %ld blocks but the model has %d layers", blocks, g->n_layer);
         return LOCO_ECONFIG;
     }
     l->d = *d;

@@ -86,3 +86,11 @@ void loco_cli_net_log(void *ctx, const char *line) {
     (void)ctx;
     fprintf(stderr, "%s\n", line);
 }
+
+void loco_cli_hint(int err, char *msg, size_t msglen) {
+    if (err != LOCO_ENONFINITE) return;
+    const char *hint = strstr(msg, "outer step") ? "--outer-lr"
+                       : strstr(msg, "worker") ? "--lr or --outer-lr" : "--lr";
+    size_t n = strlen(msg);
+    if (n + 1 < msglen) snprintf(msg + n, msglen - n, "; try a lower %s", hint);
+}

@@ -41,6 +41,14 @@ int loco_cli_split_list(char *list, const char **items, int max);
  * a read error or when out of memory. */
 uint8_t *loco_cli_read_all(FILE *f, size_t *n);
 
+/* The library says what went wrong; the command says which flag to turn.
+ * For LOCO_ENONFINITE this appends to msg the learning rate to lower: the
+ * outer one when the outer step failed, the inner one when a step of the
+ * inner optimizer did (and the outer one too for a worker of a distributed
+ * run, whose starting point the outer steps moved). Other errors are left
+ * as they are. */
+void loco_cli_hint(int err, char *msg, size_t msglen);
+
 /* Prints a network engine's event line on stderr (a loco_net_log_fn). */
 void loco_cli_net_log(void *ctx, const char *line);
 

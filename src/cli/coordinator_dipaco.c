@@ -53,13 +53,13 @@ int coord_dipaco_run(dpc_args *a, loco_source *src, const float *init) {
     memset(&cc, 0, sizeof cc);
     loco_net_welcome *r = &cc.run;
     if (loco_dipaco_parse(a->dist.modules, &cc.d, msg, sizeof msg)) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
+        fprintf(stderr, "loco coordinator: --modules %s\n", msg);
         return 2;
     }
     cc.d.shared_base = !a->dist.private_base;
     loco_dipaco_layout lay;
     if (loco_dipaco_layout_init(&lay, &a->cfg, &cc.d, msg, sizeof msg)) {
-        fprintf(stderr, "loco coordinator: %s\n", msg);
+        fprintf(stderr, "loco coordinator: %s (--modules against --layers)\n", msg);
         return 2;
     }
     const int P = lay.n_paths;

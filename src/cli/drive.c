@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "cli/common.h"
 #include "cli/drive.h"
 #include "cli/run_setup.h"
 #include "loco/metrics.h"
@@ -119,7 +120,11 @@ int drive(const drive_config *c, drive_result *r) {
     while (next_log <= m.step) next_log += c->log_every;
     while (c->eval_every && next_eval <= m.step) next_eval += c->eval_every;
     while (!loco_engine_done(e)) {
-        if (loco_engine_step(e, msg, sizeof msg) != LOCO_OK) goto fail;
+        const int se = loco_engine_step(e, msg, sizeof msg);
+        if (se != LOCO_OK) {
+            loco_cli_hint(se, msg, sizeof msg);
+            goto fail;
+        }
         const double t = loco_cli_now();
         loco_engine_get_metrics(e, t - t0, &m);
         const int last = loco_engine_done(e);

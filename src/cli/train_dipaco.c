@@ -86,7 +86,7 @@ int train_dipaco_run(const train_dist_args *d, train_common *c, loco_source *src
     loco_dipaco_sim_config dc;
     memset(&dc, 0, sizeof dc);
     if (loco_dipaco_parse(d->modules, &dc.d, msg, sizeof msg)) {
-        fprintf(stderr, "loco train: %s\n", msg);
+        fprintf(stderr, "loco train: --modules %s\n", msg);
         return 2;
     }
     dc.d.shared_base = !d->private_base;
@@ -108,7 +108,7 @@ int train_dipaco_run(const train_dist_args *d, train_common *c, loco_source *src
     dc.cuda = c->cuda;
     loco_dipaco_layout lay;
     if (loco_dipaco_layout_init(&lay, &c->cfg, &dc.d, msg, sizeof msg)) {
-        fprintf(stderr, "loco train: %s\n", msg);
+        fprintf(stderr, "loco train: %s (--modules against --layers)\n", msg);
         return 2;
     }
     const int P = lay.n_paths;

@@ -146,9 +146,11 @@ int loco_cmd_worker(int argc, char **argv) {
     } else if (wel.run_kind == LOCO_NET_RUN_DIPACO) {
         /* A DiPaCo coordinator leases tasks instead of giving this worker a
          * shard: the same session serves its task queue. */
-        if (loco_dpw_serve(w, split, &tasks, msg, sizeof msg) != LOCO_OK) status = 1;
-    } else if (loco_netw_serve(w, split, msg, sizeof msg) != LOCO_OK) {
-        status = 1;
+        int e = loco_dpw_serve(w, split, &tasks, msg, sizeof msg);
+        if (e != LOCO_OK) loco_cli_hint(e, msg, sizeof msg), status = 1;
+    } else {
+        int e = loco_netw_serve(w, split, msg, sizeof msg);
+        if (e != LOCO_OK) loco_cli_hint(e, msg, sizeof msg), status = 1;
     }
     if (status) fprintf(stderr, "loco worker: %s\n", msg);
     else if (verbose && wel.run_kind == LOCO_NET_RUN_DIPACO)

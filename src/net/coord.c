@@ -326,8 +326,8 @@ int loco_coord_round(loco_coord *c, char *msg, size_t msglen) {
         }
         if (loco_outer_step_checked(&c->c.outer, c->theta, target, c->ostate, c->P, c->st.outer_steps + 1) !=
             LOCO_OK) {
-            snprintf(msg, msglen, "round %ld: the outer step would make the parameters non-finite; "
-                     "try a lower --outer-lr", c->st.round);
+            snprintf(msg, msglen, "round %ld: the outer step would make the parameters non-finite",
+                     c->st.round);
             return LOCO_ENONFINITE;
         }
         c->st.outer_steps++;

@@ -228,7 +228,7 @@ static int ddp_round(loco_sim *s, char *msg, size_t msglen) {
     float norm;
     float loss = (float)(loss_sum / M);
     if (loco_gpt_adamw_step(m, &s->c.inner, (int)step, &norm) != LOCO_OK || !isfinite(loss)) {
-        snprintf(msg, msglen, "step %ld: loss or gradient is not finite (loss %g, norm %g); try a lower --lr",
+        snprintf(msg, msglen, "step %ld: loss or gradient is not finite (loss %g, norm %g)",
                  step, loss, norm);
         return LOCO_ENONFINITE;
     }
@@ -332,8 +332,7 @@ static int diloco_round(loco_sim *s, char *msg, size_t msglen) {
             return LOCO_ENONFINITE;
         }
         if (loco_outer_step_checked(&s->c.outer, s->theta, target, s->ostate, P, s->outer_t + 1) != LOCO_OK) {
-            snprintf(msg, msglen, "round %ld: the outer step would make the parameters non-finite; "
-                     "try a lower --outer-lr", r);
+            snprintf(msg, msglen, "round %ld: the outer step would make the parameters non-finite", r);
             return LOCO_ENONFINITE;
         }
         s->outer_t++;

@@ -8,7 +8,7 @@
 
 /* Reports a device failure of worker w with the device's own reason. */
 static int device_error(int e, loco_cuda_gpt *dev, int w, const char *what, char *msg, size_t msglen) {
-    snprintf(msg, msglen, "worker %d: %s: --device cuda: %s", w, what, loco_cuda_gpt_error(dev));
+    snprintf(msg, msglen, "worker %d: %s on the GPU: %s", w, what, loco_cuda_gpt_error(dev));
     return e;
 }
 
@@ -35,7 +35,7 @@ int loco_train_step(loco_gpt *m, loco_cuda_gpt *dev, const int *tok, const int *
         const char *what = "";
         int e = step_device(dev, tok, tgt, B, T, oc, step, loss, norm, &what);
         if (e && e != LOCO_ENONFINITE) {
-            snprintf(msg, msglen, "%s: --device cuda: %s", what, loco_cuda_gpt_error(dev));
+            snprintf(msg, msglen, "%s on the GPU: %s", what, loco_cuda_gpt_error(dev));
             return e;
         }
         bad = e == LOCO_ENONFINITE;
@@ -59,8 +59,8 @@ int loco__worker_step(loco_gpt *m, loco_cuda_gpt *dev, const loco_split *split, 
     if (e == LOCO_ENONFINITE) {
         /* A worker starts each task from theta, which the outer steps moved:
          * an outer learning rate too high shows up here too. */
-        snprintf(msg, msglen, "worker %d, step %ld: loss or gradient is not finite (loss %g, norm %g); "
-                 "try a lower --lr or --outer-lr", w, step, loss, norm);
+        snprintf(msg, msglen, "worker %d, step %ld: loss or gradient is not finite (loss %g, norm %g)",
+                 w, step, loss, norm);
         return LOCO_ENONFINITE;
     }
     if (e) {
@@ -74,7 +74,7 @@ int loco__worker_step(loco_gpt *m, loco_cuda_gpt *dev, const loco_split *split, 
 int loco__worker_dev_create(loco_cuda_gpt **dev, const loco_gpt *m, int B, int T, int w, char *msg, size_t msglen) {
     char why[400];
     int e = loco_cuda_gpt_create(dev, m, B, T, why, sizeof why);
-    if (e) snprintf(msg, msglen, "worker %d: --device cuda: %s", w, why);
+    if (e) snprintf(msg, msglen, "worker %d: the GPU: %s", w, why);
     return e;
 }
 
