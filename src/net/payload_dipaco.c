@@ -1,24 +1,10 @@
 /* DPASK, DPTASK and DPPUSH, the messages of DiPaCo's task queue
- * (include/loco/net.h), each head one table of fields (net/wire.h).  The
+ * (include/loco/net.h), each head one table of fields (net/heads.c).  The
  * bytes come from the network, so every reader checks the exact length and
  * every field it can before trusting any. */
 #include <math.h>
 #include "loco/net.h"
 #include "net/wire.h"
-
-#define COUNT(t) ((int)(sizeof t / sizeof t[0]))
-
-static const loco__field dptask_head[] = {
-    LOCO__U64(loco_net_dptask, lease),       LOCO__U64(loco_net_dptask, round),
-    LOCO__U32(loco_net_dptask, path),        LOCO__U32(loco_net_dptask, inner_steps),
-    LOCO__U64(loco_net_dptask, first_step),  LOCO__U32(loco_net_dptask, timeout_ms),
-    LOCO__ZERO,                              LOCO__U64(loco_net_dptask, n_params),
-};
-
-static const loco__field dppush_head[] = {
-    LOCO__U64(loco_net_dppush, lease), LOCO__U64(loco_net_dppush, round), LOCO__U32(loco_net_dppush, path),
-    LOCO__U32(loco_net_dppush, n_losses), LOCO__U64(loco_net_dppush, n_params),
-};
 
 size_t loco_net_dptask_bytes(uint64_t n_params) {
     return n_params > (SIZE_MAX - LOCO_NET_DPTASK_FIXED) / 4 ? 0 : LOCO_NET_DPTASK_FIXED + 4 * (size_t)n_params;
@@ -43,12 +29,12 @@ int loco_net_decode_dpask(const uint8_t *p, size_t n, uint64_t *done) {
 
 size_t loco_net_encode_dptask_head(const loco_net_dptask *x, uint8_t *out, size_t cap) {
     if (!x || !out || cap < LOCO_NET_DPTASK_FIXED) return 0;
-    return loco__pack(dptask_head, COUNT(dptask_head), x, out);
+    return loco__pack(loco__dptask_head, LOCO__DPTASK_HEAD_FIELDS, x, out);
 }
 
 int loco_net_decode_dptask(const uint8_t *p, size_t n, loco_net_dptask *x) {
     if (!p || !x || n < LOCO_NET_DPTASK_FIXED) return LOCO_EINVAL;
-    const int reserved_zero = loco__unpack(dptask_head, COUNT(dptask_head), p, x);
+    const int reserved_zero = loco__unpack(loco__dptask_head, LOCO__DPTASK_HEAD_FIELDS, p, x);
     x->params = p + LOCO_NET_DPTASK_FIXED;
     if (x->lease == 0 || !reserved_zero || x->inner_steps < 1 || x->inner_steps > (1u << 30) || x->n_params == 0 ||
         x->n_params != (n - LOCO_NET_DPTASK_FIXED) / 4 || (n - LOCO_NET_DPTASK_FIXED) % 4)
@@ -60,14 +46,14 @@ size_t loco_net_encode_dppush_head(const loco_net_dppush *x, uint8_t *out, size_
     if (!x || !out || (!x->losses && x->n_losses)) return 0;
     size_t k = LOCO_NET_DPPUSH_FIXED + 4 * (size_t)x->n_losses;
     if (cap < k) return 0;
-    loco__pack(dppush_head, COUNT(dppush_head), x, out);
+    loco__pack(loco__dppush_head, LOCO__DPPUSH_HEAD_FIELDS, x, out);
     if (x->n_losses) memcpy(out + LOCO_NET_DPPUSH_FIXED, x->losses, 4 * (size_t)x->n_losses);
     return k;
 }
 
 int loco_net_decode_dppush(const uint8_t *p, size_t n, loco_net_dppush *x) {
     if (!p || !x || n < LOCO_NET_DPPUSH_FIXED) return LOCO_EINVAL;
-    loco__unpack(dppush_head, COUNT(dppush_head), p, x);
+    loco__unpack(loco__dppush_head, LOCO__DPPUSH_HEAD_FIELDS, p, x);
     if (x->lease == 0 || x->n_losses == 0 || x->n_params == 0 || x->n_losses > (n - LOCO_NET_DPPUSH_FIXED) / 4)
         return LOCO_EINVAL;
     size_t rest = n - LOCO_NET_DPPUSH_FIXED - 4 * (size_t)x->n_losses;

@@ -90,4 +90,16 @@ static inline int loco__unpack(const loco__field *t, int n, const uint8_t *p, vo
     return ok;
 }
 
+/* The message heads (src/net/heads.c) and their numbers of fields. */
+#define LOCO__ATASK_HEAD_FIELDS 9
+#define LOCO__OSYNC_HEAD_FIELDS 8
+#define LOCO__DOWN_HEAD_FIELDS 3
+#define LOCO__DPTASK_HEAD_FIELDS 8
+#define LOCO__DPPUSH_HEAD_FIELDS 5
+extern const loco__field loco__atask_head[LOCO__ATASK_HEAD_FIELDS];
+extern const loco__field loco__osync_head[LOCO__OSYNC_HEAD_FIELDS];
+extern const loco__field loco__down_head[LOCO__DOWN_HEAD_FIELDS];
+extern const loco__field loco__dptask_head[LOCO__DPTASK_HEAD_FIELDS];
+extern const loco__field loco__dppush_head[LOCO__DPPUSH_HEAD_FIELDS];
+
 #endif
