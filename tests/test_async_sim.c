@@ -18,19 +18,9 @@ static uint16_t toks[N_DOCS * DOC_LEN];
 static uint64_t offs[N_DOCS + 1];
 static const loco_gpt_config tiny = {.max_seq_len = 16, .vocab_size = V, .n_layer = 1, .n_head = 2, .channels = 16};
 
-/* K i.i.d. shards of a small patterned corpus. */
+/* K i.i.d. shards of a small patterned corpus (tests/util.c). */
 static loco_split *shards(int K) {
-    loco_rng r;
-    loco_rng_seed(&r, 9);
-    for (int i = 0; i < N_DOCS * DOC_LEN; i++)
-        toks[i] = (uint16_t)((i % 5 + (loco_rng_u64(&r) % 3 == 0 ? loco_rng_u64(&r) % V : 0)) % V);
-    for (int d = 0; d <= N_DOCS; d++) offs[d] = (uint64_t)d * DOC_LEN;
-    loco_docs docs = {toks, 2, offs, N_DOCS};
-    int assign[N_DOCS];
-    loco_split *s = NULL;
-    if (loco_split_iid(N_DOCS, K, 7, assign, NULL, 0) || loco_split_create(&s, &docs, assign, K, NULL, 0))
-        return NULL;
-    return s;
+    return loco_test_patterned_shards(K, 9, N_DOCS, DOC_LEN, V, toks, offs);
 }
 
 static void config(loco_async_sim_config *c, int M, int H, long pushes, loco_async_rule rule) {

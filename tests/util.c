@@ -77,3 +77,21 @@ int loco_test_reference(const char *script, const char *in, const char *out, con
     else if (rc != 0) snprintf(why, n, "%s %s failed (exit status %d)", LOCO_TEST_PYTHON, script, rc);
     return rc;
 }
+
+loco_split *loco_test_patterned_shards(int K, uint64_t seed, int n_docs, int doc_len, int vocab, uint16_t *toks,
+                                       uint64_t *offs) {
+    loco_rng r;
+    loco_rng_seed(&r, seed);
+    for (int i = 0; i < n_docs * doc_len; i++)
+        toks[i] = (uint16_t)((i % 5 + (loco_rng_u64(&r) % 3 == 0 ? loco_rng_u64(&r) % (uint64_t)vocab : 0)) %
+                             (uint64_t)vocab);
+    for (int d = 0; d <= n_docs; d++) offs[d] = (uint64_t)d * (uint64_t)doc_len;
+    loco_docs docs = {toks, 2, offs, n_docs};
+    int *assign = malloc((size_t)n_docs * sizeof *assign);
+    loco_split *s = NULL;
+    if (!assign || loco_split_iid(n_docs, K, 7, assign, NULL, 0) ||
+        loco_split_create(&s, &docs, assign, K, NULL, 0))
+        s = NULL;
+    free(assign);
+    return s;
+}

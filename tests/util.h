@@ -1,7 +1,9 @@
 #ifndef LOCO_TESTS_UTIL_H
 #define LOCO_TESTS_UTIL_H
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include "loco/split.h"
 /* The loco command under test: $LOCO_BIN if set, else ./loco (build-cuda/loco
  * in a CUDA build). */
 const char *loco_test_bin(void);
@@ -24,4 +26,12 @@ int loco_test_python(const char *script, const char *in, const char *out);
  * one-line reason in why (naming the Debian package for status 3). */
 int loco_test_reference(const char *script, const char *in, const char *out, const char *module, char *why,
                         size_t n);
+/* K i.i.d. shards of a small patterned corpus: n_docs documents of doc_len
+ * tokens below vocab, every fifth token pattern with a third of them
+ * replaced at random (rng seeded with seed).  toks (n_docs * doc_len) and
+ * offs (n_docs + 1) are the caller's and must outlive the split; NULL on
+ * failure. */
+loco_split *loco_test_patterned_shards(int K, uint64_t seed, int n_docs, int doc_len, int vocab, uint16_t *toks,
+                                       uint64_t *offs);
+
 #endif
