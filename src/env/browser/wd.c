@@ -105,27 +105,10 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
     return 0;
 }
 
-int loco__wd_start(loco__wd *wd, const char *driver, const char *chromium, int timeout_ms) {
-    memset(wd, 0, sizeof *wd);
-    wd->pid = -1;
-    wd->timeout_ms = timeout_ms;
-    snprintf(wd->tmp, sizeof wd->tmp, "%s/loco-browser-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(wd->tmp)) {
-        snprintf(wd->err, sizeof wd->err, "cannot make a temporary directory: %s", strerror(errno));
-        wd->tmp[0] = 0;
-        return -1;
-    }
-    pthread_once(&curl_once, curl_start);   /* curl_global_init is not thread-safe; browsers start in threads */
-    wd->curl = curl_easy_init();
-    wd->port = free_port();
-    if (!wd->curl || wd->port <= 0) { snprintf(wd->err, sizeof wd->err, "no socket or no libcurl handle"); return -1; }
-    curl_easy_setopt(wd->curl, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(wd->curl, CURLOPT_WRITEDATA, wd);
-    curl_easy_setopt(wd->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(wd->curl, CURLOPT_PROXY, "");
-    wd->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    curl_easy_setopt(wd->curl, CURLOPT_HTTPHEADER, wd->headers);
-
+/* Starts chromedriver on wd->port and waits until it answers (*ready) or
+ * 15 s pass.  Returns 0 once started (ready or not), 1 if it exited at start
+ * (reason in wd->err), -1 on another failure. */
+static int driver_start(loco__wd *wd, const char *driver, int *ready) {
     char port_arg[32];
     snprintf(port_arg, sizeof port_arg, "--port=%d", wd->port);
     pid_t pid = fork();
@@ -144,20 +127,54 @@ int loco__wd_start(loco__wd *wd, const char *driver, const char *chromium, int t
 
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/status", wd->port);
-    int ready = 0;
-    for (int waited = 0; waited < 15000 && !ready; waited += 50) {
+    *ready = 0;
+    for (int waited = 0; waited < 15000 && !*ready; waited += 50) {
         int st;
         if (waitpid(pid, &st, WNOHANG) == pid) {
             live_del(pid);
             wd->pid = -1;
             snprintf(wd->err, sizeof wd->err, "%s exited at start (status %d)", driver, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-            return -1;
+            return 1;
         }
         cJSON *j = http(wd, "GET", url, NULL, 1000);
         cJSON *v = j ? cJSON_GetObjectItem(j, "value") : NULL;
-        ready = v && cJSON_IsTrue(cJSON_GetObjectItem(v, "ready"));
+        *ready = v && cJSON_IsTrue(cJSON_GetObjectItem(v, "ready"));
         cJSON_Delete(j);
-        if (!ready) sleep_ms(50);
+        if (!*ready) sleep_ms(50);
+    }
+    return 0;
+}
+
+int loco__wd_start(loco__wd *wd, const char *driver, const char *chromium, int timeout_ms) {
+    memset(wd, 0, sizeof *wd);
+    wd->pid = -1;
+    wd->timeout_ms = timeout_ms;
+    snprintf(wd->tmp, sizeof wd->tmp, "%s/loco-browser-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(wd->tmp)) {
+        snprintf(wd->err, sizeof wd->err, "cannot make a temporary directory: %s", strerror(errno));
+        wd->tmp[0] = 0;
+        return -1;
+    }
+    pthread_once(&curl_once, curl_start);   /* curl_global_init is not thread-safe; browsers start in threads */
+    wd->curl = curl_easy_init();
+    if (!wd->curl) { snprintf(wd->err, sizeof wd->err, "no libcurl handle"); return -1; }
+    curl_easy_setopt(wd->curl, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(wd->curl, CURLOPT_WRITEDATA, wd);
+    curl_easy_setopt(wd->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(wd->curl, CURLOPT_PROXY, "");
+    wd->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(wd->curl, CURLOPT_HTTPHEADER, wd->headers);
+
+    /* The port is free when free_port() closes it, but another process may
+     * take it before chromedriver binds it, and then chromedriver exits at
+     * once: such a start is tried again on another port, three times in all. */
+    int ready = 0;
+    for (int attempt = 0;; attempt++) {
+        wd->port = free_port();
+        if (wd->port <= 0) { snprintf(wd->err, sizeof wd->err, "no socket for chromedriver's port"); return -1; }
+        const int e = driver_start(wd, driver, &ready);
+        if (e == 0) break;                       /* running, ready or not */
+        if (e < 0 || attempt == 2) return -1;    /* wd->err says how */
     }
     if (!ready) { snprintf(wd->err, sizeof wd->err, "%s did not answer on port %d", driver, wd->port); return -1; }
 
@@ -175,6 +192,7 @@ int loco__wd_start(loco__wd *wd, const char *driver, const char *chromium, int t
     for (size_t i = 0; i < sizeof args / sizeof *args; i++) cJSON_AddItemToArray(arr, cJSON_CreateString(args[i]));
     char *body = cJSON_PrintUnformatted(caps);
     cJSON_Delete(caps);
+    char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/session", wd->port);
     cJSON *j = body ? http(wd, "POST", url, body, timeout_ms > 30000 ? timeout_ms : 30000) : NULL;
     free(body);
