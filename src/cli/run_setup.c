@@ -86,7 +86,7 @@ int run_prepare(run_spec *s, int resumed, loco_source *src, char *msg, size_t ms
 float loco_cli_eval_loss(loco_gpt *m, const loco_source *src, int B, int T, int n_batches,
                          int *tok, int *tgt) {
     loco_rng rng;
-    loco_rng_seed(&rng, 12345);
+    loco_rng_seed(&rng, LOCO_CLI_EVAL_SEED);
     double s = 0;
     for (int i = 0; i < n_batches; i++) {
         loco_source_batch(src, 1, &rng, B, T, tok, tgt);

@@ -71,6 +71,10 @@ int train_open_log(const char *out, loco_metrics **log, char *msg, size_t msglen
 int train_save_global(const char *out, const char *who, loco_gpt *m, long step, const loco_adamw_config *oc,
                       uint64_t seed, const char *tokenizer, loco_metrics **log, char *msg, size_t msglen);
 
+/* The seed of every evaluation's windows, on the CPU and on the device alike,
+ * so that evaluations of one run compare the same text. */
+#define LOCO_CLI_EVAL_SEED 12345
+
 /* Mean validation loss over n_batches batches drawn with a fixed seed (the
  * plain trainer's evaluation). */
 float loco_cli_eval_loss(loco_gpt *m, const loco_source *src, int B, int T, int n_batches,

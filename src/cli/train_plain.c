@@ -26,7 +26,7 @@
 static int eval_loss_cuda(loco_cuda_gpt *d, const loco_source *src, int B, int T, int n_batches, int *tok,
                           int *tgt, float *out) {
     loco_rng rng;
-    loco_rng_seed(&rng, 12345);
+    loco_rng_seed(&rng, LOCO_CLI_EVAL_SEED);
     double s = 0;
     for (int i = 0; i < n_batches; i++) {
         loco_source_batch(src, 1, &rng, B, T, tok, tgt);

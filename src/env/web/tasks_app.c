@@ -8,17 +8,6 @@
 #include <string.h>
 #include "env/web/web.h"
 
-static void win(loco__page *p) { loco__end(p, 1.0f, 1, 1); }
-static void lose(loco__page *p) { loco__end(p, -1.0f, 0, 0); }
-
-static int submit(loco__page *p, int parent, const char *label) {
-    int b = loco__button(p, parent, label);
-    loco__set_id(p, b, "subbtn");
-    loco__set_class(p, b, "secondary-action");
-    p->n[b].pad[0] = p->n[b].pad[2] = 4; p->n[b].pad[1] = p->n[b].pad[3] = 20;
-    return b;
-}
-
 /* ---------------------------------------------------------------- read-table */
 static const char *const keys[] = {"Color", "First name", "Last name", "Country", "Gender", "Language", "Year of Birth"};
 #define N_KEYS 7
@@ -69,11 +58,11 @@ static void read_table_gen(loco__page *p) {
     loco__set_id(p, p->ti[0], "tt");
     p->n[p->ti[0]].margin[0] = 6;
     loco__br(p, p->area);
-    p->ti[1] = submit(p, p->area, "Submit");
+    p->ti[1] = loco__submit(p, p->area, "Submit", 4, 20);
 }
 static void read_table_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK || !loco__within(p, i, p->ti[1])) return;
-    if (!strcmp(p->n[p->ti[0]].e.value, p->ts[0])) win(p); else lose(p);
+    if (!strcmp(p->n[p->ti[0]].e.value, p->ts[0])) loco__win(p); else loco__lose(p);
 }
 static void read_table_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_id(o, "tt"));
@@ -95,11 +84,11 @@ static void read_table_2_gen(loco__page *p) {
         loco__strcpy(p->ts[k], p->ts[2 + rows[k]], LOCO_ENV_STR);
         loco__br(p, p->area);
     }
-    p->ti[1] = submit(p, p->area, "Submit");
+    p->ti[1] = loco__submit(p, p->area, "Submit", 4, 20);
 }
 static void read_table_2_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK || !loco__within(p, i, p->ti[1])) return;
-    if (!strcmp(p->n[p->ti[2]].e.value, p->ts[0]) && !strcmp(p->n[p->ti[3]].e.value, p->ts[1])) win(p); else lose(p);
+    if (!strcmp(p->n[p->ti[2]].e.value, p->ts[0]) && !strcmp(p->n[p->ti[3]].e.value, p->ts[1])) loco__win(p); else loco__lose(p);
 }
 static void read_table_2_plan(loco__demo *d, const loco_env_obs *o) {
     for (int k = 0; k + 1 < o->n_elems; k++)
@@ -139,13 +128,13 @@ static void movie_form(loco__page *p, int layouts) {
         p->ti[2 + f] = loco__input(p, row, INPUT_TEXT, above ? 120 : 90);
     }
     static const char *const buttons[3] = {"Submit", "Search", "Find"};
-    p->ti[1] = submit(p, p->area, buttons[layouts ? loco__randi(p, 0, 2) : 0]);
+    p->ti[1] = loco__submit(p, p->area, buttons[layouts ? loco__randi(p, 0, 2) : 0], 4, 20);
 }
 static void movie_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK || !loco__within(p, i, p->ti[1])) return;
     int ok = 1;
     for (int f = 0; f < 3; f++) ok &= !strcmp(p->n[p->ti[2 + f]].e.value, p->ts[f]);
-    if (ok) win(p); else lose(p);
+    if (ok) loco__win(p); else loco__lose(p);
 }
 /* Each field is the input after its label; the button is the only one. */
 static void movie_plan(loco__demo *d, const loco_env_obs *o) {
@@ -210,9 +199,9 @@ static void navigate_tree_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK) return;
     for (int k = 0; k < p->ti[0]; k++) {
         if (i != p->ti[10 + k]) continue;
-        if (k == p->ti[1]) { win(p); return; }
+        if (k == p->ti[1]) { loco__win(p); return; }
         int ul = p->ti[30 + k];
-        if (ul < 0) { lose(p); return; }
+        if (ul < 0) { loco__lose(p); return; }
         int open = p->n[ul].display == D_NONE;
         loco__hide(p, ul, !open);
         loco__set_class(p, i, open ? "folder expanded" : "folder collapsed");
@@ -308,7 +297,7 @@ static void search_engine_event(loco__page *p, int ev, int i) {
     for (int k = 0; k < 3; k++) {
         if (i == p->ti[20 + k]) { show_page(p, k); return; }
         if (i == p->ti[10 + 3 * k]) {
-            if (p->ti[4] && p->ti[2] * 3 + k + 1 == p->ti[3]) win(p); else lose(p);
+            if (p->ti[4] && p->ti[2] * 3 + k + 1 == p->ti[3]) loco__win(p); else loco__lose(p);
             return;
         }
     }
@@ -415,7 +404,7 @@ static void social_media_event(loco__page *p, int ev, int i) {
                 loco__hide(p, p->ti[40 + k], !open);
                 return;
             }
-            if (k == p->ti[0] && b == p->ti[1]) win(p); else lose(p);
+            if (k == p->ti[0] && b == p->ti[1]) loco__win(p); else loco__lose(p);
             return;
         }
 }

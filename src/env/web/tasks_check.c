@@ -8,17 +8,6 @@
 #include <string.h>
 #include "env/web/web.h"
 
-static void win(loco__page *p) { loco__end(p, 1.0f, 1, 1); }
-static void lose(loco__page *p) { loco__end(p, -1.0f, 0, 0); }
-
-static int submit(loco__page *p, int parent) {
-    int b = loco__button(p, parent, "Submit");
-    loco__set_id(p, b, "subbtn");
-    loco__set_class(p, b, "secondary-action");
-    p->n[b].pad[0] = p->n[b].pad[2] = 6; p->n[b].pad[1] = p->n[b].pad[3] = 25;
-    return b;
-}
-
 /* ti[1] submit, ti[2] count, ti[10+k] box k, ti[30+k] wanted.  want[k] < 0
  * draws each box with probability pwant.  cols = 2 splits the boxes into two
  * floated columns (click-checkboxes-large). */
@@ -68,7 +57,7 @@ static void checkboxes_query(loco__page *p, const int *order) {
     loco__set_field(p, "button", "submit");
     loco__set_utterance(p, "Select %s and click Submit.", nw ? q : "nothing");
     loco__br(p, p->area);
-    p->ti[1] = submit(p, p->area);
+    p->ti[1] = loco__submit(p, p->area, "Submit", 6, 25);
 }
 /* MiniWoB++ pays the mean of +-1 over the boxes, which is positive for a
  * partly wrong answer; here anything but the exact set pays -1, so that a
@@ -77,7 +66,7 @@ static void checkboxes_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK || !loco__within(p, i, p->ti[1])) return;
     int exact = 1;
     for (int k = 0; k < p->ti[2]; k++) exact &= p->n[p->ti[10 + k]].checked == p->ti[30 + k];
-    if (exact) win(p); else lose(p);
+    if (exact) loco__win(p); else loco__lose(p);
 }
 /* Tick the boxes whose label is a target, then Submit. */
 static void checkboxes_plan(loco__demo *d, const loco_env_obs *o) {
@@ -154,7 +143,7 @@ static void click_checkboxes_soft_gen(loco__page *p) {
     loco__set_field(p, "button", "submit");
     loco__set_utterance(p, "Select words similar to %s and click Submit.", q);
     loco__br(p, p->area);
-    p->ti[1] = submit(p, p->area);
+    p->ti[1] = loco__submit(p, p->area, "Submit", 6, 25);
     p->ti[2] = n;
 }
 static void click_checkboxes_soft_plan(loco__demo *d, const loco_env_obs *o) {
@@ -197,11 +186,11 @@ static void click_option_gen(loco__page *p) {
     loco__set_utterance(p, "Select %s and click Submit.", p->ts[0]);
     loco__set_field(p, "target", p->ts[0]);
     loco__br(p, p->area);
-    p->ti[1] = submit(p, p->area);
+    p->ti[1] = loco__submit(p, p->area, "Submit", 6, 25);
 }
 static void click_option_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK || !loco__within(p, i, p->ti[1])) return;
-    if (p->n[p->ti[10 + p->ti[3]]].checked) win(p); else lose(p);
+    if (p->n[p->ti[10 + p->ti[3]]].checked) loco__win(p); else loco__lose(p);
 }
 static void click_option_plan(loco__demo *d, const loco_env_obs *o) {
     int t = loco__obs_find_text(o, "t", loco__obs_field(o, "target"));
@@ -245,7 +234,7 @@ static void click_widget_event(loco__page *p, int ev, int i) {
         int w = p->ti[10 + k];
         int l = p->n[w].parent;
         int hit = loco__within(p, i, w) || (p->n[l].kind == K_LABEL && loco__within(p, i, l));
-        if (hit) { if (p->ti[30 + k] == p->ti[1]) win(p); else lose(p); }
+        if (hit) { if (p->ti[30 + k] == p->ti[1]) loco__win(p); else loco__lose(p); }
     }
 }
 static void click_widget_plan(loco__demo *d, const loco_env_obs *o) {
@@ -310,7 +299,7 @@ static void click_scroll_list_gen(loco__page *p) {
     loco__set_utterance(p, "Select %s from the scroll list and click Submit.", q);
     loco__set_field(p, "target", q);
     loco__br(p, p->area);
-    p->ti[1] = submit(p, p->area);
+    p->ti[1] = loco__submit(p, p->area, "Submit", 6, 25);
 }
 static void click_scroll_list_event(loco__page *p, int ev, int i) {
     for (int k = 0; k < p->ti[2]; k++)
@@ -329,7 +318,7 @@ static void click_scroll_list_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK || !loco__within(p, i, p->ti[1])) return;
     int ok = 1;
     for (int k = 0; k < p->ti[2]; k++) ok &= p->ti[50 + k] == p->ti[30 + k];
-    if (ok) win(p); else lose(p);
+    if (ok) loco__win(p); else loco__lose(p);
 }
 /* Scroll the wanted entries into the box, then click (one) or drag from
  * one to the other (neighbours), then Submit.  Two entries apart cannot be

@@ -8,9 +8,6 @@
 #include <string.h>
 #include "env/web/web.h"
 
-static void win(loco__page *p) { loco__end(p, 1.0f, 1, 1); }
-static void lose(loco__page *p) { loco__end(p, -1.0f, 0, 0); }
-
 static void absolute(loco__page *p, int i, float x, float y) {
     p->n[i].absolute = 1; p->n[i].x = x; p->n[i].y = y;
 }
@@ -26,7 +23,7 @@ static void click_test_gen(loco__page *p) {
     p->ti[0] = b;
 }
 static void click_test_event(loco__page *p, int ev, int i) {
-    if (ev == EV_CLICK && loco__within(p, i, p->ti[0])) win(p);
+    if (ev == EV_CLICK && loco__within(p, i, p->ti[0])) loco__win(p);
 }
 static void click_test_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_id(o, "subbtn"));
@@ -50,7 +47,7 @@ static void click_test_2_gen(loco__page *p) {
 static void click_test_2_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK) return;
     for (int k = 0; k < 2; k++)
-        if (loco__within(p, i, p->ti[k])) { if (k == p->ti[2]) win(p); else lose(p); }
+        if (loco__within(p, i, p->ti[k])) { if (k == p->ti[2]) loco__win(p); else loco__lose(p); }
 }
 static void click_button_by_field(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", loco__obs_field(o, "target")));
@@ -120,7 +117,7 @@ static void click_button_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK) return;
     for (int k = 0; k < p->ti[0]; k++)
         if (loco__within(p, i, p->ti[1 + k])) {
-            if (!strcmp(p->n[p->ti[1 + k]].e.text, p->ts[0])) win(p); else lose(p);
+            if (!strcmp(p->n[p->ti[1 + k]].e.text, p->ts[0])) loco__win(p); else loco__lose(p);
         }
 }
 const loco__task loco__task_click_button = {"click-button", click_button_gen, click_button_event, click_button_by_field, NULL, 0};
@@ -139,7 +136,7 @@ static void click_button_sequence_gen(loco__page *p) {
 static void click_button_sequence_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK) return;
     if (loco__within(p, i, p->ti[0])) p->ti[2] = 1;
-    else if (loco__within(p, i, p->ti[1])) { if (p->ti[2]) win(p); else lose(p); }
+    else if (loco__within(p, i, p->ti[1])) { if (p->ti[2]) loco__win(p); else loco__lose(p); }
 }
 static void click_button_sequence_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "ONE"));
@@ -182,7 +179,7 @@ static void click_dialog_gen(loco__page *p) {
     loco__set_text(p, body, txt + 1);
 }
 static void click_dialog_event(loco__page *p, int ev, int i) {
-    if (ev == EV_CLICK && loco__within(p, i, p->ti[0])) win(p);
+    if (ev == EV_CLICK && loco__within(p, i, p->ti[0])) loco__win(p);
 }
 static void click_dialog_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_text(o, "BUTTON", "x"));
@@ -208,7 +205,7 @@ static void click_dialog_2_gen(loco__page *p) {
 static void click_dialog_2_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK) return;
     for (int k = 0; k < 3; k++)
-        if (loco__within(p, i, p->ti[k])) { if (k == p->ti[3]) win(p); else lose(p); }
+        if (loco__within(p, i, p->ti[k])) { if (k == p->ti[3]) loco__win(p); else loco__lose(p); }
 }
 const loco__task loco__task_click_dialog_2 = {"click-dialog-2", click_dialog_2_gen, click_dialog_2_event,
     click_button_by_field, NULL, 0};
@@ -247,7 +244,7 @@ static void click_link_gen(loco__page *p) {
 static void click_link_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK) return;
     for (int k = 0; k < p->ti[0]; k++)
-        if (i == p->ti[1 + k]) { if (!strcmp(p->n[i].e.text, p->ts[0])) win(p); else lose(p); }
+        if (i == p->ti[1 + k]) { if (!strcmp(p->n[i].e.text, p->ts[0])) loco__win(p); else loco__lose(p); }
 }
 static void click_link_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_text(o, "SPAN", loco__obs_field(o, "target")));
@@ -263,7 +260,7 @@ static void focus_text_gen(loco__page *p) {
     loco__set_id(p, p->ti[0], "tt");
 }
 static void focus_text_event(loco__page *p, int ev, int i) {
-    if (ev == EV_FOCUS && i == p->ti[0]) win(p);
+    if (ev == EV_FOCUS && i == p->ti[0]) loco__win(p);
 }
 static void focus_text_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_tag(o, "INPUT_text", 0));
@@ -289,7 +286,7 @@ static void focus_text_2_gen(loco__page *p) {
 static void focus_text_2_event(loco__page *p, int ev, int i) {
     if (ev != EV_FOCUS) return;
     for (int k = 0; k < 3; k++)
-        if (i == p->ti[k]) { if (k == p->ti[3]) win(p); else lose(p); }
+        if (i == p->ti[k]) { if (k == p->ti[3]) loco__win(p); else loco__lose(p); }
 }
 static void focus_text_2_plan(loco__demo *d, const loco_env_obs *o) {
     int n = 0;
@@ -344,7 +341,7 @@ static void click_tab_gen(loco__page *p) {
 static void click_tab_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK) return;
     for (int k = 0; k < p->ti[0]; k++)
-        if (i == p->ti[2 + k]) { if (k == p->ti[1]) win(p); else lose(p); }
+        if (i == p->ti[2 + k]) { if (k == p->ti[1]) loco__win(p); else loco__lose(p); }
 }
 static void click_tab_plan(loco__demo *d, const loco_env_obs *o) {
     char t[24];
@@ -386,7 +383,7 @@ static void click_tab_2_event(loco__page *p, int ev, int i) {
     for (int k = 0; k < p->ti[0]; k++)
         if (i == p->ti[2 + k]) show_tab(p, p->ti + 2, p->ti + 10, p->ti[0], k);
     for (int k = 0; k < p->ti[1]; k++)
-        if (i == p->ti[20 + k]) { if (!strcmp(p->n[i].e.text, p->ts[0])) win(p); else lose(p); }
+        if (i == p->ti[20 + k]) { if (!strcmp(p->n[i].e.text, p->ts[0])) loco__win(p); else loco__lose(p); }
 }
 /* Look in the open panel; otherwise open the next tab (m[0] counts tabs tried). */
 static void click_tab_2_plan(loco__demo *d, const loco_env_obs *o) {

@@ -6,17 +6,6 @@
 #include <string.h>
 #include "env/web/web.h"
 
-static void win(loco__page *p) { loco__end(p, 1.0f, 1, 1); }
-static void lose(loco__page *p) { loco__end(p, -1.0f, 0, 0); }
-
-static int submit(loco__page *p, int parent) {
-    int b = loco__button(p, parent, "Submit");
-    loco__set_id(p, b, "subbtn");
-    loco__set_class(p, b, "secondary-action");
-    p->n[b].pad[0] = p->n[b].pad[2] = 6; p->n[b].pad[1] = p->n[b].pad[3] = 25;
-    return b;
-}
-
 /* ---------------------------------------------------------------- drag-box */
 /* MiniWoB++'s boxes: 20 px and 50 px, both draggable, in a 154x100 area;
  * Submit wins when the small box lies strictly inside the large one. */
@@ -38,12 +27,12 @@ static void drag_box_gen(loco__page *p) {
         p->n[b].x = (float)loco__randi(p, 0, 154 - side - 5);
         p->ti[2 + k] = b;
     }
-    p->ti[1] = submit(p, p->area);
+    p->ti[1] = loco__submit(p, p->area, "Submit", 6, 25);
 }
 static void drag_box_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK || !loco__within(p, i, p->ti[1])) return;
     float dy = p->n[p->ti[2]].y - p->n[p->ti[3]].y, dx = p->n[p->ti[2]].x - p->n[p->ti[3]].x;
-    if (dy > 0 && dy < 30 && dx > 0 && dx < 30) win(p); else lose(p);
+    if (dy > 0 && dy < 30 && dx > 0 && dx < 30) loco__win(p); else loco__lose(p);
 }
 /* Drag the small box's centre onto the large box's centre (when the small
  * box is hidden under the large one, move the large one away first). */
@@ -128,7 +117,7 @@ static void use_slider_gen(loco__page *p) {
     snprintf(s, sizeof s, "%d", p->ti[9]);
     loco__set_utterance(p, "Select %s with the slider and hit Submit.", s);
     loco__set_field(p, "target", s);
-    p->ti[1] = submit(p, p->area);
+    p->ti[1] = loco__submit(p, p->area, "Submit", 6, 25);
 }
 static void use_slider_event(loco__page *p, int ev, int i) {
     if (ev == EV_DROP && i == p->ti[2]) {   /* the handle lands on the value under the pointer */
@@ -142,7 +131,7 @@ static void use_slider_event(loco__page *p, int ev, int i) {
         if (k == 9 || k == 10) slider_set(p, p->ti[8] - 1);
         return;
     }
-    if (ev == EV_CLICK && loco__within(p, i, p->ti[1])) { if (p->ti[8] == p->ti[9]) win(p); else lose(p); }
+    if (ev == EV_CLICK && loco__within(p, i, p->ti[1])) { if (p->ti[8] == p->ti[9]) loco__win(p); else loco__lose(p); }
 }
 /* The centre of the first (dir > 0: last) bin whose centre lies inside
  * [a, b] along one axis. */

@@ -7,9 +7,6 @@
 #include <string.h>
 #include "env/web/web.h"
 
-static void win(loco__page *p) { loco__end(p, 1.0f, 1, 1); }
-static void lose(loco__page *p) { loco__end(p, -1.0f, 0, 0); }
-
 static int submit(loco__page *p, int parent, const char *label) {
     int b = loco__button(p, parent, label);
     loco__set_id(p, b, "subbtn");
@@ -30,7 +27,7 @@ static int form(loco__page *p) {
 /* ti[0] the field, ti[1] Submit; ts[0] the expected value. */
 static void field_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK || !loco__within(p, i, p->ti[1])) return;
-    if (!strcmp(p->n[p->ti[0]].e.value, p->ts[0])) win(p); else lose(p);
+    if (!strcmp(p->n[p->ti[0]].e.value, p->ts[0])) loco__win(p); else loco__lose(p);
 }
 
 static void enter_text_gen(loco__page *p) {
@@ -121,7 +118,7 @@ static void enter_password_gen(loco__page *p) {
 }
 static void enter_password_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK || !loco__within(p, i, p->ti[1])) return;
-    if (!strcmp(p->n[p->ti[0]].e.value, p->ts[0]) && !strcmp(p->n[p->ti[2]].e.value, p->ts[0])) win(p); else lose(p);
+    if (!strcmp(p->n[p->ti[0]].e.value, p->ts[0]) && !strcmp(p->n[p->ti[2]].e.value, p->ts[0])) loco__win(p); else loco__lose(p);
 }
 static void enter_password_plan(loco__demo *d, const loco_env_obs *o) {
     int f = loco__obs_field_index(o, "target");
@@ -159,7 +156,7 @@ static void login_form(loco__page *p) {
 }
 static void login_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK || !loco__within(p, i, p->ti[1])) return;
-    if (!strcmp(p->n[p->ti[0]].e.value, p->ts[0]) && !strcmp(p->n[p->ti[2]].e.value, p->ts[1])) win(p); else lose(p);
+    if (!strcmp(p->n[p->ti[0]].e.value, p->ts[0]) && !strcmp(p->n[p->ti[2]].e.value, p->ts[1])) loco__win(p); else loco__lose(p);
 }
 static void login_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_id(o, "username"));
@@ -197,7 +194,7 @@ static void login_popup_event(loco__page *p, int ev, int i) {
     }
     if (ev != EV_CLICK) return;
     if (loco__within(p, i, p->ti[4])) { loco__hide(p, p->ti[3], 1); return; }
-    if (loco__within(p, i, p->ti[5])) { lose(p); return; }
+    if (loco__within(p, i, p->ti[5])) { loco__lose(p); return; }
     login_event(p, ev, i);
 }
 /* Dismiss a popup first; otherwise fill in whatever is still wrong. */

@@ -7,9 +7,6 @@
 #include <string.h>
 #include "env/web/web.h"
 
-static void win(loco__page *p) { loco__end(p, 1.0f, 1, 1); }
-static void lose(loco__page *p) { loco__end(p, -1.0f, 0, 0); }
-
 /* ---------------------------------------------------------------- email-inbox */
 /* ti[0] the subtask (0 delete, 1 star, 2 reply, 3 forward), ti[1] the target
  * email, ti[2] the email open (-1 none); per email k: ti[10+k] thread,
@@ -106,8 +103,8 @@ static void email_inbox_gen(loco__page *p) {
 static void email_inbox_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK) return;
     for (int k = 0; k < N_MAIL; k++) {
-        if (i == p->ti[18 + k]) { if (p->ti[0] == 0 && k == p->ti[1]) win(p); else lose(p); return; }
-        if (i == p->ti[22 + k]) { if (p->ti[0] == 1 && k == p->ti[1]) win(p); else lose(p); return; }
+        if (i == p->ti[18 + k]) { if (p->ti[0] == 0 && k == p->ti[1]) loco__win(p); else loco__lose(p); return; }
+        if (i == p->ti[22 + k]) { if (p->ti[0] == 1 && k == p->ti[1]) loco__win(p); else loco__lose(p); return; }
         if (loco__within(p, i, p->ti[10 + k])) {   /* open the email */
             p->ti[2] = k;
             loco__set_text(p, p->ti[41], p->n[p->ti[14 + k]].e.text);
@@ -123,7 +120,7 @@ static void email_inbox_event(loco__page *p, int ev, int i) {
     if (!reply && !fwd) return;
     int ok = p->ti[2] == p->ti[1] && p->ti[0] == (reply ? 2 : 3) &&
              !strcmp(p->n[p->ti[reply ? 36 : 38]].e.value, p->ts[0]);
-    if (ok) win(p); else lose(p);
+    if (ok) loco__win(p); else loco__lose(p);
 }
 /* Inbox: the icon in the sender's row, or open the email; email: Reply or
  * Forward; form: fill it (TYPE_FIELD) and Send. */
@@ -218,7 +215,7 @@ static void click_menu_event(loco__page *p, int ev, int i) {
                 loco__hide(p, ul, !keep);
             }
         } else if (ev == EV_CLICK && p->ti[20 + k] < 0) {
-            if (k == p->ti[1]) win(p); else lose(p);
+            if (k == p->ti[1]) loco__win(p); else loco__lose(p);
         }
         return;
     }

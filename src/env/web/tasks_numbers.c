@@ -9,17 +9,6 @@
 #include <string.h>
 #include "env/web/web.h"
 
-static void win(loco__page *p) { loco__end(p, 1.0f, 1, 1); }
-static void lose(loco__page *p) { loco__end(p, -1.0f, 0, 0); }
-
-static int submit(loco__page *p, int parent) {
-    int b = loco__button(p, parent, "Submit");
-    loco__set_id(p, b, "subbtn");
-    loco__set_class(p, b, "secondary-action");
-    p->n[b].pad[0] = p->n[b].pad[2] = 6; p->n[b].pad[1] = p->n[b].pad[3] = 25;
-    return b;
-}
-
 /* ---------------------------------------------------------------- odd-or-even */
 /* Three rows "Odd  n  Even" (n in -5..10); a click marks one button of a row
  * "selected".  ti[10+3k] Odd, ti[11+3k] Even, ti[12+3k] the number, ti[30+k]
@@ -44,7 +33,7 @@ static void odd_or_even_gen(loco__page *p) {
         loco__set_class(p, e, "even");
         p->ti[10 + 3 * k] = o; p->ti[11 + 3 * k] = e; p->ti[12 + 3 * k] = v; p->ti[30 + k] = 0;
     }
-    p->ti[1] = submit(p, p->area);
+    p->ti[1] = loco__submit(p, p->area, "Submit", 6, 25);
     p->n[p->ti[1]].margin[0] = (int16_t)loco__randi(p, 0, 20);
     p->n[p->ti[1]].margin[3] = (int16_t)loco__randi(p, 0, 25);
 }
@@ -63,7 +52,7 @@ static void odd_or_even_event(loco__page *p, int ev, int i) {
     if (!loco__within(p, i, p->ti[1])) return;
     int ok = 1;
     for (int k = 0; k < 3; k++) ok &= p->ti[30 + k] == ((p->ti[12 + 3 * k] % 2 != 0) ? 1 : 2);
-    if (ok) win(p); else lose(p);
+    if (ok) loco__win(p); else loco__lose(p);
 }
 static void odd_or_even_plan(loco__demo *d, const loco_env_obs *o) {
     int odd = 0;
@@ -105,11 +94,11 @@ static void visual_addition_gen(loco__page *p) {
     p->ti[0] = loco__input(p, p->area, INPUT_TEXT, 60);
     loco__set_id(p, p->ti[0], "math-answer");
     loco__br(p, p->area);
-    p->ti[1] = submit(p, p->area);
+    p->ti[1] = loco__submit(p, p->area, "Submit", 6, 25);
 }
 static void visual_addition_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK || !loco__within(p, i, p->ti[1])) return;
-    if (!strcmp(p->n[p->ti[0]].e.value, p->ts[0])) win(p); else lose(p);
+    if (!strcmp(p->n[p->ti[0]].e.value, p->ts[0])) loco__win(p); else loco__lose(p);
 }
 static void visual_addition_plan(loco__demo *d, const loco_env_obs *o) {
     int n = 0;
@@ -156,13 +145,13 @@ static void form_sequence_2_gen(loco__page *p) {
     }
     p->ti[2] = r; p->ti[3] = b;
     loco__br(p, p->area);
-    p->ti[1] = submit(p, p->area);
+    p->ti[1] = loco__submit(p, p->area, "Submit", 6, 25);
 }
 static void form_sequence_2_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK || !loco__within(p, i, p->ti[1])) return;
     int ok = p->n[p->ti[10 + p->ti[2]]].checked;
     for (int k = 0; k < 3; k++) ok &= !strcmp(p->n[p->ti[20 + k]].e.value, k == p->ti[3] ? p->ts[0] : "");
-    if (ok) win(p); else lose(p);
+    if (ok) loco__win(p); else loco__lose(p);
 }
 static void form_sequence_2_plan(loco__demo *d, const loco_env_obs *o) {
     loco__demo_click(d, loco__obs_find_tag(o, "INPUT_radio", atoi(loco__obs_field(o, "radio target")) - 1));

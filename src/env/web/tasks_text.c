@@ -9,17 +9,6 @@
 #include <string.h>
 #include "env/web/web.h"
 
-static void win(loco__page *p) { loco__end(p, 1.0f, 1, 1); }
-static void lose(loco__page *p) { loco__end(p, -1.0f, 0, 0); }
-
-static int submit(loco__page *p, int parent) {
-    int b = loco__button(p, parent, "Submit");
-    loco__set_id(p, b, "subbtn");
-    loco__set_class(p, b, "secondary-action");
-    p->n[b].pad[0] = p->n[b].pad[2] = 6; p->n[b].pad[1] = p->n[b].pad[3] = 25;
-    return b;
-}
-
 static int textarea(loco__page *p, int parent, const char *text) {
     int t = loco__add(p, parent, K_TEXTAREA, "TEXTAREA", NULL);
     loco__node *n = &p->n[t];
@@ -49,13 +38,13 @@ static void sentence(loco__page *p, char *out, int words) {
 /* ti[0] answer field, ti[1] Submit; ts[0] the expected answer. */
 static void answer_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK || !loco__within(p, i, p->ti[1])) return;
-    if (!strcmp(p->n[p->ti[0]].e.value, p->ts[0])) win(p); else lose(p);
+    if (!strcmp(p->n[p->ti[0]].e.value, p->ts[0])) loco__win(p); else loco__lose(p);
 }
 static void answer_form(loco__page *p, int parent) {
     p->ti[0] = loco__input(p, parent, INPUT_TEXT, 120);
     loco__set_id(p, p->ti[0], "answer-input");
     loco__br(p, parent);
-    p->ti[1] = submit(p, parent);
+    p->ti[1] = loco__submit(p, parent, "Submit", 6, 25);
 }
 /* Click the answer field, type s key by key, Submit. */
 static void type_answer(loco__demo *d, const loco_env_obs *o, const char *s) {
@@ -233,7 +222,7 @@ static void guess_number_event(loco__page *p, int ev, int i) {
     const char *v = p->n[p->ti[0]].e.value;
     long g = strtol(v, &end, 10);
     if (!v[0] || *end) { loco__set_text(p, p->ti[3], "That is not a number."); return; }
-    if (g == p->ti[2]) { win(p); return; }
+    if (g == p->ti[2]) { loco__win(p); return; }
     char f[LOCO_ENV_STR];
     snprintf(f, sizeof f, "The number is %s than %ld.", g < p->ti[2] ? "higher" : "lower", g);
     loco__set_text(p, p->ti[3], f);
@@ -286,14 +275,14 @@ static void scroll_text_2_gen(loco__page *p) {
     p->n[p->ti[0]].scroll_y = bottom ? 0 : 1000;   /* the layout clamps it to the bottom */
     p->ti[2] = bottom;
     loco__br(p, p->area);
-    p->ti[1] = submit(p, p->area);
+    p->ti[1] = loco__submit(p, p->area, "Submit", 6, 25);
 }
 static void scroll_text_2_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK || !loco__within(p, i, p->ti[1])) return;
     loco__node *t = &p->n[p->ti[0]];
     float max = t->content_h + t->pad[0] + t->pad[2] + 2 * t->border - t->h;
     int ok = p->ti[2] ? t->scroll_y >= max - 0.5f : t->scroll_y <= 0.5f;
-    if (ok) win(p); else lose(p);
+    if (ok) loco__win(p); else loco__lose(p);
 }
 /* The DOM does not show the scroll offset: wheel far enough, then Submit. */
 static void scroll_text_2_plan(loco__demo *d, const loco_env_obs *o) {
@@ -329,7 +318,7 @@ static void find_greatest_gen(loco__page *p) {
     }
     p->ti[0] = n; p->ti[2] = best; p->ti[3] = -1;
     loco__br(p, p->area);
-    p->ti[1] = submit(p, p->area);
+    p->ti[1] = loco__submit(p, p->area, "Submit", 6, 25);
 }
 static void find_greatest_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK) return;
@@ -344,7 +333,7 @@ static void find_greatest_event(loco__page *p, int ev, int i) {
             return;
         }
     if (!loco__within(p, i, p->ti[1])) return;
-    if (p->ti[3] == p->ti[2]) win(p); else lose(p);
+    if (p->ti[3] == p->ti[2]) loco__win(p); else loco__lose(p);
 }
 /* Turn each card once, remembering the best (m[1] its ref, m[2] its number;
  * m[0] cards turned), then pick it again and Submit. */

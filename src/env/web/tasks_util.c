@@ -57,3 +57,17 @@ const char *const loco__words_list[] = {
     "tiger", "toast", "topic", "tower", "trail", "tulip", "ultra", "union", "urban", "valid",
     "vapor", "vivid", "wagon", "whale", "wheat", "wind", "yacht", "young", "zebra", "zesty"};
 const int loco__n_words = (int)(sizeof loco__words_list / sizeof *loco__words_list);
+
+/* The ends every task's predicate reaches: MiniWoB++'s core.endEpisode(1,
+ * true) and core.endEpisode(-1, false). */
+void loco__win(loco__page *p) { loco__end(p, 1.0f, 1, 1); }
+void loco__lose(loco__page *p) { loco__end(p, -1.0f, 0, 0); }
+
+int loco__submit(loco__page *p, int parent, const char *label, int pad_y, int pad_x) {
+    int b = loco__button(p, parent, label);
+    loco__set_id(p, b, "subbtn");
+    loco__set_class(p, b, "secondary-action");
+    p->n[b].pad[0] = p->n[b].pad[2] = (int16_t)pad_y;
+    p->n[b].pad[1] = p->n[b].pad[3] = (int16_t)pad_x;
+    return b;
+}

@@ -10,17 +10,6 @@
 #include <string.h>
 #include "env/web/web.h"
 
-static void win(loco__page *p) { loco__end(p, 1.0f, 1, 1); }
-static void lose(loco__page *p) { loco__end(p, -1.0f, 0, 0); }
-
-static int submit(loco__page *p, int parent) {
-    int b = loco__button(p, parent, "Submit");
-    loco__set_id(p, b, "subbtn");
-    loco__set_class(p, b, "secondary-action");
-    p->n[b].pad[0] = p->n[b].pad[2] = 6; p->n[b].pad[1] = p->n[b].pad[3] = 25;
-    return b;
-}
-
 static uint32_t rgb_of(const uint8_t *c) { return (uint32_t)c[0] << 16 | (uint32_t)c[1] << 8 | c[2]; }
 
 /* ---------------------------------------------------------------- click-color */
@@ -53,7 +42,7 @@ static void click_color_gen(loco__page *p) {
 static void click_color_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK) return;
     for (int k = 0; k < p->ti[0]; k++)
-        if (i == p->ti[10 + k]) { if (k == p->ti[1]) win(p); else lose(p); }
+        if (i == p->ti[10 + k]) { if (k == p->ti[1]) loco__win(p); else loco__lose(p); }
 }
 /* The box whose colour is the named one (CSS colour names). */
 static void click_color_plan(loco__demo *d, const loco_env_obs *o) {
@@ -93,7 +82,7 @@ static void click_shades_gen(loco__page *p) {
     }
     loco__set_utterance(p, "Select all the shades of %s and press Submit.", shade_names[tgt]);
     loco__set_field(p, "target", shade_names[tgt]);
-    p->ti[1] = submit(p, p->area);
+    p->ti[1] = loco__submit(p, p->area, "Submit", 6, 25);
 }
 static void click_shades_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK) return;
@@ -108,7 +97,7 @@ static void click_shades_event(loco__page *p, int ev, int i) {
     if (!loco__within(p, i, p->ti[1])) return;
     int ok = 1;
     for (int k = 0; k < 12; k++) ok &= (strcmp(p->n[p->ti[10 + k]].e.classes, "tile selected") == 0) == p->ti[30 + k];
-    if (ok) win(p); else lose(p);
+    if (ok) loco__win(p); else loco__lose(p);
 }
 static void click_shades_plan(loco__demo *d, const loco_env_obs *o) {
     const char *t = loco__obs_field(o, "target");
@@ -231,7 +220,7 @@ static void click_shape_gen(loco__page *p) {
 static void click_shape_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK) return;
     for (int k = 0; k < p->ti[0]; k++)
-        if (i == p->ti[10 + k]) { if (fits_desc(p, k)) win(p); else lose(p); }
+        if (i == p->ti[10 + k]) { if (fits_desc(p, k)) loco__win(p); else loco__lose(p); }
 }
 static void click_shape_plan(loco__demo *d, const loco_env_obs *o) {
     for (int k = 0; k < o->n_elems; k++)
@@ -264,7 +253,7 @@ static void count_shape_gen(loco__page *p) {
 static void count_shape_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK) return;
     for (int k = 0; k < 4; k++)
-        if (loco__within(p, i, p->ti[50 + k])) { if (p->ti[7] + k == p->ti[6]) win(p); else lose(p); }
+        if (loco__within(p, i, p->ti[50 + k])) { if (p->ti[7] + k == p->ti[6]) loco__win(p); else loco__lose(p); }
 }
 static void count_shape_plan(loco__demo *d, const loco_env_obs *o) {
     int cnt = 0;
@@ -292,7 +281,7 @@ static void identify_shape_gen(loco__page *p) {
 static void identify_shape_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK) return;
     for (int k = 0; k < 3; k++)
-        if (loco__within(p, i, p->ti[50 + k])) { if (k == p->ti[20]) win(p); else lose(p); }
+        if (loco__within(p, i, p->ti[50 + k])) { if (k == p->ti[20]) loco__win(p); else loco__lose(p); }
 }
 static void identify_shape_plan(loco__demo *d, const loco_env_obs *o) {
     static const char *const labels[3] = {"Circle", "Rectangle", "Triangle"};
@@ -344,7 +333,7 @@ static void grid_coordinate_event(loco__page *p, int ev, int i) {
     float gx = (p->mx - g->e.left - 75) / 25.0f, gy = -(p->my - g->e.top - 75) / 25.0f;
     int cx = (int)(gx < 0 ? gx - 0.5f : gx + 0.5f), cy = (int)(gy < 0 ? gy - 0.5f : gy + 0.5f);
     if (cx < -2 || cx > 2 || cy < -2 || cy > 2) return;   /* outside the grid */
-    if (cx == p->ti[1] && cy == p->ti[2]) win(p); else lose(p);
+    if (cx == p->ti[1] && cy == p->ti[2]) loco__win(p); else loco__lose(p);
 }
 /* The intersection is above the x label and level with the y label. */
 static void grid_coordinate_plan(loco__demo *d, const loco_env_obs *o) {

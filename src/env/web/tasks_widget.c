@@ -7,21 +7,10 @@
 #include <string.h>
 #include "env/web/web.h"
 
-static void win(loco__page *p) { loco__end(p, 1.0f, 1, 1); }
-static void lose(loco__page *p) { loco__end(p, -1.0f, 0, 0); }
-
-static int submit(loco__page *p, int parent) {
-    int b = loco__button(p, parent, "Submit");
-    loco__set_id(p, b, "subbtn");
-    loco__set_class(p, b, "secondary-action");
-    p->n[b].pad[0] = p->n[b].pad[2] = 6; p->n[b].pad[1] = p->n[b].pad[3] = 25;
-    return b;
-}
-
 /* ti[0] the field, ti[1] Submit, ts[0] the expected value. */
 static void value_event(loco__page *p, int ev, int i) {
     if (ev != EV_CLICK || !loco__within(p, i, p->ti[1])) return;
-    if (!strcmp(p->n[p->ti[0]].e.value, p->ts[0])) win(p); else lose(p);
+    if (!strcmp(p->n[p->ti[0]].e.value, p->ts[0])) loco__win(p); else loco__lose(p);
 }
 static void click_field_type_submit(loco__demo *d, const loco_env_obs *o, const char *tag) {
     loco__demo_click(d, loco__obs_find_tag(o, tag, 0));
@@ -42,7 +31,7 @@ static void enter_date_gen(loco__page *p) {
     p->ti[0] = loco__input(p, f, INPUT_DATE, 110);
     loco__set_id(p, p->ti[0], "tt");
     loco__br(p, f);
-    p->ti[1] = submit(p, f);
+    p->ti[1] = loco__submit(p, f, "Submit", 6, 25);
 }
 static void enter_date_plan(loco__demo *d, const loco_env_obs *o) { click_field_type_submit(d, o, "INPUT_date"); }
 const loco__task loco__task_enter_date = {"enter-date", enter_date_gen, value_event, enter_date_plan, NULL, 0};
@@ -60,7 +49,7 @@ static void enter_time_gen(loco__page *p) {
     p->ti[0] = loco__input(p, fm, INPUT_TIME, 90);
     loco__set_id(p, p->ti[0], "tt");
     loco__br(p, fm);
-    p->ti[1] = submit(p, fm);
+    p->ti[1] = loco__submit(p, fm, "Submit", 6, 25);
 }
 static void enter_time_plan(loco__demo *d, const loco_env_obs *o) { click_field_type_submit(d, o, "INPUT_time"); }
 const loco__task loco__task_enter_time = {"enter-time", enter_time_gen, value_event, enter_time_plan, NULL, 0};
@@ -96,7 +85,7 @@ static void choose_list_gen(loco__page *p) {
     loco__set_field(p, "target", t);
     loco__br(p, p->area);
     p->ti[0] = s;
-    p->ti[1] = submit(p, p->area);
+    p->ti[1] = loco__submit(p, p->area, "Submit", 6, 25);
     p->n[p->ti[1]].margin[0] = 4;
 }
 /* Open the list, then pick the option (it shows only while open). */
@@ -132,7 +121,7 @@ static void use_spinner_gen(loco__page *p) {
         p->ti[2 + k] = a;
     }
     loco__br(p, p->area);
-    p->ti[1] = submit(p, p->area);
+    p->ti[1] = loco__submit(p, p->area, "Submit", 6, 25);
     p->n[p->ti[1]].margin[0] = 6;
 }
 static void use_spinner_event(loco__page *p, int ev, int i) {
@@ -196,7 +185,7 @@ static void use_autocomplete_gen(loco__page *p) {
     loco__hide(p, ul, 1);
     p->ti[2] = ul;
     loco__br(p, p->area);
-    p->ti[1] = submit(p, p->area);
+    p->ti[1] = loco__submit(p, p->area, "Submit", 6, 25);
     p->n[p->ti[1]].margin[0] = 6;
 }
 static void use_autocomplete_event(loco__page *p, int ev, int i) {
@@ -220,7 +209,7 @@ static void use_autocomplete_event(loco__page *p, int ev, int i) {
     const char *v = p->n[p->ti[0]].e.value;
     size_t lv = strlen(v), le = strlen(p->ts[2]);
     int ok = !strncmp(v, p->ts[1], strlen(p->ts[1])) && lv >= le && !strcmp(v + lv - le, p->ts[2]);
-    if (ok) win(p); else lose(p);
+    if (ok) loco__win(p); else loco__lose(p);
 }
 /* Type the start, then click the suggestion that also has the end. */
 static void use_autocomplete_plan(loco__demo *d, const loco_env_obs *o) {
@@ -291,11 +280,11 @@ static void click_collapsible_gen(loco__page *p) {
     char s[LOCO_ENV_STR] = "";
     for (int k = 0; k < 4; k++) { if (k) strcat(s, " "); strcat(s, words[loco__randi(p, 0, N_WORDS - 1)]); }
     loco__add(p, p->ti[10], K_BOX, "P", s);
-    p->ti[1] = submit(p, p->ti[10]);
+    p->ti[1] = loco__submit(p, p->ti[10], "Submit", 6, 25);
 }
 static void click_collapsible_event(loco__page *p, int ev, int i) {
     if (accordion_event(p, ev, i)) return;
-    if (ev == EV_CLICK && loco__within(p, i, p->ti[1])) win(p);
+    if (ev == EV_CLICK && loco__within(p, i, p->ti[1])) loco__win(p);
 }
 static void click_collapsible_plan(loco__demo *d, const loco_env_obs *o) {
     int s = loco__obs_find_text(o, "BUTTON", "Submit");
@@ -328,7 +317,7 @@ static void click_collapsible_2_gen(loco__page *p) {
 static void click_collapsible_2_event(loco__page *p, int ev, int i) {
     if (accordion_event(p, ev, i) || ev != EV_CLICK) return;
     for (int k = 0; k < p->ti[1]; k++)
-        if (i == p->ti[20 + k]) { if (!strcmp(p->n[i].e.text, p->ts[0])) win(p); else lose(p); }
+        if (i == p->ti[20 + k]) { if (!strcmp(p->n[i].e.text, p->ts[0])) loco__win(p); else loco__lose(p); }
 }
 static void click_collapsible_2_plan(loco__demo *d, const loco_env_obs *o) {
     int r = loco__obs_find_text(o, "SPAN", loco__obs_field(o, "target"));

@@ -177,6 +177,12 @@ float loco__randf(loco__page *p);
 void  loco__shuffle(loco__page *p, int *a, int n);
 const char *loco__pick(loco__page *p, const char *const *list, int n);
 void  loco__rand_string(loco__page *p, char *out, int lo, int hi);
+/* A task's end: won (reward 1, discounted by time) or lost (reward -1). */
+void  loco__win(loco__page *p);
+void  loco__lose(loco__page *p);
+/* The page's submit button (id "subbtn", class "secondary-action") with
+ * label and pad_y / pad_x pixels of padding above-below / left-right. */
+int   loco__submit(loco__page *p, int parent, const char *label, int pad_y, int pad_x);
 
 extern const char *const loco__names[];   extern const int loco__n_names;
 extern const char *const loco__words_list[];   extern const int loco__n_words;
